@@ -1,0 +1,155 @@
+//! `ApiJson<T>`: a JSON request body parsed with serde so every problem can name the
+//! field it concerns (`details[].target`), while the spec still shows `T`'s schema.
+
+use poem::{Request, RequestBody};
+use poem_openapi::payload::{ParsePayload, Payload};
+use poem_openapi::registry::{MetaSchemaRef, Registry};
+use poem_openapi::types::Type;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::error::ApiError;
+use crate::crypto::digest::sha256_hex;
+use crate::domain::field_error::{FieldError, Reason};
+use crate::state::AppState;
+
+pub struct ApiJson<T> {
+    pub value: T,
+    /// SHA-256 of the body with object keys sorted: equal for bodies that mean the same.
+    pub digest: String,
+}
+
+impl<T: Type> Payload for ApiJson<T> {
+    const CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_content_type(content_type: &str) -> bool {
+        let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Type + DeserializeOwned + Send> ParsePayload for ApiJson<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let limit = request.data::<AppState>().map_or(1024 * 1024, |s| s.settings.max_body_bytes);
+        let bytes = body.take()?.into_bytes_limit(limit).await.map_err(|err| match err {
+            poem::error::ReadBodyError::PayloadTooLarge => ApiError::too_large(limit),
+            other => ApiError::invalid(format!("The request body could not be read: {other}"), &[]),
+        }.reject())?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|err| {
+            ApiError::invalid_one(&[], Reason::InvalidJson, &format!("The request body is not valid JSON: {err}.")).reject()
+        })?;
+        let digest = sha256_hex(canonical(&value).as_bytes());
+        let parsed = serde_path_to_error::deserialize(value).map_err(|err| {
+            let problem = structural_problem(&err);
+            ApiError::invalid("The request body does not have the expected shape.", &[problem]).reject()
+        })?;
+        Ok(Self { value: parsed, digest })
+    }
+}
+
+poem_openapi::impl_apirequest_for_payload!(ApiJson<T>, T: Type + DeserializeOwned + Send);
+
+/// Classifies serde's first structural error (missing, unknown or mistyped field).
+fn structural_problem(err: &serde_path_to_error::Error<serde_json::Error>) -> FieldError {
+    let mut target: Vec<String> = err
+        .path()
+        .iter()
+        .filter_map(|segment| match segment {
+            serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+            serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+            _ => None,
+        })
+        .collect();
+    let message = err.inner().to_string();
+    let quoted = message.split('`').nth(1).map(str::to_owned);
+    let reason = if message.starts_with("missing field") {
+        Reason::MissingField
+    } else if message.starts_with("unknown field") {
+        Reason::UnknownField
+    } else {
+        Reason::InvalidType
+    };
+    if matches!(reason, Reason::MissingField | Reason::UnknownField) {
+        if let Some(field) = quoted {
+            if target.last() != Some(&field) {
+                target.push(field);
+            }
+        }
+    }
+    let message = match reason {
+        Reason::MissingField => "this field is required".to_owned(),
+        Reason::UnknownField => "this field is not part of the API".to_owned(),
+        _ => message.split(" at line ").next().unwrap_or_default().to_owned(),
+    };
+    FieldError { target, reason, message }
+}
+
+/// JSON text with object keys sorted at every level.
+fn canonical(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<_> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sorted(v))).collect())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        inner: Inner,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        flag: bool,
+    }
+
+    fn problem(json: &str) -> FieldError {
+        let value: Value = serde_json::from_str(json).unwrap();
+        let err = serde_path_to_error::deserialize::<_, Outer>(value).unwrap_err();
+        structural_problem(&err)
+    }
+
+    #[test]
+    fn structural_problems_name_their_field() {
+        let p = problem(r#"{"inner": {}}"#);
+        assert_eq!((p.target, p.reason), (vec!["inner".to_string(), "flag".to_string()], Reason::MissingField));
+        let p = problem(r#"{"inner": {"flag": true, "extra": 1}}"#);
+        assert_eq!((p.target, p.reason), (vec!["inner".to_string(), "extra".to_string()], Reason::UnknownField));
+        let p = problem(r#"{"inner": {"flag": "true"}}"#);
+        assert_eq!((p.target, p.reason), (vec!["inner".to_string(), "flag".to_string()], Reason::InvalidType));
+    }
+
+    #[test]
+    fn canonical_form_ignores_key_order() {
+        let a: Value = serde_json::from_str(r#"{"b": 1, "a": {"y": 2, "x": 3}}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{"a": {"x": 3, "y": 2}, "b": 1}"#).unwrap();
+        assert_eq!(canonical(&a), canonical(&b));
+        let c: Value = serde_json::from_str(r#"{"a": {"x": 3, "y": 2}, "b": 2}"#).unwrap();
+        assert_ne!(canonical(&a), canonical(&c));
+    }
+}

@@ -1,0 +1,196 @@
+//! The `causeway` operator command.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
+use serde_json::json;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::app::AppStatus;
+use crate::domain::ids::AppId;
+use crate::services::{apps, ServiceError};
+use crate::startup::{open_store, Application};
+use crate::telemetry;
+
+#[derive(Parser)]
+#[command(name = "causeway", version, about = "SSO federation broker for hosted merchant portals")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (configuration from CAUSEWAY_* variables).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage partner apps.
+    #[command(subcommand)]
+    App(AppCommand),
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Register a partner app; prints its App-Id and App-Token (shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue a new App-Token (shown once); the old one stops working at once.
+    RotateToken {
+        app_id: AppId,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Refuse the app's API calls and SSO until it is activated again.
+    Suspend { app_id: AppId },
+    /// Let a suspended app back in.
+    Activate { app_id: AppId },
+    /// List apps with status, token prefix and when the token was last used.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("causeway: configuration error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.log_format);
+    for name in Settings::unknown_variables(std::env::vars().map(|(k, _)| k)) {
+        tracing::warn!(variable = %name, "unknown CAUSEWAY_ variable ignored (typo?)");
+    }
+    match dispatch(cli.command, settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("causeway: {}", describe(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn describe(err: &anyhow::Error) -> String {
+    match err.downcast_ref::<ServiceError>() {
+        Some(ServiceError::NotFound { .. }) => "no app has this id".into(),
+        Some(ServiceError::Invalid(errors)) => errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; "),
+        _ => format!("{err:#}"),
+    }
+}
+
+async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            open_store(&settings).await?.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::App(command) => app_command(command, settings).await,
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings).await?;
+    tracing::info!(address = %app.local_addr(), backend = ?app.state().store.backend(), "listening");
+    app.run_until(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+async fn app_command(command: AppCommand, settings: Settings) -> anyhow::Result<()> {
+    let store = open_store(&settings).await?;
+    let clock = Clock::system();
+    let outcome = match command {
+        AppCommand::Create { name, json } => {
+            let issued = apps::create(&store, &clock, &name).await?;
+            print_credential(&issued, json, "App created.");
+            Ok(())
+        }
+        AppCommand::RotateToken { app_id, json } => {
+            let issued = apps::rotate_token(&store, &clock, app_id).await?;
+            print_credential(&issued, json, "Token rotated; the previous token no longer works.");
+            Ok(())
+        }
+        AppCommand::Suspend { app_id } => {
+            apps::set_status(&store, app_id, AppStatus::Suspended).await?;
+            println!("App {app_id} suspended.");
+            Ok(())
+        }
+        AppCommand::Activate { app_id } => {
+            apps::set_status(&store, app_id, AppStatus::Active).await?;
+            println!("App {app_id} activated.");
+            Ok(())
+        }
+        AppCommand::List { json } => {
+            let list = apps::list(&store).await?;
+            print_apps(&list, json);
+            Ok(())
+        }
+    };
+    store.close().await;
+    outcome
+}
+
+fn print_credential(issued: &apps::IssuedCredential, json: bool, headline: &str) {
+    let token = issued.app_token.expose_secret();
+    if json {
+        println!("{}", json!({ "app_id": issued.app_id.to_string(), "app_token": token }));
+    } else {
+        println!("{headline}\n  App-Id:    {}\n  App-Token: {token}\nThe token is shown only now: store it in your secret manager.", issued.app_id);
+    }
+}
+
+fn print_apps(list: &[crate::store::apps::AppRow], json: bool) {
+    if json {
+        let apps: Vec<_> = list
+            .iter()
+            .map(|a| {
+                json!({
+                    "app_id": a.id.to_string(),
+                    "name": a.name,
+                    "status": a.status.as_str(),
+                    "token_prefix": a.token_prefix,
+                    "token_created_at": a.token_created_at,
+                    "token_last_used_at": a.token_last_used_at,
+                    "created_at": a.created_at,
+                })
+            })
+            .collect();
+        println!("{}", json!({ "apps": apps }));
+        return;
+    }
+    println!("{:<36}  {:<9}  {:<12}  {:<16}  NAME", "APP ID", "STATUS", "TOKEN", "TOKEN LAST USED");
+    for a in list {
+        let last_used = a.token_last_used_at.map_or_else(|| "never".to_owned(), |t| format!("{t}"));
+        println!("{:<36}  {:<9}  {:<12}  {:<16}  {}", a.id.to_string(), a.status.as_str(), format!("{}…", a.token_prefix), last_used, a.name);
+    }
+}

@@ -1,0 +1,68 @@
+use std::fmt;
+
+/// Why one field of a request was refused; rendered as one `details[]` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// Path from the body's root to the bad field, e.g. `["controller", "email"]`.
+    pub target: Vec<String>,
+    pub reason: Reason,
+    pub message: String,
+}
+
+/// Stable machine-readable reason codes (`details[].reason_code`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    InvalidJson,
+    MissingField,
+    UnknownField,
+    InvalidType,
+    InvalidCountry,
+    InvalidEmail,
+    TimeInFuture,
+    InvalidTime,
+    InvalidIp,
+    InvalidLength,
+    InvalidId,
+    NotFound,
+    MissingHeader,
+    InvalidHeader,
+    InvalidApiVersion,
+    BodyTooLarge,
+    UnsupportedContentType,
+}
+
+impl Reason {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::InvalidJson => "INVALID_JSON",
+            Self::MissingField => "MISSING_FIELD",
+            Self::UnknownField => "UNKNOWN_FIELD",
+            Self::InvalidType => "INVALID_TYPE",
+            Self::InvalidCountry => "INVALID_COUNTRY",
+            Self::InvalidEmail => "INVALID_EMAIL",
+            Self::TimeInFuture => "TIME_IN_FUTURE",
+            Self::InvalidTime => "INVALID_TIME",
+            Self::InvalidIp => "INVALID_IP_ADDRESS",
+            Self::InvalidLength => "INVALID_LENGTH",
+            Self::InvalidId => "INVALID_ID",
+            Self::NotFound => "NOT_FOUND",
+            Self::MissingHeader => "MISSING_HEADER",
+            Self::InvalidHeader => "INVALID_HEADER",
+            Self::InvalidApiVersion => "INVALID_API_VERSION",
+            Self::BodyTooLarge => "BODY_TOO_LARGE",
+            Self::UnsupportedContentType => "UNSUPPORTED_CONTENT_TYPE",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FieldError {
+    pub fn new(target: &[&str], reason: Reason, message: impl Into<String>) -> Self {
+        Self { target: target.iter().map(|s| s.to_string()).collect(), reason, message: message.into() }
+    }
+}

@@ -1,0 +1,180 @@
+//! Validated newtypes: constructing one is the validation.
+
+use std::net::IpAddr;
+
+use super::field_error::Reason;
+
+/// A value refused by a constructor below, with the reason code the API reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    pub reason: Reason,
+    pub message: String,
+}
+
+fn invalid(reason: Reason, message: impl Into<String>) -> Invalid {
+    Invalid { reason, message: message.into() }
+}
+
+/// ISO 3166-1 alpha-2 country code, upper case (`US`, `DE`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CountryCode(String);
+
+impl CountryCode {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        // Lower case is refused rather than folded: the contract's codes are upper case,
+        // and silently rewriting partner input hides their bugs.
+        let known = raw.len() == 2
+            && raw.bytes().all(|b| b.is_ascii_uppercase())
+            && isocountry::CountryCode::for_alpha2(raw).is_ok();
+        if known {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(invalid(Reason::InvalidCountry, "must be an ISO 3166-1 alpha-2 country code in upper case, such as \"US\""))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An e-mail address as RFC 5321/5322 allow it for a mailbox, at most 254 characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let fail = || invalid(Reason::InvalidEmail, "must be a valid e-mail address, such as \"owner@example.com\"");
+        if raw.len() > 254 || raw.trim() != raw {
+            return Err(fail());
+        }
+        let options = email_address::Options::default().without_display_text().without_domain_literal();
+        let parsed = email_address::EmailAddress::parse_with_options(raw, options).map_err(|_| fail())?;
+        // A bare host ("user@localhost") is a valid mailbox syntactically but not a
+        // deliverable address for a merchant's controller.
+        if !parsed.domain().contains('.') {
+            return Err(fail());
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An IPv4 or IPv6 address in its textual form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IpAddress(IpAddr);
+
+impl IpAddress {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        raw.parse()
+            .map(Self)
+            .map_err(|_| invalid(Reason::InvalidIp, "must be an IPv4 or IPv6 address, such as \"203.0.113.7\""))
+    }
+
+    pub fn to_text(&self) -> String {
+        self.0.to_string()
+    }
+}
+
+/// When terms were accepted: a positive Unix time, not after `now` plus a small leeway
+/// for clock skew between the partner and us.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AcceptanceTime(i64);
+
+pub const CLOCK_SKEW_LEEWAY_SECONDS: i64 = 60;
+
+impl AcceptanceTime {
+    pub fn parse(raw: i64, now: i64) -> Result<Self, Invalid> {
+        if raw <= 0 {
+            Err(invalid(Reason::InvalidTime, "must be a positive Unix time in seconds"))
+        } else if raw > now + CLOCK_SKEW_LEEWAY_SECONDS {
+            Err(invalid(Reason::TimeInFuture, "must not be in the future"))
+        } else {
+            Ok(Self(raw))
+        }
+    }
+
+    pub fn seconds(self) -> i64 {
+        self.0
+    }
+}
+
+/// Free text bounded in characters (not bytes) after trimming.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoundedText(String);
+
+impl BoundedText {
+    pub fn parse(raw: &str, min: usize, max: usize) -> Result<Self, Invalid> {
+        let text = raw.trim();
+        let count = text.chars().count();
+        if count < min || count > max {
+            Err(invalid(Reason::InvalidLength, format!("must have {min} to {max} characters")))
+        } else {
+            Ok(Self(text.to_owned()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_codes() {
+        for ok in ["US", "DE", "GB", "JP", "BR"] {
+            assert!(CountryCode::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["us", "USA", "XX", "", "U", "ZZ", "1A"] {
+            assert_eq!(CountryCode::parse(bad).unwrap_err().reason, Reason::InvalidCountry, "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails() {
+        for ok in ["owner@example.com", "a.b+tag@sub.example.co.uk"] {
+            assert!(EmailAddress::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "plain", "@example.com", "a@", "a@localhost", " a@example.com", "A <a@example.com>", "a@[127.0.0.1]"] {
+            assert_eq!(EmailAddress::parse(bad).unwrap_err().reason, Reason::InvalidEmail, "{bad}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(EmailAddress::parse(&long).is_err());
+    }
+
+    #[test]
+    fn ip_addresses() {
+        assert!(IpAddress::parse("203.0.113.7").is_ok());
+        assert!(IpAddress::parse("2001:db8::1").is_ok());
+        for bad in ["", "203.0.113", "256.1.1.1", "example.com", "2001:db8::g"] {
+            assert_eq!(IpAddress::parse(bad).unwrap_err().reason, Reason::InvalidIp, "{bad}");
+        }
+    }
+
+    #[test]
+    fn acceptance_time() {
+        let now = 1_700_000_000;
+        assert!(AcceptanceTime::parse(now, now).is_ok());
+        assert!(AcceptanceTime::parse(now + CLOCK_SKEW_LEEWAY_SECONDS, now).is_ok());
+        assert_eq!(AcceptanceTime::parse(now + CLOCK_SKEW_LEEWAY_SECONDS + 1, now).unwrap_err().reason, Reason::TimeInFuture);
+        assert_eq!(AcceptanceTime::parse(0, now).unwrap_err().reason, Reason::InvalidTime);
+    }
+
+    #[test]
+    fn bounded_text_counts_characters() {
+        assert!(BoundedText::parse(&"é".repeat(255), 1, 255).is_ok());
+        assert!(BoundedText::parse(&"é".repeat(256), 1, 255).is_err());
+        assert!(BoundedText::parse("   ", 1, 255).is_err());
+        assert_eq!(BoundedText::parse("  Shop  ", 1, 255).unwrap().as_str(), "Shop");
+    }
+}

@@ -1,0 +1,86 @@
+//! Legal entities and accounts, created by partners through the Onboarding API.
+
+use super::ServiceError;
+use super::apps::AppPrincipal;
+use crate::domain::field_error::{FieldError, Reason};
+use crate::domain::ids::{AccountId, LegalEntityId};
+use crate::domain::onboarding::{NewAccount, NewLegalEntity};
+use crate::state::AppState;
+use crate::store::accounts::AccountRow;
+use crate::store::idempotency::{Creation, KeyClaim};
+use crate::store::legal_entities::LegalEntityRow;
+use crate::store::StoreError;
+
+/// A `Unique-Key` as the API received it, with the fingerprint of its request.
+#[derive(Clone, Debug)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+fn claim(state: &AppState, key: Option<IdempotencyKey>) -> Option<KeyClaim> {
+    key.map(|k| KeyClaim {
+        key: k.key,
+        fingerprint: k.fingerprint,
+        expired_before: state.clock.now() - state.settings.idempotency_ttl_seconds,
+    })
+}
+
+pub async fn create_legal_entity(
+    state: &AppState,
+    caller: &AppPrincipal,
+    new: NewLegalEntity,
+    key: Option<IdempotencyKey>,
+) -> Result<LegalEntityRow, ServiceError> {
+    let row = LegalEntityRow {
+        id: LegalEntityId::new(),
+        app_id: caller.app_id,
+        country: new.country.as_str().to_owned(),
+        controller_email: new.controller_email.as_str().to_owned(),
+        controller_email_verified: new.controller_email_verified,
+        tos_acceptance_time: new.terms.as_ref().map(|t| t.acceptance_time.seconds()),
+        tos_original_ip: new.terms.as_ref().map(|t| t.original_ip.to_text()),
+        created_at: state.clock.now(),
+    };
+    match state.store.create_legal_entity(&row, claim(state, key).as_ref()).await? {
+        Creation::Created => Ok(row),
+        Creation::Replay { resource_id } => get_legal_entity(state, caller, &resource_id).await,
+        Creation::KeyReused => Err(ServiceError::IdempotencyConflict),
+    }
+}
+
+pub async fn get_legal_entity(state: &AppState, caller: &AppPrincipal, id: &str) -> Result<LegalEntityRow, ServiceError> {
+    let id: LegalEntityId = id.parse().map_err(|_| ServiceError::NotFound { field: None })?;
+    Ok(state.store.find_legal_entity(caller.app_id, id).await?)
+}
+
+pub async fn create_account(
+    state: &AppState,
+    caller: &AppPrincipal,
+    new: NewAccount,
+    key: Option<IdempotencyKey>,
+) -> Result<AccountRow, ServiceError> {
+    let row = AccountRow {
+        id: AccountId::new(),
+        app_id: caller.app_id,
+        legal_entity_id: new.legal_entity_id,
+        name: new.name.into_string(),
+        description: new.description.map(|d| d.into_string()),
+        created_at: state.clock.now(),
+    };
+    match state.store.create_account(&row, claim(state, key).as_ref()).await {
+        Ok(Creation::Created) => Ok(row),
+        Ok(Creation::Replay { resource_id }) => get_account(state, caller, &resource_id).await,
+        Ok(Creation::KeyReused) => Err(ServiceError::IdempotencyConflict),
+        // Another app's legal entity is reported exactly like a missing one.
+        Err(StoreError::NotFound) => Err(ServiceError::NotFound {
+            field: Some(FieldError::new(&["legal_entity_id"], Reason::NotFound, "no legal entity of yours has this id")),
+        }),
+        Err(other) => Err(other.into()),
+    }
+}
+
+pub async fn get_account(state: &AppState, caller: &AppPrincipal, id: &str) -> Result<AccountRow, ServiceError> {
+    let id: AccountId = id.parse().map_err(|_| ServiceError::NotFound { field: None })?;
+    Ok(state.store.find_account(caller.app_id, id).await?)
+}

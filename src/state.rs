@@ -1,0 +1,15 @@
+use std::sync::Arc;
+
+use crate::api::rate_limit::AppRateLimiter;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::store::Store;
+
+/// Everything a request handler or service may use, built once in `startup`.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Clock,
+    pub settings: Arc<Settings>,
+    pub rate_limiter: Arc<AppRateLimiter>,
+}

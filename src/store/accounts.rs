@@ -1,0 +1,76 @@
+use sqlx::any::AnyRow;
+
+use super::error::{column, parsed};
+use super::idempotency::{Creation, KeyClaim};
+use super::{Store, StoreError};
+use crate::domain::ids::{AccountId, AppId, LegalEntityId};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountRow {
+    pub id: AccountId,
+    pub app_id: AppId,
+    pub legal_entity_id: LegalEntityId,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_at: i64,
+}
+
+fn from_row(row: &AnyRow) -> Result<AccountRow, StoreError> {
+    Ok(AccountRow {
+        id: parsed(row, "id")?,
+        app_id: parsed(row, "app_id")?,
+        legal_entity_id: parsed(row, "legal_entity_id")?,
+        name: column(row, "name")?,
+        description: column(row, "description")?,
+        created_at: column(row, "created_at")?,
+    })
+}
+
+impl Store {
+    /// Creates the account only if its legal entity belongs to the same app, checked in
+    /// the insert itself so no other app's entity can slip in between a check and a write.
+    /// `NotFound` when the legal entity is not this app's.
+    pub async fn create_account(&self, account: &AccountRow, key: Option<&KeyClaim>) -> Result<Creation, StoreError> {
+        let id = account.id.to_string();
+        let account = account.clone();
+        self.create_with_key(account.app_id, key, &id, account.created_at, move |conn| {
+            Box::pin(async move {
+                let done = sqlx::query(
+                    "INSERT INTO accounts (id, app_id, legal_entity_id, name, description, created_at)
+                     SELECT $1, $2, $3, $4, $5, $6
+                     WHERE EXISTS (SELECT 1 FROM legal_entities WHERE id = $3 AND app_id = $2)",
+                )
+                .bind(account.id.to_string())
+                .bind(account.app_id.to_string())
+                .bind(account.legal_entity_id.to_string())
+                .bind(&account.name)
+                .bind(&account.description)
+                .bind(account.created_at)
+                .execute(conn)
+                .await?;
+                if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+            })
+        })
+        .await
+    }
+
+    pub async fn find_account(&self, app: AppId, id: AccountId) -> Result<AccountRow, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, app_id, legal_entity_id, name, description, created_at FROM accounts WHERE id = $1 AND app_id = $2",
+        )
+        .bind(id.to_string())
+        .bind(app.to_string())
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        from_row(&row)
+    }
+
+    pub async fn count_accounts(&self, app: AppId) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM accounts WHERE app_id = $1")
+            .bind(app.to_string())
+            .fetch_one(self.reader())
+            .await?;
+        column(&row, "n")
+    }
+}

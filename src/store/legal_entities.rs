@@ -1,0 +1,82 @@
+use sqlx::any::AnyRow;
+
+use super::error::{column, parsed};
+use super::idempotency::{Creation, KeyClaim};
+use super::{Store, StoreError};
+use crate::domain::ids::{AppId, LegalEntityId};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LegalEntityRow {
+    pub id: LegalEntityId,
+    pub app_id: AppId,
+    pub country: String,
+    pub controller_email: String,
+    pub controller_email_verified: bool,
+    pub tos_acceptance_time: Option<i64>,
+    pub tos_original_ip: Option<String>,
+    pub created_at: i64,
+}
+
+fn from_row(row: &AnyRow) -> Result<LegalEntityRow, StoreError> {
+    Ok(LegalEntityRow {
+        id: parsed(row, "id")?,
+        app_id: parsed(row, "app_id")?,
+        country: column(row, "country")?,
+        controller_email: column(row, "controller_email")?,
+        controller_email_verified: column::<i64>(row, "controller_email_verified")? != 0,
+        tos_acceptance_time: column(row, "tos_acceptance_time")?,
+        tos_original_ip: column(row, "tos_original_ip")?,
+        created_at: column(row, "created_at")?,
+    })
+}
+
+impl Store {
+    pub async fn create_legal_entity(&self, le: &LegalEntityRow, key: Option<&KeyClaim>) -> Result<Creation, StoreError> {
+        let id = le.id.to_string();
+        let le = le.clone();
+        self.create_with_key(le.app_id, key, &id, le.created_at, move |conn| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO legal_entities (id, app_id, country, controller_email, controller_email_verified,
+                        tos_acceptance_time, tos_original_ip, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(le.id.to_string())
+                .bind(le.app_id.to_string())
+                .bind(&le.country)
+                .bind(&le.controller_email)
+                .bind(i64::from(le.controller_email_verified))
+                .bind(le.tos_acceptance_time)
+                .bind(&le.tos_original_ip)
+                .bind(le.created_at)
+                .execute(conn)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// The legal entity, if it belongs to `app`: another app's id is simply not found.
+    pub async fn find_legal_entity(&self, app: AppId, id: LegalEntityId) -> Result<LegalEntityRow, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, app_id, country, controller_email, controller_email_verified, tos_acceptance_time,
+                    tos_original_ip, created_at
+             FROM legal_entities WHERE id = $1 AND app_id = $2",
+        )
+        .bind(id.to_string())
+        .bind(app.to_string())
+        .fetch_optional(self.reader())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        from_row(&row)
+    }
+
+    pub async fn count_legal_entities(&self, app: AppId) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM legal_entities WHERE app_id = $1")
+            .bind(app.to_string())
+            .fetch_one(self.reader())
+            .await?;
+        column(&row, "n")
+    }
+}

@@ -1,0 +1,127 @@
+//! Persistence on SQLite (embedded default) or PostgreSQL, chosen by the URL scheme.
+//!
+//! Queries are written once in SQL both backends accept and run through sqlx's `Any`
+//! driver; what differs between backends (pool shape, pragmas, migrations) stays here.
+
+pub mod accounts;
+pub mod apps;
+pub mod error;
+pub mod idempotency;
+pub mod legal_entities;
+mod migrations;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+pub use error::StoreError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Handle to the database. Cheap to clone.
+///
+/// SQLite allows one writer at a time; letting several pooled connections race for the
+/// write lock makes them sleep in SQLite's busy handler, so writes go through a pool of
+/// one connection and reads through the others. PostgreSQL uses one pool for both.
+#[derive(Clone, Debug)]
+pub struct Store {
+    backend: Backend,
+    reader: AnyPool,
+    writer: AnyPool,
+}
+
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    pub pool_size: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self { pool_size: 8, acquire_timeout: Duration::from_secs(5) }
+    }
+}
+
+impl Store {
+    pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url).ok_or_else(|| StoreError::Config(
+            "CAUSEWAY_DATABASE_URL must start with sqlite: or postgres://".into(),
+        ))?;
+        let connect = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+        let pool = |size: u32| {
+            AnyPoolOptions::new()
+                .max_connections(size)
+                .acquire_timeout(options.acquire_timeout)
+                .after_connect(move |conn, _meta| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            // WAL lets readers proceed while the writer commits; NORMAL sync is
+                            // durable across application crashes, which is what WAL mode needs.
+                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;").await?;
+                        }
+                        Ok(())
+                    })
+                })
+        };
+        let store = match backend {
+            Backend::Sqlite => {
+                let writer = pool(1).connect_with(connect.clone()).await?;
+                let reader = pool(options.pool_size.max(1)).connect_with(connect).await?;
+                Self { backend, reader, writer }
+            }
+            Backend::Postgres => {
+                let shared = pool(options.pool_size.max(2)).connect_with(connect).await?;
+                Self { backend, reader: shared.clone(), writer: shared }
+            }
+        };
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies pending migrations; safe to call from several replicas at once
+    /// (PostgreSQL takes an advisory lock).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migrations::for_backend(self.backend).run(&self.writer).await?;
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
+    pub(crate) fn reader(&self) -> &AnyPool {
+        &self.reader
+    }
+
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+}
