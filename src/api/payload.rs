@@ -48,6 +48,10 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for ApiJson<T> {
         let value: Value = serde_json::from_slice(&bytes).map_err(|err| {
             ApiError::invalid_one(&[], Reason::InvalidJson, &format!("The request body is not valid JSON: {err}.")).reject()
         })?;
+        // serde would also accept a struct written as an array; the API takes objects only.
+        if !value.is_object() {
+            return Err(ApiError::invalid_one(&[], Reason::InvalidType, "The request body must be a JSON object.").reject());
+        }
         let digest = sha256_hex(canonical(&value).as_bytes());
         let parsed = serde_path_to_error::deserialize(value).map_err(|err| {
             let problem = structural_problem(&err);

@@ -51,7 +51,7 @@ mod tests {
         assert_eq!(secret.len(), TOKEN_MARK.len() + 43);
         assert_ne!(secret, b.secret.expose_secret());
         assert!(secret.starts_with(&a.prefix));
-        assert!(!a.hash.contains(secret.as_str()));
+        assert!(!a.hash.contains(secret));
         assert!(matches(&a.secret, &a.hash));
         assert!(!matches(&b.secret, &a.hash));
         assert!(!matches(&SecretString::from(""), &a.hash));

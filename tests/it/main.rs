@@ -1,1 +1,16 @@
-fn main(){}
+//! Integration tests: each starts the real application on a random port with a fresh
+//! database (SQLite by default; PostgreSQL when CAUSEWAY_TEST_POSTGRES_URL names a server).
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod health;
+mod idempotency;
+mod logs;
+mod onboarding;
+mod openapi;
+mod rate_limit;
+mod tenancy;
+mod transport;
+mod validation;

@@ -1,0 +1,196 @@
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use causeway::clock::Clock;
+use causeway::config::Settings;
+use causeway::services::apps;
+use causeway::startup::Application;
+use causeway::store::Store;
+use reqwest::{RequestBuilder, Response, StatusCode};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub const PG_ENV: &str = "CAUSEWAY_TEST_POSTGRES_URL";
+
+/// A fresh, empty database for one test; the temp dir lives as long as the value.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn new() -> Self {
+        match std::env::var(PG_ENV) {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                use sqlx::Connection;
+                sqlx::any::install_default_drivers();
+                let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = sqlx::AnyConnection::connect(&admin_url).await.expect("PostgreSQL named by CAUSEWAY_TEST_POSTGRES_URL must be reachable");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
+                admin.close().await.unwrap();
+                let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
+                Self { url: format!("{base}/{name}"), _dir: None }
+            }
+            _ => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("causeway.db").display());
+                Self { url, _dir: Some(dir) }
+            }
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.url.starts_with("sqlite:")
+    }
+
+    /// The SQLite file, for tests that search it for secrets.
+    pub fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        self._dir.as_ref().map(|d| d.path().join("causeway.db"))
+    }
+}
+
+/// A partner app's credentials as the operator received them.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    pub app_id: String,
+    pub app_token: String,
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub store: Store,
+    pub clock: Clock,
+    pub db: TestDatabase,
+    /// A first app, created at start, that most tests act as.
+    pub partner: Credentials,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    let db = TestDatabase::new().await;
+    spawn_app_on(db, overrides).await
+}
+
+pub async fn spawn_app_on(db: TestDatabase, overrides: &[(&str, &str)]) -> TestApp {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("CAUSEWAY_DATABASE_URL".into(), db.url.clone()),
+        ("CAUSEWAY_LISTEN".into(), "127.0.0.1:0".into()),
+        // Tests make many calls quickly; the rate-limit test sets its own budget.
+        ("CAUSEWAY_API_RATE_PER_SECOND".into(), "100000".into()),
+        ("CAUSEWAY_API_RATE_BURST".into(), "100000".into()),
+        ("CAUSEWAY_DB_POOL_SIZE".into(), "4".into()),
+    ]);
+    for (k, v) in overrides {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    let settings = Settings::from_map(&vars).unwrap();
+    let clock = Clock::system();
+    let app = Application::build_with_clock(settings, clock.clone()).await.unwrap();
+    let addr = app.local_addr();
+    let store = app.state().store.clone();
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let partner = create_partner(&store, &clock, "Acme Platform").await;
+    TestApp { addr, client, store, clock, db, partner, shutdown: Some(tx) }
+}
+
+pub async fn create_partner(store: &Store, clock: &Clock, name: &str) -> Credentials {
+    let issued = apps::create(store, clock, name).await.unwrap();
+    Credentials { app_id: issued.app_id.to_string(), app_token: issued.app_token.expose_secret().to_owned() }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn another_partner(&self, name: &str) -> Credentials {
+        create_partner(&self.store, &self.clock, name).await
+    }
+
+    /// A request with the headers every API call carries, as `who`.
+    pub fn api(&self, method: reqwest::Method, path: &str, who: &Credentials) -> RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .header("App-Id", &who.app_id)
+            .header("App-Token", &who.app_token)
+            .header("Api-Version", "3.0")
+    }
+
+    pub async fn post_json(&self, path: &str, who: &Credentials, body: &Value) -> Response {
+        self.api(reqwest::Method::POST, path, who).json(body).send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, who: &Credentials) -> Response {
+        self.api(reqwest::Method::GET, path, who).send().await.unwrap()
+    }
+
+    /// Creates a legal entity as `who` and returns its id.
+    pub async fn legal_entity(&self, who: &Credentials) -> String {
+        let resp = self.post_json("/legal_entities", who, &legal_entity_body()).await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        resp.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn count_legal_entities(&self, who: &Credentials) -> i64 {
+        self.store.count_legal_entities(who.app_id.parse().unwrap()).await.unwrap()
+    }
+
+    pub async fn count_accounts(&self, who: &Credentials) -> i64 {
+        self.store.count_accounts(who.app_id.parse().unwrap()).await.unwrap()
+    }
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+pub fn legal_entity_body() -> Value {
+    json!({
+        "country": "US",
+        "controller": {"email": "owner@merchant.example", "email_is_verified": true},
+        "terms_of_service": {"acceptance_time": now() - 60, "original_ip": "203.0.113.7"}
+    })
+}
+
+/// Asserts the contract's error shape and returns the body.
+pub async fn expect_error(resp: Response, status: StatusCode, error_code: &str) -> Value {
+    assert_eq!(resp.status(), status, "status");
+    let ct = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    assert!(ct.starts_with("application/json"), "content type {ct}");
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error_code"], error_code, "{body}");
+    assert!(body["error_message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(body["details"].is_array(), "{body}");
+    body
+}
+
+/// The (target, reason_code) pairs of an error body's details.
+pub fn details(body: &Value) -> Vec<(Vec<String>, String)> {
+    body["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let target = d["target"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
+            (target, d["reason_code"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
