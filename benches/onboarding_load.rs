@@ -1,1 +1,179 @@
-fn main(){}
+//! Load benchmark: `POST /legal_entities` + `POST /accounts` pairs against a real
+//! `causeway serve` process (release build), 32 concurrent clients, on SQLite and — when
+//! CAUSEWAY_BENCH_POSTGRES_URL names a server — on PostgreSQL.
+//!
+//! `cargo bench --bench onboarding_load` prints pairs/s, latency percentiles per pair and
+//! the server's CPU time per pair (utime+stime from /proc, so the client is not counted).
+//! Knobs: BENCH_CONCURRENCY (32), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2).
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const BIN: &str = env!("CARGO_BIN_EXE_causeway");
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+struct Server {
+    child: tokio::process::Child,
+    addr: String,
+}
+
+async fn start_server(db_url: &str) -> (Server, String, String) {
+    let out = std::process::Command::new(BIN)
+        .args(["app", "create", "--name", "bench", "--json"])
+        .env("CAUSEWAY_DATABASE_URL", db_url)
+        .env("CAUSEWAY_LOG", "warn")
+        .output()
+        .expect("run causeway app create");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let app: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut child = tokio::process::Command::new(BIN)
+        .arg("serve")
+        .env("CAUSEWAY_DATABASE_URL", db_url)
+        .env("CAUSEWAY_LISTEN", "127.0.0.1:0")
+        .env("CAUSEWAY_LOG_FORMAT", "json")
+        // Request lines cost a write per request; the benchmark measures the API path.
+        .env("CAUSEWAY_LOG", "warn,causeway::startup=info,causeway::cli=info")
+        .env("CAUSEWAY_API_RATE_PER_SECOND", "1000000")
+        .env("CAUSEWAY_API_RATE_BURST", "1000000")
+        .env("CAUSEWAY_DB_POOL_SIZE", "8")
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start causeway serve");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next_line().await.unwrap().expect("server exited before listening");
+        if let Ok(v) = serde_json::from_str::<Value>(&line) {
+            if v["message"] == "listening" {
+                break v["address"].as_str().unwrap().to_owned();
+            }
+        }
+    };
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (Server { child, addr }, app["app_id"].as_str().unwrap().to_owned(), app["app_token"].as_str().unwrap().to_owned())
+}
+
+/// utime + stime of a process, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+async fn run(label: &str, db_url: &str) {
+    let concurrency = env_or("BENCH_CONCURRENCY", 32) as usize;
+    let seconds = env_or("BENCH_SECONDS", 10);
+    let warmup = env_or("BENCH_WARMUP_SECONDS", 2);
+    let (server, app_id, token) = start_server(db_url).await;
+    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
+    let base = format!("http://{}", server.addr);
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (client, base, app_id, token) = (client.clone(), base.clone(), app_id.clone(), token.clone());
+            let (measuring, stop) = (measuring.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0u64;
+                let post = |path: &str, body: Value| {
+                    client
+                        .post(format!("{base}{path}"))
+                        .header("App-Id", &app_id)
+                        .header("App-Token", &token)
+                        .header("Api-Version", "3.0")
+                        .json(&body)
+                        .send()
+                };
+                while !stop.load(Ordering::Relaxed) {
+                    let started = Instant::now();
+                    let le = post(
+                        "/legal_entities",
+                        json!({"country": "US", "controller": {"email": "owner@bench.example", "email_is_verified": true}}),
+                    )
+                    .await;
+                    let le_id = match le {
+                        Ok(r) if r.status() == 201 => r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned(),
+                        _ => {
+                            errors += 1;
+                            continue;
+                        }
+                    };
+                    let account = post("/accounts", json!({"legal_entity_id": le_id, "name": "Bench shop"})).await;
+                    if !matches!(account, Ok(ref r) if r.status() == 201) {
+                        errors += 1;
+                        continue;
+                    }
+                    if measuring.load(Ordering::Relaxed) {
+                        latencies.push(started.elapsed());
+                    }
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+
+    tokio::time::sleep(Duration::from_secs(warmup)).await;
+    let pid = server.child.id().unwrap();
+    let cpu_before = cpu_seconds(pid);
+    measuring.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    measuring.store(false, Ordering::Relaxed);
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid) - cpu_before;
+    stop.store(true, Ordering::Relaxed);
+
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for w in workers {
+        let (l, e) = w.await.unwrap();
+        latencies.extend(l);
+        errors += e;
+    }
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)].as_secs_f64() * 1000.0;
+    let pairs = latencies.len() as f64;
+    println!(
+        "{label:<10} concurrency {concurrency}: {:>7.0} pairs/s ({:.0} requests/s)  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  server CPU {:.0} µs/pair  errors {errors}",
+        pairs / elapsed,
+        2.0 * pairs / elapsed,
+        pct(0.50),
+        pct(0.99),
+        pct(1.0),
+        cpu / pairs * 1e6,
+    );
+    drop(server);
+}
+
+#[tokio::main]
+async fn main() {
+    // Test runners (cargo nextest --all-targets) enumerate this target with --list: it
+    // holds no tests, and running the load here would only slow the suite.
+    if std::env::args().any(|arg| arg == "--list") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
+    run("sqlite", &sqlite).await;
+    if let Ok(admin) = std::env::var("CAUSEWAY_BENCH_POSTGRES_URL") {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::AnyConnection::connect(&admin).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+        let base = admin.rsplit_once('/').unwrap().0;
+        run("postgres", &format!("{base}/{name}")).await;
+    }
+}

@@ -17,7 +17,7 @@
 #
 # Environment knobs (all optional):
 #   PGBIN                       PostgreSQL binaries   (/usr/lib/postgresql/15/bin)
-#   SCHEMATHESIS_MAX_EXAMPLES   cases per operation and phase (100)
+#   SCHEMATHESIS_MAX_EXAMPLES   cases per operation and phase (300; ~35 s per backend)
 #   SCHEMATHESIS_SEED           generation seed (20240601)
 #   CI=true                     also sets CARGO_INCREMENTAL=0
 
@@ -29,8 +29,8 @@ ROOT=$PWD
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 VENV=$ROOT/target/test-venv
 REQUIREMENTS=$ROOT/tests/schemathesis/requirements.txt
-CAUSEWAY=$ROOT/target/debug/causeway
-SCHEMATHESIS_MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-100}
+CAUSEWAY=${CARGO_TARGET_DIR:-$ROOT/target}/debug/causeway
+SCHEMATHESIS_MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-300}
 SCHEMATHESIS_SEED=${SCHEMATHESIS_SEED:-20240601}
 SCHEMATHESIS_CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,negative_data_rejection
 
@@ -108,8 +108,10 @@ stop_step() {
     pids=$(descendants "$STEP_PID" || true)
     # shellcheck disable=SC2086
     kill -TERM "$STEP_PID" $pids 2>/dev/null || true
+    # Give everything up to 10 s to exit (nextest and causeway shut down cleanly).
     for ((i = 0; i < 100; i++)); do
-        kill -0 "$STEP_PID" 2>/dev/null || break
+        # shellcheck disable=SC2086
+        kill -0 "$STEP_PID" $pids 2>/dev/null || break
         sleep 0.1
     done
     # shellcheck disable=SC2086
@@ -221,19 +223,36 @@ nextest_postgres() {
         cargo nextest run --workspace --all-targets --no-fail-fast
 }
 
+# Stops the `causeway serve` of the current schemathesis step: SIGTERM (graceful),
+# then SIGKILL after 10 s.
+stop_server() {
+    [[ -n "${SERVER_PID:-}" ]] || return 0
+    local i
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
 # schemathesis_run BACKEND DATABASE_URL [EXTRA_ENV...]
 schemathesis_run() {
     local backend=$1 db_url=$2; shift 2
     local out=$ROOT/target/schemathesis-$backend.log
     local server_log=$ROOT/target/schemathesis-$backend-server.log
-    local app_json app_id app_token server_pid="" addr="" i
+    local app_json app_id app_token addr="" i
     rm -f "$out"
 
     [[ -x "$VENV/bin/schemathesis" ]] || { log "schemathesis is not installed"; return 1; }
     cargo build --bin causeway
 
-    # Stop the server whenever this step ends (the step runs in its own subshell).
-    trap '[[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; true' EXIT
+    # Stop the server whenever this step ends (the step runs in its own subshell,
+    # so this global and this trap are the step's own).
+    SERVER_PID=""
+    trap stop_server EXIT
 
     export CAUSEWAY_DATABASE_URL=$db_url
     export CAUSEWAY_LOG_FORMAT=json
@@ -249,7 +268,7 @@ schemathesis_run() {
     log "created app $app_id"
 
     CAUSEWAY_LISTEN=127.0.0.1:0 "$CAUSEWAY" serve >"$server_log" 2>&1 &
-    server_pid=$!
+    SERVER_PID=$!
     for ((i = 0; i < 300; i++)); do
         addr=$("$PYTHON" - "$server_log" <<'EOF' || true
 import json, sys
@@ -267,7 +286,7 @@ for line in open(sys.argv[1], errors="replace"):
 EOF
 )
         [[ -n "$addr" ]] && break
-        kill -0 "$server_pid" 2>/dev/null || { log "causeway serve exited early:"; cat "$server_log"; return 1; }
+        kill -0 "$SERVER_PID" 2>/dev/null || { log "causeway serve exited early:"; cat "$server_log"; return 1; }
         sleep 0.1
     done
     [[ -n "$addr" ]] || { log "causeway serve did not log its address:"; cat "$server_log"; return 1; }
@@ -291,9 +310,30 @@ EOF
     ) 2>&1 | tee "$out" || rc=$?
 
     local cases
-    cases=$(grep -E '^ *Test cases:' "$out" | tail -n1 | sed -E 's/^ *//' || true)
-    log "schemathesis ($backend): ${cases:-no 'Test cases:' summary found} (log: ${out#"$ROOT"/})"
-    echo "schemathesis-$backend: ${cases:-?}" >>"$WORK/schemathesis-counts"
+    # The summary reads "Test cases:" and, on the next line, "1253 generated, 1253 passed".
+    cases=$(awk '/^Test cases:/ { getline; sub(/^ +/, ""); print }' "$out" | tail -n1)
+    log "schemathesis ($backend): test cases: ${cases:-unknown (no summary)}; log: ${out#"$ROOT"/}"
+    # What the server answered (from its request log): shows whether the generated
+    # requests got past validation to the success paths.
+    local statuses
+    statuses=$("$PYTHON" - "$server_log" <<'EOF' || true
+import collections, json, sys
+counts = collections.Counter()
+for line in open(sys.argv[1], errors="replace"):
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        continue
+    fields = entry.get("fields") if isinstance(entry.get("fields"), dict) else entry
+    status, path = fields.get("status"), str(fields.get("path", ""))
+    if fields.get("message") == "request" and status and path not in ("/healthz", "/openapi.json"):
+        counts[status] += 1
+print(", ".join(f"{status}: {n}" for status, n in sorted(counts.items())))
+EOF
+)
+    log "causeway serve ($backend) responses by status: ${statuses:-unknown}"
+    echo "schemathesis $backend: test cases: ${cases:-unknown}; server responses by status: ${statuses:-unknown}" \
+        >>"$WORK/schemathesis-counts"
     return "$rc"
 }
 

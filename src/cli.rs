@@ -188,9 +188,17 @@ fn print_apps(list: &[crate::store::apps::AppRow], json: bool) {
         println!("{}", json!({ "apps": apps }));
         return;
     }
-    println!("{:<36}  {:<9}  {:<12}  {:<16}  NAME", "APP ID", "STATUS", "TOKEN", "TOKEN LAST USED");
+    println!("{:<36}  {:<9}  {:<14}  {:<20}  NAME", "APP ID", "STATUS", "TOKEN", "TOKEN LAST USED (UTC)");
     for a in list {
-        let last_used = a.token_last_used_at.map_or_else(|| "never".to_owned(), |t| format!("{t}"));
-        println!("{:<36}  {:<9}  {:<12}  {:<16}  {}", a.id.to_string(), a.status.as_str(), format!("{}…", a.token_prefix), last_used, a.name);
+        let last_used = a.token_last_used_at.map_or_else(|| "never".to_owned(), utc);
+        println!("{:<36}  {:<9}  {:<14}  {:<20}  {}", a.id.to_string(), a.status.as_str(), format!("{}…", a.token_prefix), last_used, a.name);
     }
+}
+
+fn utc(unix: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| unix.to_string())
 }

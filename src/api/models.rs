@@ -2,17 +2,18 @@
 //! `Object` (for the spec); responses are built from store rows, never the rows themselves.
 
 use poem_openapi::Object;
+use poem_openapi::types::Example;
 use serde::Deserialize;
 
 use crate::store::accounts::AccountRow;
 use crate::store::legal_entities::LegalEntityRow;
 
 #[derive(Object, Deserialize, Debug)]
-#[oai(deny_unknown_fields)]
+#[oai(deny_unknown_fields, example)]
 #[serde(deny_unknown_fields)]
 pub struct LegalEntityCreate {
     /// ISO 3166-1 alpha-2 country code, upper case.
-    #[oai(validator(min_length = 2, max_length = 2))]
+    #[oai(validator(pattern = "^[A-Z]{2}$"))]
     pub country: String,
     pub controller: ControllerInput,
     pub terms_of_service: Option<TermsOfServiceInput>,
@@ -23,7 +24,7 @@ pub struct LegalEntityCreate {
 #[serde(deny_unknown_fields)]
 pub struct ControllerInput {
     /// The controller's e-mail address; the controller becomes the account's financial admin.
-    #[oai(validator(max_length = 254))]
+    #[oai(validator(max_length = 254, pattern = "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"))]
     pub email: String,
     /// Whether the partner has verified the address (a JSON boolean). Defaults to false.
     pub email_is_verified: Option<bool>,
@@ -41,10 +42,11 @@ pub struct TermsOfServiceInput {
 }
 
 #[derive(Object, Deserialize, Debug)]
-#[oai(deny_unknown_fields)]
+#[oai(deny_unknown_fields, example)]
 #[serde(deny_unknown_fields)]
 pub struct AccountCreate {
-    /// One of your legal entities.
+    /// The id (a UUID) of one of your legal entities.
+    #[oai(validator(pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))]
     pub legal_entity_id: String,
     /// 1 to 255 characters.
     #[oai(validator(min_length = 1, max_length = 255))]
@@ -54,6 +56,26 @@ pub struct AccountCreate {
     pub description: Option<String>,
 }
 
+impl Example for LegalEntityCreate {
+    fn example() -> Self {
+        Self {
+            country: "US".into(),
+            controller: ControllerInput { email: "owner@corner-shop.example".into(), email_is_verified: Some(true) },
+            terms_of_service: Some(TermsOfServiceInput { acceptance_time: 1_700_000_000, original_ip: "203.0.113.7".into() }),
+        }
+    }
+}
+
+impl Example for AccountCreate {
+    fn example() -> Self {
+        Self {
+            legal_entity_id: "3f2c8a5e-1b7d-4e0a-9c61-2d5b7e8f9a10".into(),
+            name: "Corner Shop".into(),
+            description: Some("Coffee and cake".into()),
+        }
+    }
+}
+
 #[derive(Object, Debug, Clone)]
 pub struct LegalEntity {
     pub id: String,
@@ -61,6 +83,8 @@ pub struct LegalEntity {
     pub resource: String,
     pub country: String,
     pub controller: Controller,
+    /// Present when the partner reported the acceptance.
+    #[oai(skip_serializing_if_is_none)]
     pub terms_of_service: Option<TermsOfService>,
     /// Unix time (seconds, UTC).
     pub create_time: i64,
@@ -85,6 +109,7 @@ pub struct Account {
     pub resource: String,
     pub legal_entity_id: String,
     pub name: String,
+    #[oai(skip_serializing_if_is_none)]
     pub description: Option<String>,
     /// Unix time (seconds, UTC).
     pub create_time: i64,

@@ -94,7 +94,7 @@ impl NewAccount {
             }),
         );
         let name = v.check(&["name"], BoundedText::parse(name, 1, ACCOUNT_NAME_MAX));
-        let description = description.map(|d| v.check(&["description"], BoundedText::parse(d, 0, ACCOUNT_DESCRIPTION_MAX)));
+        let description = description.map(|d| v.check(&["description"], BoundedText::parse_multiline(d, 0, ACCOUNT_DESCRIPTION_MAX)));
         v.finish(|| {
             Some(Self {
                 legal_entity_id: legal_entity_id?,

@@ -102,12 +102,26 @@ impl AcceptanceTime {
     }
 }
 
-/// Free text bounded in characters (not bytes) after trimming.
+/// Free text bounded in characters (not bytes) after trimming, free of control
+/// characters (NUL cannot even be stored in PostgreSQL text); `multiline` allows line
+/// breaks and tabs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BoundedText(String);
 
 impl BoundedText {
     pub fn parse(raw: &str, min: usize, max: usize) -> Result<Self, Invalid> {
+        Self::parse_with(raw, min, max, false)
+    }
+
+    pub fn parse_multiline(raw: &str, min: usize, max: usize) -> Result<Self, Invalid> {
+        Self::parse_with(raw, min, max, true)
+    }
+
+    fn parse_with(raw: &str, min: usize, max: usize, multiline: bool) -> Result<Self, Invalid> {
+        let allowed = |c: char| !c.is_control() || (multiline && matches!(c, '\n' | '\r' | '\t'));
+        if !raw.chars().all(allowed) {
+            return Err(invalid(Reason::InvalidCharacters, "must not contain control characters"));
+        }
         let text = raw.trim();
         let count = text.chars().count();
         if count < min || count > max {
@@ -176,5 +190,14 @@ mod tests {
         assert!(BoundedText::parse(&"é".repeat(256), 1, 255).is_err());
         assert!(BoundedText::parse("   ", 1, 255).is_err());
         assert_eq!(BoundedText::parse("  Shop  ", 1, 255).unwrap().as_str(), "Shop");
+    }
+
+    #[test]
+    fn bounded_text_refuses_control_characters() {
+        for bad in ["a\0b", "a\u{1b}[31m", "line\nbreak"] {
+            assert_eq!(BoundedText::parse(bad, 1, 255).unwrap_err().reason, Reason::InvalidCharacters, "{bad:?}");
+        }
+        assert!(BoundedText::parse_multiline("two\nlines\tand a tab", 0, 255).is_ok());
+        assert!(BoundedText::parse_multiline("nul\0", 0, 255).is_err());
     }
 }
