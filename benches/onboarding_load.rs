@@ -4,7 +4,8 @@
 //!
 //! `cargo bench --bench onboarding_load` prints pairs/s, latency percentiles per pair and
 //! the server's CPU time per pair (utime+stime from /proc, so the client is not counted).
-//! Knobs: BENCH_CONCURRENCY (32), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2).
+//! Knobs: BENCH_CONCURRENCY (32), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
+//! BENCH_DB_POOL_SIZE (8: the server's CAUSEWAY_DB_POOL_SIZE).
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -43,7 +44,7 @@ async fn start_server(db_url: &str) -> (Server, String, String) {
         .env("CAUSEWAY_LOG", "warn,causeway::startup=info,causeway::cli=info")
         .env("CAUSEWAY_API_RATE_PER_SECOND", "1000000")
         .env("CAUSEWAY_API_RATE_BURST", "1000000")
-        .env("CAUSEWAY_DB_POOL_SIZE", "8")
+        .env("CAUSEWAY_DB_POOL_SIZE", std::env::var("BENCH_DB_POOL_SIZE").unwrap_or_else(|_| "8".into()))
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
