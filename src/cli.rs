@@ -10,8 +10,8 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::app::AppStatus;
 use crate::domain::ids::AppId;
-use crate::services::{apps, ServiceError};
-use crate::startup::{open_store, Application};
+use crate::services::{apps, master_key, ServiceError};
+use crate::startup::{load_keyring, open_store, Application};
 use crate::telemetry;
 
 #[derive(Parser)]
@@ -30,6 +30,13 @@ enum Command {
     /// Manage partner apps.
     #[command(subcommand)]
     App(AppCommand),
+    /// Re-seal every stored secret under the current master key. With a key file, a new
+    /// key is generated; with CAUSEWAY_MASTER_KEY, set the new key there and the old one
+    /// in CAUSEWAY_MASTER_KEY_PREVIOUS first.
+    RotateMasterKey {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -97,6 +104,18 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::App(command) => app_command(command, settings).await,
+        Command::RotateMasterKey { json } => {
+            let store = open_store(&settings).await?;
+            let report = master_key::rotate(&store, load_keyring(&settings)?).await;
+            store.close().await;
+            let report = report?;
+            if json {
+                println!("{}", json!({ "key_id": report.key_id, "resealed": report.resealed }));
+            } else {
+                println!("Master key {} is current; {} secret(s) re-sealed.", report.key_id, report.resealed);
+            }
+            Ok(())
+        }
     }
 }
 

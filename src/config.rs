@@ -14,6 +14,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub public_url: String,
     pub master_key: Option<SecretString>,
+    /// Old master keys (comma-separated), still accepted for opening while rotating.
+    pub master_key_previous: Option<SecretString>,
     pub allow_insecure_idm: bool,
     pub log_format: LogFormat,
     /// Onboarding/Partner API calls a partner app may make per second, sustained.
@@ -26,6 +28,10 @@ pub struct Settings {
     pub idempotency_ttl_seconds: i64,
     /// Connections in the database pool (readers, for SQLite).
     pub db_pool_size: u32,
+    /// Connect and total timeout of every call to a partner IdM.
+    pub idm_timeout: std::time::Duration,
+    /// SSO events kept per app; older ones are pruned.
+    pub sso_events_kept: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +52,9 @@ const KNOWN: &[&str] = &[
     "CAUSEWAY_LISTEN",
     "CAUSEWAY_PUBLIC_URL",
     "CAUSEWAY_MASTER_KEY",
+    "CAUSEWAY_MASTER_KEY_PREVIOUS",
+    "CAUSEWAY_IDM_TIMEOUT_MS",
+    "CAUSEWAY_SSO_EVENTS_KEPT",
     "CAUSEWAY_ALLOW_INSECURE_IDM",
     "CAUSEWAY_LOG_FORMAT",
     "CAUSEWAY_LOG",
@@ -57,6 +66,14 @@ const KNOWN: &[&str] = &[
 ];
 
 impl Settings {
+    pub fn url_policy(&self) -> crate::domain::urls::UrlPolicy {
+        if self.allow_insecure_idm {
+            crate::domain::urls::UrlPolicy::AllowInsecure
+        } else {
+            crate::domain::urls::UrlPolicy::Strict
+        }
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_map(&std::env::vars().collect())
     }
@@ -74,6 +91,7 @@ impl Settings {
             listen,
             public_url,
             master_key: get("CAUSEWAY_MASTER_KEY").map(SecretString::from),
+            master_key_previous: get("CAUSEWAY_MASTER_KEY_PREVIOUS").map(SecretString::from),
             allow_insecure_idm: parse_bool(get("CAUSEWAY_ALLOW_INSECURE_IDM"), "CAUSEWAY_ALLOW_INSECURE_IDM")?,
             log_format: match get("CAUSEWAY_LOG_FORMAT") {
                 None | Some("json") => LogFormat::Json,
@@ -90,6 +108,8 @@ impl Settings {
             max_body_bytes: parse(get("CAUSEWAY_MAX_BODY_BYTES"), "CAUSEWAY_MAX_BODY_BYTES", Some(1024 * 1024))?,
             idempotency_ttl_seconds: parse(get("CAUSEWAY_IDEMPOTENCY_TTL_SECONDS"), "CAUSEWAY_IDEMPOTENCY_TTL_SECONDS", Some(24 * 3600))?,
             db_pool_size: parse(get("CAUSEWAY_DB_POOL_SIZE"), "CAUSEWAY_DB_POOL_SIZE", Some(8))?,
+            idm_timeout: std::time::Duration::from_millis(parse(get("CAUSEWAY_IDM_TIMEOUT_MS"), "CAUSEWAY_IDM_TIMEOUT_MS", Some(5000))?),
+            sso_events_kept: parse(get("CAUSEWAY_SSO_EVENTS_KEPT"), "CAUSEWAY_SSO_EVENTS_KEPT", Some(1000))?,
         })
     }
 

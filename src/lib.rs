@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+pub mod federation;
 pub mod services;
 pub mod startup;
 pub mod state;

@@ -14,11 +14,13 @@ use crate::api::error::render_poem_error;
 use crate::api::rate_limit::AppRateLimiter;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::crypto::keyring::{key_file_for_sqlite_url, KeySource, Keyring};
+use crate::federation::http::OutboundClient;
 use crate::state::AppState;
-use crate::store::{Store, StoreOptions};
+use crate::store::{Backend, Store, StoreOptions};
 use crate::web;
 
-/// How often expired idempotency records are deleted.
+/// How often expired idempotency records and old SSO events are deleted.
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
 pub struct Application {
@@ -36,6 +38,23 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     Ok(store)
 }
 
+/// The master keyring: from the environment, or from a key file beside a SQLite database
+/// (created on first run). PostgreSQL deployments must set CAUSEWAY_MASTER_KEY.
+pub fn load_keyring(settings: &Settings) -> anyhow::Result<Keyring> {
+    use secrecy::ExposeSecret;
+    let key_file = match Backend::of_url(settings.database_url.expose_secret()) {
+        Some(Backend::Sqlite) => key_file_for_sqlite_url(settings.database_url.expose_secret()),
+        _ => None,
+    };
+    let (keyring, created) = Keyring::load(settings.master_key.as_ref(), settings.master_key_previous.as_ref(), key_file.as_deref())?;
+    if created {
+        if let KeySource::File(path) = &keyring.source {
+            tracing::warn!(path = %path.display(), "generated a new master key file (0600); back it up with the database: secrets cannot be read without it");
+        }
+    }
+    Ok(keyring)
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         Self::build_with_clock(settings, Clock::system()).await
@@ -43,9 +62,13 @@ impl Application {
 
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         let store = open_store(&settings).await?;
+        let keyring = Arc::new(load_keyring(&settings)?);
+        let outbound = OutboundClient::new(settings.url_policy(), settings.idm_timeout)?;
         let state = AppState {
             store,
             clock,
+            keyring,
+            outbound,
             rate_limiter: Arc::new(AppRateLimiter::new(settings.api_rate_per_second, settings.api_rate_burst)),
             settings: Arc::new(settings),
         };
@@ -107,6 +130,9 @@ async fn sweep_forever(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "expired idempotency keys swept"),
             Err(err) => tracing::warn!(error = %crate::api::error::ErrorChain(&err), "idempotency sweep failed"),
+        }
+        if let Err(err) = state.store.prune_sso_events(state.settings.sso_events_kept).await {
+            tracing::warn!(error = %crate::api::error::ErrorChain(&err), "SSO event pruning failed");
         }
     }
 }

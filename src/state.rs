@@ -3,6 +3,8 @@ use std::sync::Arc;
 use crate::api::rate_limit::AppRateLimiter;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::crypto::keyring::Keyring;
+use crate::federation::http::OutboundClient;
 use crate::store::Store;
 
 /// Everything a request handler or service may use, built once in `startup`.
@@ -12,4 +14,6 @@ pub struct AppState {
     pub clock: Clock,
     pub settings: Arc<Settings>,
     pub rate_limiter: Arc<AppRateLimiter>,
+    pub keyring: Arc<Keyring>,
+    pub outbound: OutboundClient,
 }

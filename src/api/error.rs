@@ -210,7 +210,8 @@ pub fn render_poem_error(err: poem::Error) -> poem::Response {
     if let Some(param) = err.downcast_ref::<poem_openapi::error::ParseParamError>() {
         let (reason, message) = match param.name {
             "Api-Version" => (Reason::InvalidApiVersion, "The Api-Version header must be \"3.0\".".to_owned()),
-            name => (Reason::InvalidHeader, format!("The {name} parameter is missing or invalid.")),
+            name @ ("App-Id" | "Unique-Key") => (Reason::InvalidHeader, format!("The {name} header is missing or invalid.")),
+            name => (Reason::InvalidParameter, format!("The {name} parameter is missing or invalid.")),
         };
         return ApiError::invalid_one(&[param.name], reason, &message).into_response();
     }

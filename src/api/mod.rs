@@ -4,19 +4,21 @@ pub mod auth;
 pub mod error;
 pub mod models;
 pub mod onboarding;
+pub mod partner;
+pub mod partner_models;
 pub mod payload;
 pub mod rate_limit;
 
 use poem_openapi::OpenApiService;
 
-pub type ApiService = OpenApiService<onboarding::OnboardingApi, ()>;
+pub type ApiService = OpenApiService<(onboarding::OnboardingApi, partner::PartnerApi), ()>;
 
 /// The API and its spec. The spec names no server, so the committed copy does not
 /// depend on where Causeway runs.
 pub fn service() -> ApiService {
-    OpenApiService::new(onboarding::OnboardingApi, "Causeway API", env!("CARGO_PKG_VERSION"))
+    OpenApiService::new((onboarding::OnboardingApi, partner::PartnerApi), "Causeway API", env!("CARGO_PKG_VERSION"))
         .description(
-            "Onboarding API for partner platforms. Every call carries App-Id, App-Token and Api-Version: 3.0; \
+            "Onboarding and Partner APIs for partner platforms. Every call carries App-Id, App-Token and Api-Version: 3.0; \
              errors have one shape: error_code, error_message, details[].",
         )
 }

@@ -1,5 +1,7 @@
-//! Randomness and credential handling.
+//! Randomness, credential handling and sealing of secrets at rest.
 
 pub mod digest;
+pub mod keyring;
 pub mod random;
+pub mod sealed;
 pub mod tokens;

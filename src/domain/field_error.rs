@@ -27,9 +27,17 @@ pub enum Reason {
     NotFound,
     MissingHeader,
     InvalidHeader,
+    InvalidParameter,
     InvalidApiVersion,
     BodyTooLarge,
     UnsupportedContentType,
+    InvalidUrl,
+    InsecureUrl,
+    ForbiddenAddress,
+    InvalidDomain,
+    InvalidColor,
+    InvalidScope,
+    InvalidValue,
 }
 
 impl Reason {
@@ -50,9 +58,17 @@ impl Reason {
             Self::NotFound => "NOT_FOUND",
             Self::MissingHeader => "MISSING_HEADER",
             Self::InvalidHeader => "INVALID_HEADER",
+            Self::InvalidParameter => "INVALID_PARAMETER",
             Self::InvalidApiVersion => "INVALID_API_VERSION",
             Self::BodyTooLarge => "BODY_TOO_LARGE",
             Self::UnsupportedContentType => "UNSUPPORTED_CONTENT_TYPE",
+            Self::InvalidUrl => "INVALID_URL",
+            Self::InsecureUrl => "INSECURE_URL",
+            Self::ForbiddenAddress => "FORBIDDEN_ADDRESS",
+            Self::InvalidDomain => "INVALID_DOMAIN",
+            Self::InvalidColor => "INVALID_COLOR",
+            Self::InvalidScope => "INVALID_SCOPE",
+            Self::InvalidValue => "INVALID_VALUE",
         }
     }
 }
@@ -66,5 +82,25 @@ impl fmt::Display for Reason {
 impl FieldError {
     pub fn new(target: &[&str], reason: Reason, message: impl Into<String>) -> Self {
         Self { target: target.iter().map(|s| s.to_string()).collect(), reason, message: message.into() }
+    }
+}
+
+/// Collects every field's verdict so one response can list all the problems at once.
+#[derive(Default)]
+pub struct Verdicts(Vec<FieldError>);
+
+impl Verdicts {
+    pub fn check<T>(&mut self, target: &[&str], result: Result<T, super::values::Invalid>) -> Option<T> {
+        result
+            .map_err(|invalid| self.0.push(FieldError::new(target, invalid.reason, invalid.message)))
+            .ok()
+    }
+
+    /// `build` assembles the value from the checked parts; it runs only if all passed.
+    pub fn finish<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, Vec<FieldError>> {
+        match (self.0.is_empty(), build()) {
+            (true, Some(value)) => Ok(value),
+            _ => Err(self.0),
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! The onboarding objects a partner creates, and the rules their fields follow.
 
-use super::field_error::FieldError;
+use super::field_error::{FieldError, Verdicts};
 use super::ids::LegalEntityId;
 use super::values::{AcceptanceTime, BoundedText, CountryCode, EmailAddress, Invalid, IpAddress};
 
@@ -37,25 +37,6 @@ pub struct NewAccount {
     pub legal_entity_id: LegalEntityId,
     pub name: BoundedText,
     pub description: Option<BoundedText>,
-}
-
-/// Collects every field's verdict so one response can list all the problems at once.
-#[derive(Default)]
-struct Verdicts(Vec<FieldError>);
-
-impl Verdicts {
-    fn check<T>(&mut self, target: &[&str], result: Result<T, Invalid>) -> Option<T> {
-        result
-            .map_err(|invalid| self.0.push(FieldError::new(target, invalid.reason, invalid.message)))
-            .ok()
-    }
-
-    fn finish<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, Vec<FieldError>> {
-        match (self.0.is_empty(), build()) {
-            (true, Some(value)) => Ok(value),
-            _ => Err(self.0),
-        }
-    }
 }
 
 impl NewLegalEntity {

@@ -13,12 +13,20 @@ struct Embedded {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Embedded] = &[Embedded {
-    version: 1,
-    description: "foundation",
-    sqlite: include_str!("../../migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("../../migrations/postgres/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Embedded] = &[
+    Embedded {
+        version: 1,
+        description: "foundation",
+        sqlite: include_str!("../../migrations/sqlite/0001_foundation.sql"),
+        postgres: include_str!("../../migrations/postgres/0001_foundation.sql"),
+    },
+    Embedded {
+        version: 2,
+        description: "partner center",
+        sqlite: include_str!("../../migrations/sqlite/0002_partner_center.sql"),
+        postgres: include_str!("../../migrations/postgres/0002_partner_center.sql"),
+    },
+];
 
 pub fn for_backend(backend: Backend) -> Migrator {
     Migrator::with_migrations(

@@ -4,10 +4,13 @@
 //! driver; what differs between backends (pool shape, pragmas, migrations) stays here.
 
 pub mod accounts;
+pub mod brandings;
 pub mod apps;
 pub mod error;
 pub mod idempotency;
+pub mod idm_configs;
 pub mod legal_entities;
+pub mod sso_events;
 mod migrations;
 
 use std::str::FromStr;

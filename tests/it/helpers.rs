@@ -16,6 +16,9 @@ pub const PG_ENV: &str = "CAUSEWAY_TEST_POSTGRES_URL";
 /// A fresh, empty database for one test; the temp dir lives as long as the value.
 pub struct TestDatabase {
     pub url: String,
+    /// Extra environment a `causeway` process needs for this database (PostgreSQL
+    /// requires CAUSEWAY_MASTER_KEY; SQLite keeps a key file beside the database).
+    pub env: Vec<(String, String)>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -30,12 +33,14 @@ impl TestDatabase {
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
                 admin.close().await.unwrap();
                 let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
-                Self { url: format!("{base}/{name}"), _dir: None }
+                let (_, key) = causeway::crypto::keyring::MasterKey::generate();
+                let env = vec![("CAUSEWAY_MASTER_KEY".to_owned(), key.expose_secret().to_owned())];
+                Self { url: format!("{base}/{name}"), env, _dir: None }
             }
             _ => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("causeway.db").display());
-                Self { url, _dir: Some(dir) }
+                Self { url, env: vec![], _dir: Some(dir) }
             }
         }
     }
@@ -94,6 +99,9 @@ pub async fn spawn_app_on(db: TestDatabase, overrides: &[(&str, &str)]) -> TestA
         ("CAUSEWAY_API_RATE_BURST".into(), "100000".into()),
         ("CAUSEWAY_DB_POOL_SIZE".into(), "4".into()),
     ]);
+    for (k, v) in &db.env {
+        vars.insert(k.clone(), v.clone());
+    }
     for (k, v) in overrides {
         vars.insert(k.to_string(), v.to_string());
     }

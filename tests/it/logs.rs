@@ -21,6 +21,7 @@ async fn served_requests_are_logged_without_tokens() {
         .env("CAUSEWAY_LISTEN", "127.0.0.1:0")
         .env("CAUSEWAY_LOG_FORMAT", "json")
         .env("CAUSEWAY_LOG", "debug")
+        .envs(db.env.iter().cloned())
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -30,7 +31,7 @@ async fn served_requests_are_logged_without_tokens() {
     let mut reader = BufReader::new(child.stderr.take().unwrap()).lines();
     let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
     let sink = lines.clone();
-    tokio::spawn(async move {
+    let reader_task = tokio::spawn(async move {
         let mut addr_tx = Some(addr_tx);
         while let Ok(Some(line)) = reader.next_line().await {
             if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
@@ -60,10 +61,13 @@ async fn served_requests_are_logged_without_tokens() {
     let resp = client.get(format!("http://{addr}/healthz?code=SECRET_CODE_VALUE")).send().await.unwrap();
     let correlation = resp.headers()["x-correlation-id"].to_str().unwrap().to_owned();
 
-    // Give the log writer a moment, then stop the server gracefully.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Close our idle connections so graceful shutdown has nothing to wait for, stop the
+    // server with SIGTERM, and read its log to the end.
+    drop(post);
+    drop(client);
     let _ = std::process::Command::new("kill").arg(child.id().unwrap().to_string()).status();
-    let _ = tokio::time::timeout(Duration::from_secs(15), child.wait()).await;
+    let _ = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), reader_task).await;
 
     let log = lines.lock().unwrap().join("\n");
     let requests: Vec<serde_json::Value> = log

@@ -1,0 +1,267 @@
+//! Bodies of the Partner API.
+
+use poem_openapi::Object;
+use poem_openapi::types::Example;
+use serde::Deserialize;
+
+use crate::domain::idm_config::IdmConfigInput;
+use crate::federation::idm_check::CheckReport;
+use crate::services::idm::{IdmHistoryEntry, IdmView};
+use crate::store::brandings::BrandingRow;
+use crate::store::sso_events::SsoEventRow;
+
+/// The partner's identity manager. `client_secret` is write-only: send it the first time
+/// and whenever it changes; leave it out to keep the stored one.
+#[derive(Object, Deserialize, Debug, Clone)]
+#[oai(deny_unknown_fields, example)]
+#[serde(deny_unknown_fields)]
+pub struct IdmConfigBody {
+    /// Discovery is fetched from issuer + /.well-known/openid-configuration.
+    pub issuer: String,
+    pub client_id: String,
+    #[oai(write_only)]
+    pub client_secret: Option<String>,
+    /// client_secret_basic or client_secret_post.
+    pub token_endpoint_auth_method: String,
+    /// Optional overrides; required when the IdM has no discovery.
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub jwks_uri: Option<String>,
+    pub userinfo_endpoint: Option<String>,
+    pub end_session_endpoint: Option<String>,
+    /// Namespace of the account claim `https://{domain}/wepay_account_id`.
+    pub domain: String,
+    /// Where merchants go after logout.
+    pub logout_url: String,
+    /// Defaults to openid, email, profile; must include openid.
+    pub scopes: Option<Vec<String>>,
+}
+
+impl Example for IdmConfigBody {
+    fn example() -> Self {
+        Self {
+            issuer: "https://idm.partner.example/".into(),
+            client_id: "causeway".into(),
+            client_secret: Some("s3cr3t-from-your-idm".into()),
+            token_endpoint_auth_method: "client_secret_basic".into(),
+            authorization_endpoint: None,
+            token_endpoint: None,
+            jwks_uri: None,
+            userinfo_endpoint: None,
+            end_session_endpoint: None,
+            domain: "partner.example".into(),
+            logout_url: "https://partner.example/after-logout".into(),
+            scopes: Some(vec!["openid".into(), "email".into(), "profile".into()]),
+        }
+    }
+}
+
+impl IdmConfigBody {
+    pub fn input(&self) -> IdmConfigInput {
+        IdmConfigInput {
+            issuer: self.issuer.clone(),
+            client_id: self.client_id.clone(),
+            token_endpoint_auth_method: self.token_endpoint_auth_method.clone(),
+            authorization_endpoint: self.authorization_endpoint.clone(),
+            token_endpoint: self.token_endpoint.clone(),
+            jwks_uri: self.jwks_uri.clone(),
+            userinfo_endpoint: self.userinfo_endpoint.clone(),
+            end_session_endpoint: self.end_session_endpoint.clone(),
+            domain: self.domain.clone(),
+            logout_url: self.logout_url.clone(),
+            scopes: self.scopes.clone(),
+        }
+    }
+}
+
+/// The stored configuration (without the secret) and what to register at the IdM.
+#[derive(Object, Debug, Clone)]
+pub struct IdmConfigView {
+    /// False until the first PUT.
+    pub configured: bool,
+    pub version: Option<i64>,
+    /// Unix time of the last change.
+    pub update_time: Option<i64>,
+    pub client_secret_set: bool,
+    /// Register this redirect URI for Causeway's client at your IdM.
+    pub redirect_uri: String,
+    /// Link merchants here to sign in to their Merchant Center.
+    pub cta_url: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub config: Option<IdmSettings>,
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct IdmSettings {
+    pub issuer: String,
+    pub client_id: String,
+    pub token_endpoint_auth_method: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub authorization_endpoint: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub token_endpoint: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub jwks_uri: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub userinfo_endpoint: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub end_session_endpoint: Option<String>,
+    pub domain: String,
+    /// The claim your ID tokens must carry with the merchant's account id.
+    pub account_claim: String,
+    pub logout_url: String,
+    pub scopes: Vec<String>,
+}
+
+impl From<IdmConfigInput> for IdmSettings {
+    fn from(c: IdmConfigInput) -> Self {
+        Self {
+            account_claim: format!("https://{}/wepay_account_id", c.domain),
+            issuer: c.issuer,
+            client_id: c.client_id,
+            token_endpoint_auth_method: c.token_endpoint_auth_method,
+            authorization_endpoint: c.authorization_endpoint,
+            token_endpoint: c.token_endpoint,
+            jwks_uri: c.jwks_uri,
+            userinfo_endpoint: c.userinfo_endpoint,
+            end_session_endpoint: c.end_session_endpoint,
+            domain: c.domain,
+            logout_url: c.logout_url,
+            scopes: c.scopes.unwrap_or_default(),
+        }
+    }
+}
+
+impl From<IdmView> for IdmConfigView {
+    fn from(v: IdmView) -> Self {
+        Self {
+            configured: v.config.is_some(),
+            version: v.version,
+            update_time: v.updated_at,
+            client_secret_set: v.client_secret_set,
+            redirect_uri: v.redirect_uri,
+            cta_url: v.cta_url,
+            config: v.config.map(Into::into),
+        }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct IdmHistoryItem {
+    pub version: i64,
+    pub change_time: i64,
+    pub changed_by: String,
+    /// Whether this version set a new client secret (the secret itself is never shown).
+    pub secret_changed: bool,
+    pub config: IdmSettings,
+}
+
+impl From<IdmHistoryEntry> for IdmHistoryItem {
+    fn from(e: IdmHistoryEntry) -> Self {
+        Self { version: e.version, change_time: e.changed_at, changed_by: e.changed_by, secret_changed: e.secret_changed, config: e.config.into() }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct IdmHistory {
+    /// Newest first.
+    pub versions: Vec<IdmHistoryItem>,
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct IdmTestStep {
+    /// discovery, issuer, endpoints, capabilities or jwks.
+    pub name: String,
+    /// passed, warning, failed or skipped.
+    pub status: String,
+    /// What was found, and what to fix when it failed.
+    pub detail: String,
+    pub duration_ms: u64,
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct IdmTestReport {
+    /// True when no step failed.
+    pub ok: bool,
+    pub steps: Vec<IdmTestStep>,
+}
+
+impl From<CheckReport> for IdmTestReport {
+    fn from(r: CheckReport) -> Self {
+        Self {
+            ok: r.ok(),
+            steps: r
+                .steps
+                .into_iter()
+                .map(|s| IdmTestStep { name: s.name.into(), status: s.status.as_str().into(), detail: s.detail, duration_ms: s.millis })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Object, Deserialize, Debug, Clone)]
+#[oai(deny_unknown_fields, example)]
+#[serde(deny_unknown_fields)]
+pub struct BrandingBody {
+    /// Shown in the Merchant Center header, 1–80 characters.
+    pub display_name: String,
+    /// https URL of a logo image.
+    pub logo_url: Option<String>,
+    /// #RRGGBB.
+    #[oai(validator(pattern = "^#[0-9A-Fa-f]{6}$"))]
+    pub brand_color: String,
+    /// Up to 120 characters, e.g. where merchants get help.
+    pub support_label: Option<String>,
+}
+
+impl Example for BrandingBody {
+    fn example() -> Self {
+        Self {
+            display_name: "Acme Payments".into(),
+            logo_url: Some("https://acme.example/logo.svg".into()),
+            brand_color: "#1A56DB".into(),
+            support_label: Some("Questions? support@acme.example".into()),
+        }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct BrandingView {
+    pub display_name: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub logo_url: Option<String>,
+    pub brand_color: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub support_label: Option<String>,
+}
+
+impl From<BrandingRow> for BrandingView {
+    fn from(b: BrandingRow) -> Self {
+        Self { display_name: b.display_name, logo_url: b.logo_url, brand_color: b.brand_color, support_label: b.support_label }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct SsoEvent {
+    pub id: String,
+    /// Unix time.
+    pub time: i64,
+    /// started, succeeded or failed.
+    pub outcome: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub error_code: Option<String>,
+    pub detail: String,
+    pub correlation_id: String,
+}
+
+impl From<SsoEventRow> for SsoEvent {
+    fn from(e: SsoEventRow) -> Self {
+        Self { id: e.id, time: e.occurred_at, outcome: e.outcome, error_code: e.error_code, detail: e.detail, correlation_id: e.correlation_id }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct SsoEventList {
+    /// Newest first.
+    pub events: Vec<SsoEvent>,
+}

@@ -1,0 +1,4 @@
+//! Everything Causeway says to partner identity managers.
+
+pub mod http;
+pub mod idm_check;

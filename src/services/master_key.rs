@@ -1,0 +1,50 @@
+//! `causeway rotate-master-key`: re-seal every stored secret under the current key.
+
+use secrecy::SecretString;
+
+use super::ServiceError;
+use crate::crypto::keyring::{write_key_file, KeySource, Keyring, MasterKey};
+use crate::crypto::sealed;
+use crate::store::Store;
+
+pub struct RotationReport {
+    pub resealed: usize,
+    pub key_id: String,
+}
+
+/// With a key file, a new key is generated first (the old one stays in the file until
+/// every secret is re-sealed, so an interruption loses nothing). With keys from the
+/// environment, the operator has already put the new key in CAUSEWAY_MASTER_KEY and the
+/// old one in CAUSEWAY_MASTER_KEY_PREVIOUS.
+pub async fn rotate(store: &Store, keyring: Keyring) -> Result<RotationReport, ServiceError> {
+    let internal = |e: crate::crypto::keyring::KeyringError| ServiceError::Internal(e.into());
+    let keyring = match &keyring.source {
+        KeySource::File(path) => {
+            let old = std::fs::read_to_string(path).map_err(|e| ServiceError::Internal(e.into()))?;
+            let (_, new_text) = MasterKey::generate();
+            let mut keys = vec![new_text];
+            keys.extend(old.lines().filter(|l| !l.trim().is_empty()).map(SecretString::from));
+            write_key_file(path, &keys).map_err(internal)?;
+            Keyring::load(None, None, Some(path)).map_err(internal)?.0
+        }
+        KeySource::Environment => keyring,
+    };
+    let current = keyring.current().id.clone();
+    let mut resealed = 0;
+    for (app, version, value) in store.sealed_idm_secrets().await? {
+        if sealed::key_id(&value) == Some(current.as_str()) {
+            continue;
+        }
+        let context = super::idm::secret_context(app);
+        let secret = sealed::open(&keyring, &context, &value).map_err(|e| ServiceError::Internal(e.into()))?;
+        store.reseal_idm_secret(app, version, &sealed::seal(&keyring, &context, &secret)).await?;
+        resealed += 1;
+    }
+    if let KeySource::File(path) = &keyring.source {
+        // Everything is sealed under the new key: the old ones can go.
+        let text = std::fs::read_to_string(path).map_err(|e| ServiceError::Internal(e.into()))?;
+        let newest = text.lines().next().unwrap_or_default().to_owned();
+        write_key_file(path, &[SecretString::from(newest)]).map_err(internal)?;
+    }
+    Ok(RotationReport { resealed, key_id: current })
+}

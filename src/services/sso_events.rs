@@ -1,0 +1,51 @@
+//! The log of SSO attempts a partner reads to debug its integration. Details never hold
+//! tokens, codes or secrets: callers pass only what a partner's developer may see.
+
+use super::ServiceError;
+use crate::domain::ids::AppId;
+use crate::state::AppState;
+use crate::store::sso_events::SsoEventRow;
+
+pub const LIMIT_DEFAULT: i64 = 50;
+pub const LIMIT_MAX: i64 = 200;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Started,
+    Succeeded,
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Started => "started",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+pub async fn record(
+    state: &AppState,
+    app: AppId,
+    outcome: Outcome,
+    error_code: Option<&str>,
+    detail: &str,
+    correlation_id: &str,
+) -> Result<(), ServiceError> {
+    let event = SsoEventRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        app_id: app,
+        occurred_at: state.clock.now(),
+        outcome: outcome.as_str().to_owned(),
+        error_code: error_code.map(str::to_owned),
+        detail: detail.to_owned(),
+        correlation_id: correlation_id.to_owned(),
+    };
+    Ok(state.store.insert_sso_event(&event).await?)
+}
+
+pub async fn recent(state: &AppState, app: AppId, limit: i64) -> Result<Vec<SsoEventRow>, ServiceError> {
+    Ok(state.store.recent_sso_events(app, limit.clamp(1, LIMIT_MAX)).await?)
+}
