@@ -22,13 +22,19 @@ pub enum UrlPolicy {
 
 /// An absolute URL Causeway may send a browser to or call: https (unless insecure is
 /// allowed), a host, no credentials, no fragment, and — when the host is an address
-/// literal — a public one.
+/// literal — a public one. The text is kept as the partner wrote it: an issuer is
+/// compared character for character with the `iss` of ID tokens, and parsing would
+/// add a trailing slash to `https://idm.example`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PartnerUrl(Url);
+pub struct PartnerUrl {
+    text: String,
+    url: Url,
+}
 
 impl PartnerUrl {
     pub fn parse(raw: &str, policy: UrlPolicy) -> Result<Self, Invalid> {
-        let url = Url::parse(raw.trim()).map_err(|_| invalid(Reason::InvalidUrl, "must be an absolute URL, such as https://idm.example.com/"))?;
+        let text = raw.trim();
+        let url = Url::parse(text).map_err(|_| invalid(Reason::InvalidUrl, "must be an absolute URL, such as https://idm.example.com/"))?;
         match (url.scheme(), policy) {
             ("https", _) | ("http", UrlPolicy::AllowInsecure) => {}
             _ => return Err(invalid(Reason::InsecureUrl, "must use https")),
@@ -50,29 +56,29 @@ impl PartnerUrl {
                 return Err(invalid(Reason::ForbiddenAddress, format!("must not point at an internal address ({ip})")));
             }
         }
-        Ok(Self(url))
+        Ok(Self { text: text.to_owned(), url })
     }
 
     /// An issuer identifier additionally has no query (OIDC Discovery §2).
     pub fn parse_issuer(raw: &str, policy: UrlPolicy) -> Result<Self, Invalid> {
         let url = Self::parse(raw, policy)?;
-        if url.0.query().is_some() {
+        if url.url.query().is_some() {
             return Err(invalid(Reason::InvalidUrl, "an issuer must not contain a ?query"));
         }
         Ok(url)
     }
 
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        &self.text
     }
 
     pub fn url(&self) -> &Url {
-        &self.0
+        &self.url
     }
 
     /// The host name when it is a name rather than an address literal.
     pub fn domain(&self) -> Option<&str> {
-        self.0.domain()
+        self.url.domain()
     }
 }
 
@@ -156,6 +162,7 @@ mod tests {
             assert_eq!(PartnerUrl::parse(raw, strict).unwrap_err().reason, reason, "{raw}");
         }
         assert!(PartnerUrl::parse("http://127.0.0.1:9000/", UrlPolicy::AllowInsecure).is_ok());
+        assert_eq!(PartnerUrl::parse(" https://idm.example.com ", strict).unwrap().as_str(), "https://idm.example.com", "kept as written");
         assert_eq!(PartnerUrl::parse_issuer("https://idm.example.com/?tenant=1", strict).unwrap_err().reason, Reason::InvalidUrl);
     }
 }

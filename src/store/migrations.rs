@@ -26,6 +26,12 @@ const MIGRATIONS: &[Embedded] = &[
         sqlite: include_str!("../../migrations/sqlite/0002_partner_center.sql"),
         postgres: include_str!("../../migrations/postgres/0002_partner_center.sql"),
     },
+    Embedded {
+        version: 3,
+        description: "partner sessions",
+        sqlite: include_str!("../../migrations/sqlite/0003_partner_sessions.sql"),
+        postgres: include_str!("../../migrations/postgres/0003_partner_sessions.sql"),
+    },
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod idempotency;
 pub mod idm_configs;
 pub mod legal_entities;
+pub mod partner_sessions;
 pub mod sso_events;
 mod migrations;
 

@@ -64,6 +64,7 @@ pub struct Credentials {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub state: causeway::state::AppState,
     pub client: reqwest::Client,
     pub store: Store,
     pub clock: Clock,
@@ -90,7 +91,16 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     spawn_app_on(db, overrides).await
 }
 
+/// An app whose clock stands still until the test advances it.
+pub async fn spawn_app_with_pinned_clock() -> TestApp {
+    spawn_app_at(TestDatabase::new().await, &[], Clock::pinned(now())).await
+}
+
 pub async fn spawn_app_on(db: TestDatabase, overrides: &[(&str, &str)]) -> TestApp {
+    spawn_app_at(db, overrides, Clock::system()).await
+}
+
+async fn spawn_app_at(db: TestDatabase, overrides: &[(&str, &str)], clock: Clock) -> TestApp {
     let mut vars: HashMap<String, String> = HashMap::from([
         ("CAUSEWAY_DATABASE_URL".into(), db.url.clone()),
         ("CAUSEWAY_LISTEN".into(), "127.0.0.1:0".into()),
@@ -106,17 +116,17 @@ pub async fn spawn_app_on(db: TestDatabase, overrides: &[(&str, &str)]) -> TestA
         vars.insert(k.to_string(), v.to_string());
     }
     let settings = Settings::from_map(&vars).unwrap();
-    let clock = Clock::system();
     let app = Application::build_with_clock(settings, clock.clone()).await.unwrap();
     let addr = app.local_addr();
-    let store = app.state().store.clone();
+    let state = app.state().clone();
+    let store = state.store.clone();
     let (tx, rx) = oneshot::channel();
     tokio::spawn(app.run_until(async {
         let _ = rx.await;
     }));
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let partner = create_partner(&store, &clock, "Acme Platform").await;
-    TestApp { addr, client, store, clock, db, partner, shutdown: Some(tx) }
+    TestApp { addr, state, client, store, clock, db, partner, shutdown: Some(tx) }
 }
 
 pub async fn create_partner(store: &Store, clock: &Clock, name: &str) -> Credentials {

@@ -58,12 +58,22 @@ async fn served_requests_are_logged_without_tokens() {
     assert_eq!(post(&who).await.unwrap().status(), StatusCode::CREATED);
     let wrong = Credentials { app_id: who.app_id.clone(), app_token: format!("{}x", who.app_token) };
     assert_eq!(post(&wrong).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let client_secret = "CLIENT_SECRET_VALUE_0123456789";
+    let resp = client
+        .put(format!("http://{addr}/partner/idm"))
+        .header("App-Id", &who.app_id)
+        .header("App-Token", &who.app_token)
+        .header("Api-Version", "3.0")
+        .json(&crate::partner_idm::idm_body(Some(client_secret)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
     let resp = client.get(format!("http://{addr}/healthz?code=SECRET_CODE_VALUE")).send().await.unwrap();
     let correlation = resp.headers()["x-correlation-id"].to_str().unwrap().to_owned();
 
     // Close our idle connections so graceful shutdown has nothing to wait for, stop the
     // server with SIGTERM, and read its log to the end.
-    drop(post);
     drop(client);
     let _ = std::process::Command::new("kill").arg(child.id().unwrap().to_string()).status();
     let _ = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
@@ -75,10 +85,10 @@ async fn served_requests_are_logged_without_tokens() {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v["message"] == "request")
         .collect();
-    assert_eq!(requests.len(), 3, "one line per request:\n{log}");
+    assert_eq!(requests.len(), 4, "one line per request:\n{log}");
     assert!(requests.iter().any(|r| r["span"]["correlation_id"] == correlation.as_str() && r["path"] == "/healthz"));
     assert!(requests.iter().any(|r| r["status"] == 401));
-    for secret in [who.app_token.as_str(), wrong.app_token.as_str(), "SECRET_CODE_VALUE"] {
+    for secret in [who.app_token.as_str(), wrong.app_token.as_str(), client_secret, "SECRET_CODE_VALUE"] {
         assert!(!log.contains(secret), "a secret reached the log");
     }
     // The token's random part, in case it were logged in pieces or after a prefix.

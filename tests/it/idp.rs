@@ -1,0 +1,82 @@
+//! Test IdMs: the real `oidc-provider` (tests/idp, installed by the test command with
+//! `npm ci`) and a small fake for what a real provider will not do.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::{Route, Server};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+/// A running `oidc-provider`; it exits when this value (and so its stdin) is dropped.
+pub struct OidcProvider {
+    pub issuer: String,
+    _child: tokio::process::Child,
+}
+
+impl OidcProvider {
+    pub async fn start(config: Value) -> Self {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/idp");
+        assert!(
+            dir.join("node_modules/oidc-provider").is_dir(),
+            "oidc-provider is not installed: run `npm ci --prefix tests/idp` (scripts/test.sh does)"
+        );
+        let mut child = tokio::process::Command::new("node")
+            .arg(dir.join("provider.mjs"))
+            .env("IDP_CONFIG", config.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node must be installed");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        let line = tokio::time::timeout(Duration::from_secs(30), stdout.next_line())
+            .await
+            .expect("the provider starts within 30 s")
+            .unwrap()
+            .expect("the provider printed its ready line");
+        let ready: Value = serde_json::from_str(&line).unwrap();
+        Self { issuer: ready["issuer"].as_str().unwrap().to_owned(), _child: child }
+    }
+}
+
+/// A hand-written IdM on a random port, serving whatever routes a test gives it.
+pub struct FakeIdm {
+    pub base: String,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl FakeIdm {
+    pub async fn start(routes: impl FnOnce(&str) -> Route) -> Self {
+        let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap();
+        let addr = acceptor.local_addr()[0].as_socket_addr().copied().unwrap();
+        let base = format!("http://{addr}");
+        let app = routes(&base);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+            app,
+            async {
+                let _ = rx.await;
+            },
+            Some(Duration::from_millis(100)),
+        ));
+        Self { base, _stop: tx }
+    }
+}
+
+/// A discovery document as a provider at `base` would publish it.
+pub fn discovery(base: &str, jwks_path: &str) -> Value {
+    serde_json::json!({
+        "issuer": format!("{base}/"),
+        "authorization_endpoint": format!("{base}/auth"),
+        "token_endpoint": format!("{base}/token"),
+        "jwks_uri": format!("{base}{jwks_path}"),
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"]
+    })
+}
