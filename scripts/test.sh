@@ -192,6 +192,21 @@ setup_venv() {
     log "installed $("$VENV/bin/schemathesis" --version)"
 }
 
+# The real OpenID provider the interop tests start (oidc-provider from npm), installed
+# from the committed lockfile; skipped when node_modules already matches it.
+setup_idp() {
+    local dir=$ROOT/tests/idp stamp want
+    stamp=$dir/node_modules/.lockfile.stamp
+    want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        log "oidc-provider up to date in $dir/node_modules"
+        return 0
+    fi
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+    echo "$want" >"$stamp"
+    log "installed oidc-provider $(node -p "require('$dir/node_modules/oidc-provider/package.json').version")"
+}
+
 # Runs in the main shell (PG_TMP / PG_PORT are needed later and by cleanup), where
 # errexit is masked by the caller's `||`: every command checks its own status.
 start_postgres() {
@@ -362,6 +377,13 @@ rc=0
 in_background setup_venv || rc=$?
 [[ $rc == 0 ]] || { VENV_OK=0; log "venv setup FAILED (exit $rc)"; }
 log "venv setup took $((SECONDS - start))s"
+
+banner "setup: oidc-provider for the interop tests (npm ci)"
+start=$SECONDS
+rc=0
+in_background setup_idp || rc=$?
+[[ $rc == 0 ]] || log "oidc-provider setup FAILED (exit $rc); the interop tests will fail"
+log "oidc-provider setup took $((SECONDS - start))s"
 
 banner "setup: throwaway PostgreSQL 15"
 start=$SECONDS
