@@ -6,5 +6,6 @@ pub mod field_error;
 pub mod idm_config;
 pub mod ids;
 pub mod onboarding;
+pub mod sso_error;
 pub mod urls;
 pub mod values;

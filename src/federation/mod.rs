@@ -2,3 +2,5 @@
 
 pub mod http;
 pub mod idm_check;
+pub mod jwks;
+pub mod oidc;

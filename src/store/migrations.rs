@@ -32,6 +32,12 @@ const MIGRATIONS: &[Embedded] = &[
         sqlite: include_str!("../../migrations/sqlite/0003_partner_sessions.sql"),
         postgres: include_str!("../../migrations/postgres/0003_partner_sessions.sql"),
     },
+    Embedded {
+        version: 4,
+        description: "sso flows",
+        sqlite: include_str!("../../migrations/sqlite/0004_sso_flows.sql"),
+        postgres: include_str!("../../migrations/postgres/0004_sso_flows.sql"),
+    },
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {

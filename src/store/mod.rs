@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod brandings;
 pub mod apps;
 pub mod error;
+pub mod flows;
 pub mod idempotency;
 pub mod idm_configs;
 pub mod legal_entities;

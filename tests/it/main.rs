@@ -20,3 +20,5 @@ mod partner_branding;
 mod partner_idm;
 mod secrets_at_rest;
 mod sso_events;
+mod id_token;
+mod flows;

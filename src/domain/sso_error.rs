@@ -1,0 +1,141 @@
+//! The stable catalog of SSO failure codes: what the merchant's error page shows, what
+//! the partner reads in its event log, and how the partner fixes each one.
+
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SsoError {
+    AppUnknown,
+    AppSuspended,
+    IdmNotConfigured,
+    IdmError { error: String },
+    StateMissing,
+    StateUnknown,
+    StateExpired,
+    StateReplayed,
+    FlowOtherBrowser,
+    IssParamMismatch,
+    TokenEndpointFailed,
+    CodeRejected,
+    IdTokenMissing,
+    IdTokenMalformed,
+    AlgNotAllowed,
+    KidUnknownAfterRefresh,
+    SignatureInvalid,
+    IssMismatch,
+    AudMismatch,
+    AzpMismatch,
+    TokenExpired,
+    IatInFuture,
+    NonceMismatch,
+    EmailUnverified,
+    ClaimMissing(String),
+    AccountUnknown,
+    AccountOtherPartner,
+}
+
+impl SsoError {
+    /// The code shown on the error page and stored in the partner's event log.
+    pub fn code(&self) -> String {
+        let code = match self {
+            Self::AppUnknown => "app_unknown",
+            Self::AppSuspended => "app_suspended",
+            Self::IdmNotConfigured => "idm_not_configured",
+            Self::IdmError { .. } => "idm_error",
+            Self::StateMissing => "state_missing",
+            Self::StateUnknown => "state_unknown",
+            Self::StateExpired => "state_expired",
+            Self::StateReplayed => "state_replayed",
+            Self::FlowOtherBrowser => "flow_other_browser",
+            Self::IssParamMismatch => "iss_param_mismatch",
+            Self::TokenEndpointFailed => "token_endpoint_failed",
+            Self::CodeRejected => "code_rejected",
+            Self::IdTokenMissing => "id_token_missing",
+            Self::IdTokenMalformed => "id_token_malformed",
+            Self::AlgNotAllowed => "alg_not_allowed",
+            Self::KidUnknownAfterRefresh => "kid_unknown_after_refresh",
+            Self::SignatureInvalid => "signature_invalid",
+            Self::IssMismatch => "iss_mismatch",
+            Self::AudMismatch => "aud_mismatch",
+            Self::AzpMismatch => "azp_mismatch",
+            Self::TokenExpired => "token_expired",
+            Self::IatInFuture => "iat_in_future",
+            Self::NonceMismatch => "nonce_mismatch",
+            Self::EmailUnverified => "email_unverified",
+            Self::ClaimMissing(name) => return format!("claim_missing:{name}"),
+            Self::AccountUnknown => "account_unknown",
+            Self::AccountOtherPartner => "account_other_partner",
+        };
+        code.to_owned()
+    }
+
+    /// What the partner's developer should change; shown in the event log and the
+    /// browser console, never to the merchant as the main message.
+    pub fn fix_hint(&self) -> &'static str {
+        match self {
+            Self::AppUnknown => "The sign-in link names no Causeway app: check the app id in the CTA URL.",
+            Self::AppSuspended => "The app is suspended by the Causeway operator; contact them.",
+            Self::IdmNotConfigured => "Configure your IdM in the Partner Center (or PUT /partner/idm) before linking merchants.",
+            Self::IdmError { .. } => "Your IdM refused the sign-in; its error is in the detail. Check the client's redirect URI, scopes and grant settings.",
+            Self::StateMissing => "The IdM redirected back without the state parameter; it must return state unchanged.",
+            Self::StateUnknown => "This sign-in was already completed or never started here; start again from the CTA.",
+            Self::StateExpired => "The sign-in took longer than 10 minutes; start again from the CTA.",
+            Self::StateReplayed => "This callback was already used (a reload, a back button, or a replay); start again from the CTA.",
+            Self::FlowOtherBrowser => "The sign-in finished in another browser than it started in; start again from the CTA in one browser.",
+            Self::IssParamMismatch => "The iss parameter of the redirect (RFC 9207) is not your configured issuer.",
+            Self::TokenEndpointFailed => "The token endpoint failed or did not answer in time: check its URL, the client secret and the auth method.",
+            Self::CodeRejected => "The token endpoint refused the code (invalid_grant): a code is single-use and bound to its PKCE verifier and redirect URI.",
+            Self::IdTokenMissing => "The token response has no id_token: request the openid scope.",
+            Self::IdTokenMalformed => "The id_token is not a well-formed signed JWT.",
+            Self::AlgNotAllowed => "Sign ID tokens with RS256, PS256, ES256 or EdDSA (never none or HS256).",
+            Self::KidUnknownAfterRefresh => "The ID token's kid is not in your JWKS, even after refetching it: publish the signing key.",
+            Self::SignatureInvalid => "The ID token's signature does not verify with the published key.",
+            Self::IssMismatch => "The ID token's iss differs from the configured issuer (compared exactly, trailing slash included).",
+            Self::AudMismatch => "The ID token's aud must contain the client id configured in Causeway.",
+            Self::AzpMismatch => "The ID token's azp must equal the configured client id (and is required with several audiences).",
+            Self::TokenExpired => "The ID token had expired: check the IdM's clock and token lifetime.",
+            Self::IatInFuture => "The ID token was issued in the future: check the IdM's clock.",
+            Self::NonceMismatch => "The ID token's nonce must be the one Causeway sent in the authorization request.",
+            Self::EmailUnverified => "email_verified must be the JSON boolean true: verify the user's e-mail address at the IdM.",
+            Self::ClaimMissing(_) => "Add the missing claim to the ID token (see the claim name in the code).",
+            Self::AccountUnknown => "The account claim names no account: create it with POST /accounts first, and send its id.",
+            Self::AccountOtherPartner => "The account claim names an account of another platform.",
+        }
+    }
+
+    /// A short sentence for the merchant on the error page.
+    pub fn human_message(&self) -> &'static str {
+        match self {
+            Self::StateExpired | Self::StateUnknown | Self::StateReplayed | Self::FlowOtherBrowser | Self::StateMissing => {
+                "This sign-in link has expired or was opened in another browser. Please start again."
+            }
+            Self::AppSuspended => "Sign-in is temporarily unavailable for this platform.",
+            Self::AccountUnknown | Self::AccountOtherPartner => "Your user is not linked to a merchant account here yet.",
+            Self::EmailUnverified => "Your e-mail address must be verified before you can sign in.",
+            _ => "We could not sign you in. The platform's support team can help with the code below.",
+        }
+    }
+}
+
+impl fmt::Display for SsoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.code())
+    }
+}
+
+impl std::error::Error for SsoError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable_snake_case() {
+        assert_eq!(SsoError::ClaimMissing("given_name".into()).code(), "claim_missing:given_name");
+        assert_eq!(SsoError::KidUnknownAfterRefresh.code(), "kid_unknown_after_refresh");
+        for e in [SsoError::StateExpired, SsoError::AlgNotAllowed, SsoError::AccountOtherPartner] {
+            assert!(e.code().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            assert!(!e.fix_hint().is_empty());
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! OpenID Connect relying-party pieces: ID-token signatures and claim rules.
+
+pub mod claims;
+pub mod id_token;
+pub mod jws;
+pub mod signer;
