@@ -115,6 +115,35 @@ impl OutboundClient {
         serde_json::from_slice(&body).map_err(|e| FetchError::NotJson(e.to_string()))
     }
 
+    /// POSTs a form (the token endpoint) and returns the status and the body, whatever
+    /// the status: OAuth errors arrive as 400 with a JSON body worth reading.
+    pub async fn post_form(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+        basic_auth: Option<(&str, &str)>,
+        cap: usize,
+    ) -> Result<(u16, Vec<u8>), FetchError> {
+        self.guard(url)?;
+        let mut request = self.client.post(url.clone()).header(reqwest::header::ACCEPT, "application/json").form(form);
+        if let Some((user, password)) = basic_auth {
+            request = request.basic_auth(user, Some(password));
+        }
+        let mut response = request.send().await.map_err(|e| self.classify(e))?;
+        let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            return Err(FetchError::Redirect(status));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+            if body.len() + chunk.len() > cap {
+                return Err(FetchError::TooLarge(cap));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, body))
+    }
+
     /// Reads a successful response's body, refusing it past `cap` bytes.
     pub async fn read_capped(&self, mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, FetchError> {
         let status = response.status();

@@ -7,6 +7,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::http::{DOCUMENT_CAP_BYTES, FetchError, OutboundClient};
+use super::oidc::endpoints::Endpoints;
 use crate::domain::idm_config::IdmConfig;
 
 /// Signing algorithms Causeway accepts in ID tokens (never `none`, never HS*).
@@ -144,17 +145,9 @@ pub async fn check(client: &OutboundClient, config: &IdmConfig) -> CheckReport {
     }
 
     let started = Instant::now();
-    let endpoint = |name: &str, configured: &Option<crate::domain::urls::PartnerUrl>| -> Option<String> {
-        configured.as_ref().map(|u| u.as_str().to_owned()).or_else(|| doc.get(name).and_then(Value::as_str).map(str::to_owned))
-    };
-    let authorization = endpoint("authorization_endpoint", &overrides.authorization_endpoint);
-    let token = endpoint("token_endpoint", &overrides.token_endpoint);
-    let jwks_uri = endpoint("jwks_uri", &overrides.jwks_uri);
-    let missing: Vec<&str> = [("authorization_endpoint", &authorization), ("token_endpoint", &token), ("jwks_uri", &jwks_uri)]
-        .iter()
-        .filter(|(_, v)| v.is_none())
-        .map(|(n, _)| *n)
-        .collect();
+    let endpoints = Endpoints::resolve(overrides, Some(&doc).filter(|d| !d.is_null()));
+    let jwks_uri = endpoints.jwks_uri.clone();
+    let missing = endpoints.missing_required();
     if missing.is_empty() {
         steps.push("endpoints", StepStatus::Passed, "Authorization, token and JWKS endpoints are known.", started);
     } else {

@@ -22,3 +22,5 @@ mod secrets_at_rest;
 mod sso_events;
 mod id_token;
 mod flows;
+mod form_browser;
+mod oidc_interop;
