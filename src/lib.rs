@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod federation;
+pub mod partner_center;
 pub mod services;
 pub mod startup;
 pub mod state;

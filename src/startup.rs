@@ -114,6 +114,9 @@ pub fn routes(state: AppState) -> impl Endpoint<Output = Response> {
             make_sync(move |_| Response::builder().content_type("application/json").body(spec.clone())),
         )
         .nest("/docs", docs)
+        // Before the API: the Partner Center renders its own errors as HTML pages.
+        .nest(crate::partner_center::BASE_PATH, crate::partner_center::routes())
+        .nest("/assets", web::assets::routes())
         .nest("/", api)
         .with(AddData::new(state))
         .catch_all_error(|err| async move { render_poem_error(err) })

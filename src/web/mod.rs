@@ -1,4 +1,8 @@
 //! Plain HTTP surfaces outside the OpenAPI document, and request-wide middleware.
 
+pub mod assets;
 pub mod correlation;
+pub mod csrf;
+pub mod headers;
 pub mod health;
+pub mod session;

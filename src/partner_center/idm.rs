@@ -1,0 +1,206 @@
+//! The IdM configuration form: every field of the Partner API's IdM config, inline
+//! validation errors, a write-only client secret.
+
+use askama::Template;
+use poem::http::StatusCode;
+use poem::web::{Data, Form, Html, Query, Redirect};
+use poem::{handler, IntoResponse, Response};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::errors::PageError;
+use super::session::PartnerSession;
+use super::view::{ago, FieldErrors, Shell};
+use super::CHANGED_BY;
+use crate::domain::idm_config::{IdmConfigInput, DEFAULT_SCOPES};
+use crate::services::{idm, ServiceError};
+use crate::state::AppState;
+
+/// What the form posts. Every field defaults to empty, so a missing field is a
+/// validation message next to it rather than an unreadable form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct IdmForm {
+    issuer: String,
+    client_id: String,
+    client_secret: String,
+    token_endpoint_auth_method: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    jwks_uri: String,
+    userinfo_endpoint: String,
+    end_session_endpoint: String,
+    domain: String,
+    logout_url: String,
+    scopes: String,
+    csrf_token: String,
+}
+
+/// The values shown in the form: everything but the secret, which is never sent back.
+pub struct IdmValues {
+    pub issuer: String,
+    pub client_id: String,
+    pub method: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
+    pub userinfo_endpoint: String,
+    pub end_session_endpoint: String,
+    pub domain: String,
+    pub logout_url: String,
+    pub scopes: String,
+}
+
+fn optional(raw: &str) -> Option<String> {
+    Some(raw.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+impl IdmValues {
+    fn blank() -> Self {
+        Self::from_config(&IdmConfigInput { token_endpoint_auth_method: "client_secret_basic".into(), ..Default::default() })
+    }
+
+    fn from_config(c: &IdmConfigInput) -> Self {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            issuer: c.issuer.clone(),
+            client_id: c.client_id.clone(),
+            method: c.token_endpoint_auth_method.clone(),
+            authorization_endpoint: text(&c.authorization_endpoint),
+            token_endpoint: text(&c.token_endpoint),
+            jwks_uri: text(&c.jwks_uri),
+            userinfo_endpoint: text(&c.userinfo_endpoint),
+            end_session_endpoint: text(&c.end_session_endpoint),
+            domain: c.domain.clone(),
+            logout_url: c.logout_url.clone(),
+            scopes: c.scopes.as_ref().map_or_else(|| DEFAULT_SCOPES.join(" "), |s| s.join(" ")),
+        }
+    }
+
+    fn from_form(f: &IdmForm) -> Self {
+        Self {
+            issuer: f.issuer.clone(),
+            client_id: f.client_id.clone(),
+            method: f.token_endpoint_auth_method.clone(),
+            authorization_endpoint: f.authorization_endpoint.clone(),
+            token_endpoint: f.token_endpoint.clone(),
+            jwks_uri: f.jwks_uri.clone(),
+            userinfo_endpoint: f.userinfo_endpoint.clone(),
+            end_session_endpoint: f.end_session_endpoint.clone(),
+            domain: f.domain.clone(),
+            logout_url: f.logout_url.clone(),
+            scopes: f.scopes.clone(),
+        }
+    }
+
+    fn input(&self) -> IdmConfigInput {
+        let scopes: Vec<String> = self.scopes.split_whitespace().map(str::to_owned).collect();
+        IdmConfigInput {
+            issuer: self.issuer.trim().to_owned(),
+            client_id: self.client_id.trim().to_owned(),
+            token_endpoint_auth_method: self.method.clone(),
+            authorization_endpoint: optional(&self.authorization_endpoint),
+            token_endpoint: optional(&self.token_endpoint),
+            jwks_uri: optional(&self.jwks_uri),
+            userinfo_endpoint: optional(&self.userinfo_endpoint),
+            end_session_endpoint: optional(&self.end_session_endpoint),
+            domain: self.domain.trim().to_owned(),
+            logout_url: self.logout_url.trim().to_owned(),
+            scopes: Some(scopes).filter(|s| !s.is_empty()),
+        }
+    }
+
+    /// Whether any optional endpoint is set, so the collapsed section starts open.
+    fn has_overrides(&self) -> bool {
+        [&self.authorization_endpoint, &self.token_endpoint, &self.jwks_uri, &self.userinfo_endpoint, &self.end_session_endpoint]
+            .iter()
+            .any(|v| !v.trim().is_empty())
+    }
+}
+
+const OVERRIDE_FIELDS: [&str; 5] = ["authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint", "end_session_endpoint"];
+
+#[derive(Template)]
+#[template(path = "partner_center/idm.html")]
+struct IdmPage {
+    shell: Shell,
+    v: IdmValues,
+    errors: FieldErrors,
+    configured: bool,
+    secret_set: bool,
+    /// A secret was typed but the form had errors: it is not echoed back, so ask again.
+    secret_retype: bool,
+    overrides_open: bool,
+    redirect_uri: String,
+    version: Option<i64>,
+    updated: String,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Notices {
+    saved: Option<i64>,
+    restored: Option<i64>,
+}
+
+/// The IdM form, filled with the current configuration. Caller: a signed-in partner.
+#[handler]
+pub async fn show(signed_in: PartnerSession, state: Data<&AppState>, Query(notices): Query<Notices>) -> Result<Html<String>, PageError> {
+    let view = idm::get(&state, signed_in.app_id).await?;
+    let v = view.config.as_ref().map_or_else(IdmValues::blank, IdmValues::from_config);
+    let notice = match (notices.saved, notices.restored) {
+        (Some(n), _) => Some(format!("Saved as version {n}. Run “Test connection” to check that Causeway can reach your IdM.")),
+        (None, Some(n)) => Some(format!("Version {n} is the current configuration again (saved as a new version).")),
+        _ => None,
+    };
+    let page = IdmPage {
+        shell: Shell::new(&signed_in, "idm"),
+        overrides_open: v.has_overrides(),
+        v,
+        errors: FieldErrors::default(),
+        configured: view.config.is_some(),
+        secret_set: view.client_secret_set,
+        secret_retype: false,
+        redirect_uri: view.redirect_uri,
+        version: view.version,
+        updated: view.updated_at.map(|t| ago(t, state.clock.now())).unwrap_or_default(),
+        notice,
+    };
+    Ok(Html(page.render()?))
+}
+
+/// Validates and stores a new version; on errors, shows the form again with a message
+/// next to each bad field and stores nothing. Caller: a signed-in partner (CSRF-checked).
+#[handler]
+pub async fn save(signed_in: PartnerSession, state: Data<&AppState>, Form(form): Form<IdmForm>) -> Result<Response, PageError> {
+    signed_in.check_csrf(&form.csrf_token)?;
+    let values = IdmValues::from_form(&form);
+    // An empty secret field keeps the current secret.
+    let secret = Some(form.client_secret).filter(|s| !s.is_empty()).map(SecretString::from);
+    match idm::put(&state, signed_in.app_id, &values.input(), secret.as_ref(), CHANGED_BY).await {
+        Ok(view) => {
+            let version = view.version.unwrap_or_default();
+            Ok(Redirect::see_other(format!("{}/idm?saved={version}", super::BASE_PATH)).into_response())
+        }
+        Err(ServiceError::Invalid(field_errors)) => {
+            let current = idm::get(&state, signed_in.app_id).await?;
+            let errors = FieldErrors::from_service(&field_errors);
+            let page = IdmPage {
+                shell: Shell::new(&signed_in, "idm"),
+                overrides_open: values.has_overrides() || errors.any(&OVERRIDE_FIELDS),
+                v: values,
+                errors,
+                configured: current.config.is_some(),
+                secret_set: current.client_secret_set,
+                secret_retype: secret.is_some(),
+                redirect_uri: current.redirect_uri,
+                version: current.version,
+                updated: current.updated_at.map(|t| ago(t, state.clock.now())).unwrap_or_default(),
+                notice: None,
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,77 @@
+//! Partner Center: the web UI where a partner signs in with its App-Id and App-Token,
+//! configures its IdM and branding, tests the connection and reads its SSO event log.
+//!
+//! Server-rendered (askama), no JavaScript framework; a small script served by Causeway
+//! adds copy buttons and the live branding preview. Every page requires a session
+//! (`session`), every form carries a CSRF token, every response the page security headers
+//! (`web::headers`), and errors render as HTML pages (`errors`), not as the API's JSON.
+
+mod branding;
+mod errors;
+mod events;
+mod history;
+mod idm;
+mod idm_test;
+mod overview;
+mod session;
+mod sign_in;
+mod throttle;
+mod view;
+
+use std::sync::Arc;
+
+use poem::http::Method;
+use poem::middleware::AddData;
+use poem::{get, post, Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use serde::Deserialize;
+
+pub use session::COOKIE as SESSION_COOKIE;
+pub use sign_in::FAILED_MESSAGE as SIGN_IN_FAILED_MESSAGE;
+
+/// Where the Partner Center is mounted.
+pub const BASE_PATH: &str = "/partner-center";
+pub const HOME_PATH: &str = "/partner-center";
+pub const SIGN_IN_PATH: &str = "/partner-center/sign-in";
+
+/// Who made a change, as the IdM configuration history records it.
+const CHANGED_BY: &str = "Partner Center";
+
+/// Largest form body read; the IdM form, the largest, is a few KiB at most.
+const FORM_MAX_BYTES: usize = 64 * 1024;
+
+/// A form whose only field is the CSRF token (sign-out, test, restore).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CsrfForm {
+    csrf_token: String,
+}
+
+/// The Partner Center routes, to be nested at `BASE_PATH`.
+pub fn routes() -> impl Endpoint<Output = Response> {
+    Route::new()
+        .at("/", get(overview::page))
+        .at("/sign-in", get(sign_in::show).post(sign_in::submit))
+        .at("/sign-out", post(sign_in::sign_out))
+        .at("/idm", get(idm::show).post(idm::save))
+        .at("/idm/test", post(idm_test::run))
+        .at("/idm/history", get(history::page))
+        .at("/idm/history/:version/restore", post(history::restore))
+        .at("/branding", get(branding::show).post(branding::save))
+        .at("/brand.css", get(branding::stylesheet))
+        .at("/events", get(events::page))
+        .with(AddData::new(Arc::new(throttle::SignInThrottle::default())))
+        .around(limit_body)
+        .catch_all_error(errors::render_poem_error)
+        .around(crate::web::headers::page_headers)
+        .map_to_response()
+}
+
+/// Reads a POST body up to `FORM_MAX_BYTES` before any handler sees it (poem's `Form`
+/// alone reads without a limit); a larger one is a 413 page.
+async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+    if req.method() == Method::POST {
+        let body = req.take_body().into_bytes_limit(FORM_MAX_BYTES).await?;
+        req.set_body(body);
+    }
+    next.call(req).await.map(IntoResponse::into_response)
+}

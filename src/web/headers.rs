@@ -1,0 +1,55 @@
+//! Security headers for server-rendered HTML (Partner Center now, Merchant Center later).
+//!
+//! The policy allows only Causeway's own stylesheet and scripts: no inline script or
+//! style, no framing (clickjacking), forms post only back to Causeway.
+
+use poem::http::header::{self, HeaderMap, HeaderValue};
+use poem::{Endpoint, IntoResponse, Request, Response};
+
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' https: data:; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Sets the page headers on `headers`. `Cache-Control: no-store` is added unless the
+/// response chose its own caching (static assets), since pages show per-partner data.
+pub fn apply_page_headers(headers: &mut HeaderMap) {
+    let set = |headers: &mut HeaderMap, name: &'static str, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(headers, "content-security-policy", CONTENT_SECURITY_POLICY);
+    set(headers, "x-frame-options", "DENY");
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "referrer-policy", "no-referrer");
+    set(headers, "cross-origin-opener-policy", "same-origin");
+    set(headers, "permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()");
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        set(headers, "cache-control", "no-store");
+    }
+}
+
+/// Middleware (`.around(page_headers)`): every response of the wrapped routes, errors
+/// included, carries the page headers.
+pub async fn page_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    let mut response = match next.call(req).await {
+        Ok(resp) => resp.into_response(),
+        Err(err) => err.into_response(),
+    };
+    apply_page_headers(response.headers_mut());
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assets_keep_their_own_cache_policy() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+        apply_page_headers(&mut headers);
+        assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+        let mut page = HeaderMap::new();
+        apply_page_headers(&mut page);
+        assert_eq!(page[header::CACHE_CONTROL], "no-store");
+        assert!(page["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    }
+}
