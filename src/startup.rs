@@ -15,7 +15,9 @@ use crate::api::rate_limit::AppRateLimiter;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::keyring::{key_file_for_sqlite_url, KeySource, Keyring};
+use crate::federation::cache::ConnectorCache;
 use crate::federation::http::OutboundClient;
+use crate::federation::jwks::{JwksCache, JwksPolicy};
 use crate::state::AppState;
 use crate::store::{Backend, Store, StoreOptions};
 use crate::web;
@@ -69,6 +71,8 @@ impl Application {
             clock,
             keyring,
             outbound,
+            connectors: Arc::new(ConnectorCache::default()),
+            jwks: Arc::new(JwksCache::new(JwksPolicy::default())),
             rate_limiter: Arc::new(AppRateLimiter::new(settings.api_rate_per_second, settings.api_rate_burst)),
             settings: Arc::new(settings),
         };
@@ -117,6 +121,9 @@ pub fn routes(state: AppState) -> impl Endpoint<Output = Response> {
         // Before the API: the Partner Center renders its own errors as HTML pages.
         .nest(crate::partner_center::BASE_PATH, crate::partner_center::routes())
         .nest("/assets", web::assets::routes())
+        .nest("/sso", crate::sso::routes())
+        .nest("/merchant-center", crate::portal::routes())
+        .nest("/brand", crate::portal::brand_routes())
         .nest("/", api)
         .with(AddData::new(state))
         .catch_all_error(|err| async move { render_poem_error(err) })

@@ -4,7 +4,9 @@ use crate::api::rate_limit::AppRateLimiter;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::keyring::Keyring;
+use crate::federation::cache::ConnectorCache;
 use crate::federation::http::OutboundClient;
+use crate::federation::jwks::JwksCache;
 use crate::store::Store;
 
 /// Everything a request handler or service may use, built once in `startup`.
@@ -16,4 +18,6 @@ pub struct AppState {
     pub rate_limiter: Arc<AppRateLimiter>,
     pub keyring: Arc<Keyring>,
     pub outbound: OutboundClient,
+    pub connectors: Arc<ConnectorCache>,
+    pub jwks: Arc<JwksCache>,
 }

@@ -6,6 +6,7 @@ pub mod field_error;
 pub mod idm_config;
 pub mod ids;
 pub mod onboarding;
+pub mod role;
 pub mod sso_error;
 pub mod urls;
 pub mod values;

@@ -33,6 +33,8 @@ pub enum SsoError {
     ClaimMissing(String),
     AccountUnknown,
     AccountOtherPartner,
+    /// Causeway itself failed (database, sealing); details are in its own log.
+    Internal,
 }
 
 impl SsoError {
@@ -67,6 +69,7 @@ impl SsoError {
             Self::ClaimMissing(name) => return format!("claim_missing:{name}"),
             Self::AccountUnknown => "account_unknown",
             Self::AccountOtherPartner => "account_other_partner",
+            Self::Internal => "internal_error",
         };
         code.to_owned()
     }
@@ -103,6 +106,7 @@ impl SsoError {
             Self::ClaimMissing(_) => "Add the missing claim to the ID token (see the claim name in the code).",
             Self::AccountUnknown => "The account claim names no account: create it with POST /accounts first, and send its id.",
             Self::AccountOtherPartner => "The account claim names an account of another platform.",
+            Self::Internal => "Causeway failed on its side; quote the correlation id to Causeway's operator.",
         }
     }
 

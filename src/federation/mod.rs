@@ -1,5 +1,6 @@
 //! Everything Causeway says to partner identity managers.
 
+pub mod cache;
 pub mod http;
 pub mod idm_check;
 pub mod jwks;

@@ -4,8 +4,11 @@ pub mod apps;
 pub mod branding;
 pub mod error;
 pub mod idm;
+pub mod login;
 pub mod master_key;
+pub mod merchant_sessions;
 pub mod onboarding;
+pub mod provisioning;
 pub mod sso_events;
 
 pub use error::ServiceError;

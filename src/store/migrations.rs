@@ -38,6 +38,12 @@ const MIGRATIONS: &[Embedded] = &[
         sqlite: include_str!("../../migrations/sqlite/0004_sso_flows.sql"),
         postgres: include_str!("../../migrations/postgres/0004_sso_flows.sql"),
     },
+    Embedded {
+        version: 5,
+        description: "merchant users",
+        sqlite: include_str!("../../migrations/sqlite/0005_merchant_users.sql"),
+        postgres: include_str!("../../migrations/postgres/0005_merchant_users.sql"),
+    },
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {

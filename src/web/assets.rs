@@ -8,6 +8,7 @@ use poem::{get, handler, Response, Route};
 const CSS: &str = include_str!("../../assets/causeway.css");
 const JS: &str = include_str!("../../assets/partner-center.js");
 const ICON: &str = include_str!("../../assets/icon.svg");
+const SSO_JS: &str = include_str!("../../assets/sso-error.js");
 
 const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
 
@@ -26,6 +27,7 @@ const fn fnv1a(bytes: &[u8]) -> u64 {
 const CSS_VERSION: u64 = fnv1a(CSS.as_bytes());
 const JS_VERSION: u64 = fnv1a(JS.as_bytes());
 const ICON_VERSION: u64 = fnv1a(ICON.as_bytes());
+const SSO_JS_VERSION: u64 = fnv1a(SSO_JS.as_bytes());
 
 pub fn css_url() -> String {
     format!("/assets/causeway.css?v={CSS_VERSION:016x}")
@@ -33,6 +35,10 @@ pub fn css_url() -> String {
 
 pub fn js_url() -> String {
     format!("/assets/partner-center.js?v={JS_VERSION:016x}")
+}
+
+pub fn sso_js_url() -> String {
+    format!("/assets/sso-error.js?v={SSO_JS_VERSION:016x}")
 }
 
 pub fn icon_url() -> String {
@@ -62,7 +68,16 @@ fn icon() -> Response {
     asset("image/svg+xml", ICON)
 }
 
+#[handler]
+fn sso_js() -> Response {
+    asset("text/javascript; charset=utf-8", SSO_JS)
+}
+
 /// Mounted at `/assets`.
 pub fn routes() -> Route {
-    Route::new().at("/causeway.css", get(css)).at("/partner-center.js", get(js)).at("/icon.svg", get(icon))
+    Route::new()
+        .at("/causeway.css", get(css))
+        .at("/partner-center.js", get(js))
+        .at("/sso-error.js", get(sso_js))
+        .at("/icon.svg", get(icon))
 }

@@ -70,6 +70,18 @@ impl FormBrowser {
         (status, location, resp.text().await.unwrap_or_default())
     }
 
+    /// One GET with the browser's cookies, no redirect followed.
+    pub async fn get(&mut self, url: &str) -> (StatusCode, Option<String>, String) {
+        let req = self.http.get(url);
+        self.send(req).await
+    }
+
+    /// One form POST with the browser's cookies, no redirect followed.
+    pub async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> (StatusCode, Option<String>, String) {
+        let req = self.http.post(url).form(form);
+        self.send(req).await
+    }
+
     /// Follows redirects and fills forms (`fill` supplies login fields) from `start` until
     /// a redirect leads to a URL starting with `stop_at`; returns that URL.
     pub async fn run_until(&mut self, start: &str, stop_at: &str, fill: &[(&str, &str)]) -> url::Url {

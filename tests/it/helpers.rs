@@ -91,6 +91,17 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     spawn_app_on(db, overrides).await
 }
 
+/// An app reachable at its public URL (redirect URIs are built from it), on a free port,
+/// allowing loopback IdMs.
+pub async fn spawn_app_for_sso(extra: &[(&str, &str)]) -> TestApp {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let public = format!("http://127.0.0.1:{port}");
+    let mut overrides = vec![("CAUSEWAY_LISTEN", listen.as_str()), ("CAUSEWAY_PUBLIC_URL", public.as_str()), ("CAUSEWAY_ALLOW_INSECURE_IDM", "true")];
+    overrides.extend_from_slice(extra);
+    spawn_app_with(&overrides).await
+}
+
 /// An app whose clock stands still until the test advances it.
 pub async fn spawn_app_with_pinned_clock() -> TestApp {
     spawn_app_at(TestDatabase::new().await, &[], Clock::pinned(now())).await

@@ -28,3 +28,4 @@ mod id_token;
 mod flows;
 mod form_browser;
 mod oidc_interop;
+mod sso_flow;

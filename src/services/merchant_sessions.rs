@@ -1,0 +1,72 @@
+//! Merchant Center sessions: server-side, random id (only its hash stored), new id at
+//! every login, idle and absolute timeouts, a CSRF token per session.
+
+use secrecy::SecretString;
+
+use super::ServiceError;
+use crate::crypto::random::url_safe_token;
+use crate::crypto::sealed;
+use crate::domain::ids::{AccountId, AppId};
+use crate::domain::role::Role;
+use crate::state::AppState;
+use crate::store::merchants::{MerchantSessionRow, NewMerchantSession};
+use crate::web::session::{id_hash, new_session_id, Freshness, Lifetimes};
+
+pub const COOKIE: &str = "__Host-causeway_mc";
+pub const LIFETIMES: Lifetimes = Lifetimes { idle: 30 * 60, absolute: 12 * 3600, touch_after: 60 };
+
+fn token_context(id_hash: &str) -> String {
+    format!("merchant-session-id-token:{id_hash}")
+}
+
+/// Opens a session and returns the cookie value.
+pub async fn open(state: &AppState, app: AppId, user_id: &str, account: AccountId, role: Role, id_token: &str) -> Result<String, ServiceError> {
+    let id = new_session_id();
+    let hash = id_hash(&id);
+    let now = state.clock.now();
+    let sealed_token = sealed::seal(&state.keyring, &token_context(&hash), &SecretString::from(id_token));
+    state
+        .store
+        .insert_merchant_session(&NewMerchantSession {
+            id_hash: &hash,
+            app_id: app,
+            user_id,
+            account_id: account,
+            role,
+            csrf_token: &url_safe_token(32),
+            id_token_sealed: &sealed_token,
+            created_at: now,
+            expires_at: now + LIFETIMES.absolute,
+        })
+        .await?;
+    Ok(id)
+}
+
+/// The live session behind a cookie value; expired ones are deleted and not returned.
+pub async fn find(state: &AppState, cookie: &str) -> Result<Option<MerchantSessionRow>, ServiceError> {
+    let hash = id_hash(cookie);
+    let Some(row) = state.store.find_merchant_session(&hash).await? else { return Ok(None) };
+    // Activity is recorded at most once a minute: the idle timeout needs no finer
+    // resolution, and most page views stay a single read.
+    let now = state.clock.now();
+    match LIFETIMES.judge(now, row.last_seen_at, row.expires_at) {
+        Freshness::Expired => {
+            state.store.delete_merchant_session(&hash).await?;
+            Ok(None)
+        }
+        Freshness::Touch => {
+            state.store.touch_merchant_session(&hash, now).await?;
+            Ok(Some(row))
+        }
+        Freshness::Fresh => Ok(Some(row)),
+    }
+}
+
+/// Ends the session; returns the ID token for the IdM's end-session `id_token_hint`.
+pub async fn close(state: &AppState, cookie: &str) -> Result<Option<(MerchantSessionRow, SecretString)>, ServiceError> {
+    let hash = id_hash(cookie);
+    let Some(row) = state.store.find_merchant_session(&hash).await? else { return Ok(None) };
+    state.store.delete_merchant_session(&hash).await?;
+    let token = sealed::open(&state.keyring, &token_context(&hash), &row.id_token_sealed).map_err(|e| ServiceError::Internal(e.into()))?;
+    Ok(Some((row, token)))
+}

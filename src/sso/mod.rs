@@ -1,0 +1,137 @@
+//! The SSO surface: the CTA partners link merchants to, the callback their IdM returns
+//! to, and logout. Failures render a partner-branded error page with a code and a
+//! correlation id, and the same detail in the browser console for the partner's developers.
+
+use askama::Template;
+use poem::http::{header, StatusCode};
+use poem::web::{Data, Form, Html, Path, Query};
+use poem::{get, handler, post, IntoResponse, Request, Response, Route};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+
+use crate::domain::sso_error::SsoError;
+use crate::portal::{brand, BrandView};
+use crate::services::login::{self, CallbackParams, Failure, BROWSER_COOKIE};
+use crate::services::merchant_sessions;
+use crate::state::AppState;
+use crate::web::correlation;
+use crate::web::session::{clear_cookie, read_cookie, set_cookie, SameSite};
+
+#[derive(Template)]
+#[template(path = "sso/error.html")]
+struct ErrorPage {
+    brand: BrandView,
+    brand_css: String,
+    message: &'static str,
+    code: String,
+    correlation_id: String,
+    console_detail: String,
+}
+
+fn status_of(error: &SsoError) -> StatusCode {
+    match error {
+        SsoError::AppUnknown => StatusCode::NOT_FOUND,
+        SsoError::AppSuspended | SsoError::AccountOtherPartner | SsoError::AccountUnknown => StatusCode::FORBIDDEN,
+        SsoError::IdmUnavailable { .. } | SsoError::TokenEndpointFailed { .. } => StatusCode::BAD_GATEWAY,
+        SsoError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+async fn error_page(state: &AppState, failure: Failure) -> Response {
+    let correlation_id = correlation::current();
+    let code = failure.error.code();
+    tracing::warn!(code = %code, app = ?failure.app.map(|a| a.to_string()), "SSO failed");
+    let (brand, brand_css) = brand(state, failure.app).await;
+    // JSON inside <script type="application/json">: "</" is escaped so no value can close
+    // the element.
+    let console_detail = serde_json::json!({
+        "error_code": code,
+        "fix": failure.error.fix_hint(),
+        "correlation_id": correlation_id,
+        "app_id": failure.app.map(|a| a.to_string()),
+    })
+    .to_string()
+    .replace("</", "<\\/");
+    let page = ErrorPage { brand, brand_css, message: failure.error.human_message(), code, correlation_id, console_detail };
+    match page.render() {
+        Ok(html) => (status_of(&failure.error), Html(html)).into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "SSO error page failed to render");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The call-to-action: starts a login and sends the browser to the partner's IdM.
+/// Caller: a merchant's browser, from a link in the partner's product.
+#[handler]
+async fn cta(Path(app): Path<String>, req: &Request, state: Data<&AppState>) -> Response {
+    match login::begin(&state, &app, read_cookie(req, BROWSER_COOKIE)).await {
+        Ok(begun) => {
+            let mut response = Response::builder().status(StatusCode::FOUND).header(header::LOCATION, begun.redirect.as_str());
+            if let Some(browser) = begun.new_browser_id {
+                response = response.header(header::SET_COOKIE, set_cookie(BROWSER_COOKIE, &browser, SameSite::Lax));
+            }
+            response.header(header::CACHE_CONTROL, "no-store").finish()
+        }
+        Err(failure) => error_page(&state, failure).await,
+    }
+}
+
+/// The redirect URI: completes the login and opens a Merchant Center session.
+/// Caller: a merchant's browser, redirected by the partner's IdM.
+#[handler]
+async fn callback(Path(app): Path<String>, Query(params): Query<CallbackParams>, req: &Request, state: Data<&AppState>) -> Response {
+    match login::complete(&state, &app, &params, read_cookie(req, BROWSER_COOKIE)).await {
+        Ok(done) => Response::builder()
+            .status(StatusCode::FOUND)
+            .header(header::LOCATION, "/merchant-center")
+            .header(header::SET_COOKIE, set_cookie(merchant_sessions::COOKIE, &done.session_id, SameSite::Lax))
+            .header(header::CACHE_CONTROL, "no-store")
+            .finish(),
+        Err(failure) => error_page(&state, failure).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LogoutForm {
+    csrf_token: String,
+}
+
+/// Ends the Merchant Center session and sends the browser to the partner's logout URL,
+/// through the IdM's end-session endpoint when it has one (OIDC RP-Initiated Logout).
+/// Caller: a signed-in merchant (form with the session's CSRF token).
+#[handler]
+async fn logout(req: &Request, Form(form): Form<LogoutForm>, state: Data<&AppState>) -> Response {
+    let Some(cookie) = read_cookie(req, merchant_sessions::COOKIE) else {
+        return Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, "/merchant-center").finish();
+    };
+    match merchant_sessions::find(&state, cookie).await {
+        Ok(Some(session)) if crate::web::csrf::matches(&session.csrf_token, &form.csrf_token) => {}
+        Ok(Some(_)) => return (StatusCode::FORBIDDEN, "The form expired; reload the page and sign out again.").into_response(),
+        _ => return Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, "/merchant-center").finish(),
+    }
+    let closed = merchant_sessions::close(&state, cookie).await.ok().flatten();
+    let target = match closed {
+        Some((session, id_token)) => login::logout_target(&state, session.app_id, id_token.expose_secret()).await,
+        None => "/merchant-center".to_owned(),
+    };
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, target)
+        .header(header::SET_COOKIE, clear_cookie(merchant_sessions::COOKIE, SameSite::Lax))
+        .finish()
+}
+
+/// Mounted at `/sso`.
+pub fn routes() -> impl poem::Endpoint<Output = Response> {
+    use poem::EndpointExt;
+    Route::new()
+        .at("/oidc/:app", get(cta))
+        .at("/oidc/:app/callback", get(callback))
+        .at("/logout", post(logout))
+        .around(crate::web::headers::page_headers)
+        .map_to_response()
+}
