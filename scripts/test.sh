@@ -6,14 +6,18 @@
 #   3. schemathesis against a real `causeway serve` on SQLite
 #   4. schemathesis against a real `causeway serve` on PostgreSQL
 #
+# The browser test (headless Chromium over WebDriver) needs Debian's chromium and
+# chromium-driver; when /usr/bin/chromedriver is missing they are installed with apt-get.
+#
 # Every step runs even if an earlier one failed. The throwaway PostgreSQL server
 # and all temporary directories are removed on exit, including after a failure
 # or Ctrl-C. The last line of output is "N passed, M failed" (counting steps), and
 # the exit status is non-zero if any step failed.
 #
 # Needs: Rust + cargo-nextest, python3 (3.11) with venv/pip, PostgreSQL 15 binaries
-# (PGBIN, default /usr/lib/postgresql/15/bin), curl. As root, PostgreSQL runs as the
-# `postgres` user via runuser. Network access is needed only for PyPI on the first run.
+# (PGBIN, default /usr/lib/postgresql/15/bin), curl, and apt-get (as root, or sudo) the
+# first time, for chromium. As root, PostgreSQL runs as the `postgres` user via runuser.
+# Network access is needed only on the first run (PyPI, npm, Debian packages).
 #
 # Environment knobs (all optional):
 #   PGBIN                       PostgreSQL binaries   (/usr/lib/postgresql/15/bin)
@@ -207,6 +211,19 @@ setup_idp() {
     log "installed oidc-provider $(node -p "require('$dir/node_modules/oidc-provider/package.json').version")"
 }
 
+# Debian's chromium + chromium-driver for the browser test (about 160 MB, once). If this
+# fails, the browser test fails: it never skips.
+setup_chromium() {
+    if [[ ! -x /usr/bin/chromedriver || ! -x /usr/bin/chromium ]]; then
+        local sudo=()
+        [[ $(id -u) == 0 ]] || sudo=(sudo)
+        log "installing chromium and chromium-driver with apt-get"
+        "${sudo[@]}" apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium chromium-driver >/dev/null
+    fi
+    log "$(/usr/bin/chromium --version 2>/dev/null | head -n1); $(/usr/bin/chromedriver --version 2>/dev/null | head -n1)"
+}
+
 # Runs in the main shell (PG_TMP / PG_PORT are needed later and by cleanup), where
 # errexit is masked by the caller's `||`: every command checks its own status.
 start_postgres() {
@@ -228,13 +245,17 @@ start_postgres() {
 
 # ---------------------------------------------------------------- steps
 
+# Where the browser test finds Chromium (given to the test runs only, so `causeway serve`
+# never sees them).
+BROWSER_ENV=(CAUSEWAY_TEST_CHROMEDRIVER=/usr/bin/chromedriver CAUSEWAY_TEST_CHROMIUM=/usr/bin/chromium)
+
 nextest() {
-    cargo nextest run --workspace --all-targets --no-fail-fast
+    env "${BROWSER_ENV[@]}" cargo nextest run --workspace --all-targets --no-fail-fast
 }
 
 nextest_postgres() {
     [[ -n "$PG_PORT" ]] || { log "PostgreSQL is not running"; return 1; }
-    CAUSEWAY_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
+    env "${BROWSER_ENV[@]}" CAUSEWAY_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
         cargo nextest run --workspace --all-targets --no-fail-fast
 }
 
@@ -384,6 +405,13 @@ rc=0
 in_background setup_idp || rc=$?
 [[ $rc == 0 ]] || log "oidc-provider setup FAILED (exit $rc); the interop tests will fail"
 log "oidc-provider setup took $((SECONDS - start))s"
+
+banner "setup: headless Chromium (browser test)"
+start=$SECONDS
+rc=0
+in_background setup_chromium || rc=$?
+[[ $rc == 0 ]] || log "Chromium setup FAILED (exit $rc): the browser test will fail"
+log "Chromium setup took $((SECONDS - start))s"
 
 banner "setup: throwaway PostgreSQL 15"
 start=$SECONDS

@@ -118,6 +118,25 @@ impl IdmValues {
     }
 }
 
+/// The label of each field, for the error summary's links.
+pub fn label(field: &str) -> &'static str {
+    match field {
+        "issuer" => "Issuer URL",
+        "client_id" => "Client ID",
+        "client_secret" => "Client secret",
+        "token_endpoint_auth_method" => "Client authentication",
+        "domain" => "Claim domain",
+        "logout_url" => "Logout URL",
+        "scopes" => "Scopes",
+        "authorization_endpoint" => "Authorization endpoint",
+        "token_endpoint" => "Token endpoint",
+        "jwks_uri" => "JWKS URI",
+        "userinfo_endpoint" => "UserInfo endpoint",
+        "end_session_endpoint" => "End-session endpoint",
+        _ => "Configuration",
+    }
+}
+
 const OVERRIDE_FIELDS: [&str; 5] = ["authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint", "end_session_endpoint"];
 
 #[derive(Template)]

@@ -25,6 +25,7 @@ use poem::middleware::AddData;
 use poem::{get, post, Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use serde::Deserialize;
 
+pub use idm::label as idm_label;
 pub use session::COOKIE as SESSION_COOKIE;
 pub use sign_in::FAILED_MESSAGE as SIGN_IN_FAILED_MESSAGE;
 

@@ -55,7 +55,12 @@ pub struct FieldErrors(Vec<(String, String)>);
 
 impl FieldErrors {
     pub fn from_service(errors: &[crate::domain::field_error::FieldError]) -> Self {
-        Self(errors.iter().map(|e| (e.target.first().cloned().unwrap_or_default(), e.message.clone())).collect())
+        Self(errors.iter().map(|e| (e.target.first().cloned().unwrap_or_default(), sentence(&e.message))).collect())
+    }
+
+    /// The fields with errors, in form order, for the summary's links.
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(f, _)| f.as_str())
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {
@@ -75,9 +80,28 @@ impl FieldErrors {
     }
 }
 
+/// A service message ("must use https") as a sentence next to a field ("Must use https.").
+fn sentence(message: &str) -> String {
+    let mut chars = message.trim().chars();
+    let mut out: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.is_empty() && !out.ends_with(['.', '!', '?', ')']) {
+        out.push('.');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_read_as_sentences() {
+        assert_eq!(sentence("must use https"), "Must use https.");
+        assert_eq!(sentence("must be a colour as #RRGGBB, such as #1A73E8"), "Must be a colour as #RRGGBB, such as #1A73E8.");
+        assert_eq!(sentence("Already fine."), "Already fine.");
+        assert_eq!(sentence(""), "");
+    }
 
     #[test]
     fn times() {

@@ -4,6 +4,8 @@
 mod helpers;
 
 mod auth;
+mod browser;
+mod browser_support;
 mod cli;
 mod health;
 mod idempotency;

@@ -78,13 +78,14 @@ async fn bad_idm_input_shows_inline_errors_and_stores_nothing() {
     fields.push(("jwks_uri", "not a url"));
     let page = browser.post("/partner-center/idm", &fields).await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
-    for (field, message) in [("issuer", "must use https"), ("domain", "bare host name"), ("jwks_uri", "absolute URL"), ("logout_url", "must use https")] {
+    for (field, message) in [("issuer", "Must use https."), ("domain", "bare host name"), ("jwks_uri", "absolute URL"), ("logout_url", "Must use https.")] {
         let marker = format!("id=\"f-{field}-error\"");
         let at = page.body.find(&marker).unwrap_or_else(|| panic!("no inline error for {field}"));
         let snippet = &page.body[at..(at + 400).min(page.body.len())];
         assert!(snippet.contains(message), "{field}: {snippet}");
     }
     assert!(page.body.contains("Nothing was saved."));
+    assert!(page.body.contains("<a href=\"#f-domain\">Claim domain</a>"), "the summary links to each bad field");
     assert!(page.body.contains("value=\"http://idm.partner.example/\""), "typed values are kept");
     assert!(page.body.contains("<details class=\"disclosure\" open>"), "overrides open when one has an error");
     assert!(!page.body.contains(SECRET), "the typed secret is not echoed back");

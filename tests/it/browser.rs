@@ -1,0 +1,194 @@
+//! The Partner Center in a real browser (headless Chromium over WebDriver): sign in, set
+//! up the IdM, test the connection against a fake IdM, brand the Merchant Center, read
+//! the event log, sign out. Proves the pages work under their CSP (our script runs, our
+//! stylesheet applies) and takes the screenshots the README shows.
+
+use std::time::Duration;
+
+use causeway::store::sso_events::SsoEventRow;
+use fantoccini::{Client, Locator};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::browser_support::{open_browser, screenshot, start_driver, start_fake_idm};
+use crate::helpers::{now, spawn_app_with, TestApp};
+
+const DESKTOP: u32 = 1280;
+const PHONE: u32 = 390;
+
+async fn fill(browser: &Client, id: &str, value: &str) {
+    let field = browser.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("field #{id}: {e}"));
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+/// Clicks something that loads a new page (a submit button, a link) and waits until the
+/// old page is gone, so later lookups cannot find elements of the page being left.
+async fn click(browser: &Client, css: &str) {
+    let old = browser.find(Locator::Css("html")).await.unwrap();
+    browser.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("element {css}: {e}")).click().await.unwrap();
+    let started = std::time::Instant::now();
+    while old.tag_name().await.is_ok() {
+        assert!(started.elapsed() < Duration::from_secs(15), "clicking {css} loaded no new page");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+}
+
+async fn text_of(browser: &Client, css: &str) -> String {
+    browser.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("element {css}: {e}")).text().await.unwrap()
+}
+
+/// Waits out the colour transition of `css` and checks where it ends.
+async fn assert_eventually_colored(browser: &Client, css: &str, rgb: &str) {
+    let element = browser.find(Locator::Css(css)).await.unwrap();
+    let mut seen = String::new();
+    for _ in 0..50 {
+        seen = element.css_value("background-color").await.unwrap();
+        if seen.contains(rgb) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    panic!("{css} should be rgb({rgb}), is {seen}");
+}
+
+async fn path(browser: &Client) -> String {
+    let url = browser.current_url().await.unwrap();
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+async fn api(app: &TestApp, path: &str) -> Value {
+    let resp = app.api(Method::GET, path, &app.partner).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.json().await.unwrap()
+}
+
+async fn record_events(app: &TestApp) {
+    let events = [
+        (600, "started", None, "Sign-in started; redirected to the IdM."),
+        (590, "failed", Some("redirect_uri_mismatch"), "The IdM answered error=invalid_request: redirect_uri is not registered for this client."),
+        (120, "started", None, "Sign-in started; redirected to the IdM."),
+        (110, "succeeded", None, "jamie@corner-shop.example signed in to account Corner Shop as Financial admin."),
+    ];
+    for (ago, outcome, code, detail) in events {
+        let event = SsoEventRow {
+            id: uuid::Uuid::new_v4().to_string(),
+            app_id: app.partner.app_id.parse().unwrap(),
+            occurred_at: now() - ago,
+            outcome: outcome.into(),
+            error_code: code.map(str::to_owned),
+            detail: detail.into(),
+            correlation_id: uuid::Uuid::new_v4().to_string(),
+        };
+        app.store.insert_sso_event(&event).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_partner_sets_up_sso_in_a_real_browser() {
+    let app = spawn_app_with(&[("CAUSEWAY_ALLOW_INSECURE_IDM", "true")]).await;
+    let idm = start_fake_idm().await;
+    let driver = start_driver().await;
+    let browser = open_browser(&driver).await;
+    let result = tokio::time::timeout(Duration::from_secs(120), walk_through(&app, &browser, &idm.issuer)).await;
+    let _ = browser.close().await;
+    result.expect("the walk-through finished within two minutes");
+}
+
+async fn walk_through(app: &TestApp, browser: &Client, issuer: &str) {
+    browser.set_window_size(DESKTOP, 900).await.unwrap();
+    // Unsigned: the Partner Center sends the browser to sign in.
+    browser.goto(&app.url("/partner-center")).await.unwrap();
+    assert_eq!(path(browser).await, "/partner-center/sign-in");
+    // The stylesheet applied (the CSP allows our own CSS).
+    let family = browser.find(Locator::Css("body")).await.unwrap().css_value("font-family").await.unwrap();
+    assert!(family.contains("system-ui"), "stylesheet applied: {family}");
+    screenshot(browser, "partner-center-sign-in", DESKTOP).await;
+
+    fill(browser, "f-app_id", &app.partner.app_id).await;
+    fill(browser, "f-app_token", "cwt_not-the-token").await;
+    click(browser, "form button[type=submit]").await;
+    assert!(text_of(browser, "#sign-in-error").await.contains("do not match an active app"));
+    fill(browser, "f-app_token", &app.partner.app_token).await;
+    click(browser, "form button[type=submit]").await;
+    assert_eq!(text_of(browser, "h1").await, "Overview");
+    assert_eq!(path(browser).await, "/partner-center");
+
+    // The IdM form: a mistake first, shown next to its field; nothing is stored.
+    click(browser, "a.btn[href='/partner-center/idm']").await;
+    assert_eq!(text_of(browser, "h1").await, "Identity provider");
+    fill(browser, "f-issuer", issuer).await;
+    fill(browser, "f-client_id", "causeway-merchant-center").await;
+    fill(browser, "f-client_secret", "correct-horse-battery-staple").await;
+    fill(browser, "f-domain", "https://acme.example/").await;
+    fill(browser, "f-logout_url", "https://acme.example/signed-out").await;
+    click(browser, "form.form-card button[type=submit]").await;
+    assert!(text_of(browser, "#f-domain-error").await.contains("bare host name"));
+    assert!(browser.source().await.unwrap().contains("Enter the secret again"));
+    screenshot(browser, "partner-center-idm-errors", DESKTOP).await;
+    assert_eq!(api(app, "/partner/idm").await["configured"], false);
+
+    fill(browser, "f-domain", "acme.example").await;
+    fill(browser, "f-client_secret", "correct-horse-battery-staple").await;
+    click(browser, "form.form-card button[type=submit]").await;
+    assert!(text_of(browser, ".alert-success").await.contains("Saved as version 1"));
+    let stored = api(app, "/partner/idm").await;
+    assert_eq!(stored["config"]["issuer"], issuer);
+    assert_eq!(stored["client_secret_set"], true);
+    browser.execute("window.scrollTo(0, 0);", vec![]).await.unwrap();
+    screenshot(browser, "partner-center-idm", DESKTOP).await;
+
+    // Test connection against the fake IdM: every step passes.
+    click(browser, "#test-connection").await;
+    assert_eq!(text_of(browser, "h1").await, "Connection test");
+    assert!(text_of(browser, ".result-banner").await.contains("Causeway can use this IdM"));
+    let steps = browser.find_all(Locator::Css(".check-step")).await.unwrap();
+    assert_eq!(steps.len(), 5);
+    assert_eq!(browser.find_all(Locator::Css(".check-passed")).await.unwrap().len(), 5);
+    screenshot(browser, "partner-center-test", DESKTOP).await;
+
+    // Branding: the preview follows the form as the partner types (our script runs).
+    browser.goto(&app.url("/partner-center/branding")).await.unwrap();
+    fill(browser, "f-display_name", "Acme Pay").await;
+    fill(browser, "f-brand_color", "#7C3AED").await;
+    fill(browser, "f-support_label", "Help: support.acme.example").await;
+    assert_eq!(text_of(browser, "#pv-name").await, "Acme Pay");
+    assert_eventually_colored(browser, ".mc-header", "124, 58, 237").await;
+    screenshot(browser, "partner-center-branding", DESKTOP).await;
+    click(browser, "#branding-form button[type=submit]").await;
+    assert!(text_of(browser, ".alert-success").await.contains("Branding saved"));
+    let branding = api(app, "/partner/branding").await;
+    assert_eq!(branding["display_name"], "Acme Pay");
+    assert_eq!(branding["brand_color"], "#7C3AED");
+
+    // Overview with events; the copy button exists only because our script ran.
+    record_events(app).await;
+    browser.goto(&app.url("/partner-center")).await.unwrap();
+    let copy = browser.find(Locator::Css("button[data-copy='#redirect-uri']")).await.unwrap();
+    assert!(copy.is_displayed().await.unwrap(), "copy buttons are shown by partner-center.js");
+    assert_eventually_colored(browser, ".mini-header", "124, 58, 237").await;
+    screenshot(browser, "partner-center-overview", DESKTOP).await;
+    copy.click().await.unwrap();
+    let label = text_of(browser, "button[data-copy='#redirect-uri'] span").await;
+    assert!(label == "Copied" || label == "Press Ctrl+C", "copy feedback: {label}");
+
+    browser.goto(&app.url("/partner-center/events")).await.unwrap();
+    assert_eq!(browser.find_all(Locator::Css("tbody tr")).await.unwrap().len(), 4);
+    screenshot(browser, "partner-center-events", DESKTOP).await;
+
+    // A phone-sized screen: the same overview, one column.
+    browser.goto(&app.url("/partner-center")).await.unwrap();
+    screenshot(browser, "partner-center-phone", PHONE).await;
+    let width = browser.execute("return document.documentElement.scrollWidth;", vec![]).await.unwrap();
+    assert!(width.as_u64().unwrap() <= u64::from(PHONE), "no horizontal scrolling on a phone: {width}");
+
+    // Sign out.
+    browser.set_window_size(DESKTOP, 900).await.unwrap();
+    click(browser, ".topbar form button").await;
+    assert!(text_of(browser, ".alert-info").await.contains("signed out"));
+    browser.goto(&app.url("/partner-center/idm")).await.unwrap();
+    assert_eq!(path(browser).await, "/partner-center/sign-in");
+}
