@@ -66,8 +66,8 @@ pub async fn page(signed_in: PartnerSession, state: Data<&AppState>) -> Result<H
             title: "Register the redirect URI in your IdM",
             detail: "Add the redirect URI below to the client's allowed callback URLs; then run “Test connection”.",
             done: any_success,
-            href: "/partner-center/idm",
-            action: "Test connection",
+            href: "#links-title",
+            action: "Show redirect URI",
         },
         Step {
             title: "Brand your Merchant Center",

@@ -129,6 +129,8 @@ pub async fn submit(
             Ok(resp)
         }
         Err(ServiceError::Unauthenticated) => {
+            // Not the typed App-Id: people paste tokens into the wrong field.
+            tracing::info!(client = %ip, "partner center sign-in failed");
             throttle.record_failure(ip, now);
             tokio::time::sleep(MIN_FAILURE.saturating_sub(started.elapsed())).await;
             page(StatusCode::UNAUTHORIZED, cookie_token, &app_id, Some(FAILED_MESSAGE.to_owned()), None)
