@@ -22,7 +22,7 @@ use crate::state::AppState;
 use crate::store::{Backend, Store, StoreOptions};
 use crate::web;
 
-/// How often expired idempotency records and old SSO events are deleted.
+/// How often expired idempotency records, SSO flows and sessions, and old SSO events are deleted.
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
 pub struct Application {
@@ -143,6 +143,14 @@ async fn sweep_forever(state: AppState) {
         }
         if let Err(err) = state.store.prune_sso_events(state.settings.sso_events_kept).await {
             tracing::warn!(error = %crate::api::error::ErrorChain(&err), "SSO event pruning failed");
+        }
+        // Used flows stay a day as tombstones, so a late replay is still named a replay.
+        let now = state.clock.now();
+        if let Err(err) = state.store.sweep_flows(now - 86_400).await {
+            tracing::warn!(error = %crate::api::error::ErrorChain(&err), "SSO flow sweep failed");
+        }
+        if let Err(err) = state.store.sweep_merchant_sessions(now).await {
+            tracing::warn!(error = %crate::api::error::ErrorChain(&err), "merchant session sweep failed");
         }
     }
 }

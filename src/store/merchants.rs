@@ -171,6 +171,12 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes sessions past their absolute lifetime.
+    pub async fn sweep_merchant_sessions(&self, now: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM merchant_sessions WHERE expires_at <= $1").bind(now).execute(self.writer()).await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn count_merchant_sessions(&self, app: AppId) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM merchant_sessions WHERE app_id = $1").bind(app.to_string()).fetch_one(self.reader()).await?;
         column(&row, "n")

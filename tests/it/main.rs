@@ -31,3 +31,4 @@ mod flows;
 mod form_browser;
 mod oidc_interop;
 mod sso_flow;
+mod sso_hostile;

@@ -1,0 +1,235 @@
+//! What a real provider will not do, from a hand-written IdM: every forged, broken or
+//! misconfigured response gets its own error code and opens no session.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use causeway::federation::oidc::signer::Signer;
+use poem::http::StatusCode as PoemStatus;
+use poem::web::{Json, Query, Redirect};
+use poem::{Response, Route, get, handler, post};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::form_browser::FormBrowser;
+use crate::helpers::*;
+use crate::idp::FakeIdm;
+
+const CLAIM: &str = "https://partner.example/wepay_account_id";
+
+/// How the fake IdM answers the next token request.
+#[derive(Clone)]
+enum Answer {
+    /// An ID token: the default claims changed by `edit`, signed by `signer` with `alg`.
+    Token { edit: fn(&mut Value), forged_key: bool, alg: Option<&'static str> },
+    Status(u16, &'static str),
+    Hang,
+}
+
+#[derive(Default)]
+struct OpState {
+    nonces: HashMap<String, String>,
+    answer: Option<Answer>,
+    /// Overrides of the authorization response: `iss`, or an `error`.
+    iss: Option<String>,
+    error: Option<&'static str>,
+}
+
+struct FakeOp {
+    idm: FakeIdm,
+    state: Arc<Mutex<OpState>>,
+}
+
+fn issuer_of(idm: &FakeIdm) -> String {
+    idm.base.clone()
+}
+
+async fn fake_op(account: String) -> FakeOp {
+    let state = Arc::new(Mutex::new(OpState::default()));
+    let signer = Arc::new(Signer::es256("k1").unwrap());
+    let forger = Arc::new(Signer::es256("k1").unwrap());
+    let (s1, s2) = (state.clone(), state.clone());
+    let jwk = signer.jwk.clone();
+    let idm = FakeIdm::start(move |base| {
+        let base = base.to_owned();
+        let discovery = json!({
+            "issuer": base, "authorization_endpoint": format!("{base}/authorize"), "token_endpoint": format!("{base}/token"),
+            "jwks_uri": format!("{base}/jwks"), "response_types_supported": ["code"], "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic"]
+        });
+        let token_base = base.clone();
+        Route::new()
+            .at("/.well-known/openid-configuration", get(poem::endpoint::make_sync(move |_| Json(discovery.clone()))))
+            .at("/jwks", get(poem::endpoint::make_sync(move |_| Json(json!({"keys": [jwk.clone()]})))))
+            .at(
+                "/authorize",
+                get(poem::endpoint::make_sync(move |req| {
+                    let q: HashMap<String, String> = req.uri().query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+                    let mut st = s1.lock().unwrap();
+                    let code = uuid::Uuid::new_v4().to_string();
+                    st.nonces.insert(code.clone(), q["nonce"].clone());
+                    let mut target = url::Url::parse(&q["redirect_uri"]).unwrap();
+                    match st.error {
+                        Some(error) => target.query_pairs_mut().append_pair("error", error).append_pair("state", &q["state"]),
+                        None => target.query_pairs_mut().append_pair("code", &code).append_pair("state", &q["state"]),
+                    };
+                    if let Some(iss) = &st.iss {
+                        target.query_pairs_mut().append_pair("iss", iss);
+                    }
+                    Redirect::temporary(target.as_str())
+                })),
+            )
+            .at(
+                "/token",
+                post(TokenEndpoint { state: s2, signer, forger, issuer: token_base, account }),
+            )
+    })
+    .await;
+    FakeOp { idm, state }
+}
+
+struct TokenEndpoint {
+    state: Arc<Mutex<OpState>>,
+    signer: Arc<Signer>,
+    forger: Arc<Signer>,
+    issuer: String,
+    account: String,
+}
+
+impl poem::Endpoint for TokenEndpoint {
+    type Output = Response;
+
+    async fn call(&self, mut req: poem::Request) -> poem::Result<Response> {
+        let body = req.take_body().into_string().await?;
+        let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+        let (answer, nonce) = {
+            let st = self.state.lock().unwrap();
+            (st.answer.clone(), st.nonces.get(form.get("code").map(String::as_str).unwrap_or_default()).cloned().unwrap_or_default())
+        };
+        Ok(match answer.expect("a test sets the answer") {
+            Answer::Status(code, body) => Response::builder().status(PoemStatus::from_u16(code).unwrap()).content_type("application/json").body(body),
+            Answer::Hang => {
+                tokio::time::sleep(Duration::from_secs(10)).await;
+                Response::builder().body("{}")
+            }
+            Answer::Token { edit, forged_key, alg } => {
+                let now = now();
+                let mut claims = json!({"iss": self.issuer, "aud": "causeway", "sub": "u-1", "exp": now + 300, "iat": now, "nonce": nonce,
+                    "email": "alice@shop.example", "email_verified": true, "given_name": "Alice", "family_name": "Merchant", CLAIM: self.account});
+                edit(&mut claims);
+                let key = if forged_key { &self.forger } else { &self.signer };
+                let token = key.sign(&claims, alg);
+                Json(json!({"id_token": token, "access_token": "at", "token_type": "Bearer"})).into_response()
+            }
+        })
+    }
+}
+
+use poem::IntoResponse;
+
+async fn setup() -> (TestApp, FakeOp, String) {
+    let app = spawn_app_for_sso(&[("CAUSEWAY_IDM_TIMEOUT_MS", "1000")]).await;
+    let le: Value = app.post_json("/legal_entities", &app.partner, &json!({"country": "US", "controller": {"email": "alice@shop.example", "email_is_verified": true}})).await.json().await.unwrap();
+    let account: Value = app.post_json("/accounts", &app.partner, &json!({"legal_entity_id": le["id"], "name": "Shop"})).await.json().await.unwrap();
+    let account = account["id"].as_str().unwrap().to_owned();
+    let op = fake_op(account.clone()).await;
+    let config = json!({"issuer": issuer_of(&op.idm), "client_id": "causeway", "client_secret": "s", "token_endpoint_auth_method": "client_secret_basic",
+        "domain": "partner.example", "logout_url": "https://partner.example/bye"});
+    assert_eq!(app.api(Method::PUT, "/partner/idm", &app.partner).json(&config).send().await.unwrap().status(), StatusCode::OK);
+    (app, op, account)
+}
+
+/// One login through the fake IdM; the error code of the page it ends on ("" = success).
+async fn attempt(app: &TestApp, op: &FakeOp, answer: Answer) -> String {
+    op.state.lock().unwrap().answer = Some(answer);
+    let mut browser = FormBrowser::new();
+    let cta = app.url(&format!("/sso/oidc/{}", app.partner.app_id));
+    let callback = app.url(&format!("/sso/oidc/{}/callback", app.partner.app_id));
+    let back = browser.run_until(&cta, &callback, &[]).await;
+    let (status, _, page) = browser.get(back.as_str()).await;
+    if status == StatusCode::FOUND {
+        return String::new();
+    }
+    let marker = "Error code</dt><dd><code>";
+    let start = page.find(marker).map(|i| i + marker.len()).unwrap_or_else(|| panic!("{status}: {page}"));
+    page[start..start + page[start..].find('<').unwrap()].to_owned()
+}
+
+fn token(edit: fn(&mut Value)) -> Answer {
+    Answer::Token { edit, forged_key: false, alg: None }
+}
+
+#[tokio::test]
+async fn every_bad_answer_has_its_code_and_opens_no_session() {
+    let (app, op, _) = setup().await;
+    let cases: Vec<(&str, Answer, &str)> = vec![
+        ("alg none", Answer::Token { edit: |_| {}, forged_key: false, alg: Some("none") }, "alg_not_allowed"),
+        ("HS256 key confusion", Answer::Token { edit: |_| {}, forged_key: false, alg: Some("HS256") }, "alg_not_allowed"),
+        ("signed by another key under the same kid", Answer::Token { edit: |_| {}, forged_key: true, alg: None }, "signature_invalid"),
+        ("wrong iss", token(|c| c["iss"] = json!("https://evil.example")), "iss_mismatch"),
+        ("wrong aud", token(|c| c["aud"] = json!("someone-else")), "aud_mismatch"),
+        ("wrong azp", token(|c| c["azp"] = json!("someone-else")), "azp_mismatch"),
+        ("expired", token(|c| c["exp"] = json!(now() - 3600)), "token_expired"),
+        ("issued in the future", token(|c| c["iat"] = json!(now() + 3600)), "iat_in_future"),
+        ("wrong nonce", token(|c| c["nonce"] = json!("other")), "nonce_mismatch"),
+        ("missing nonce", token(|c| { c.as_object_mut().unwrap().remove("nonce"); }), "nonce_mismatch"),
+        ("missing sub", token(|c| { c.as_object_mut().unwrap().remove("sub"); }), "claim_missing:sub"),
+        ("email unverified", token(|c| c["email_verified"] = json!(false)), "email_unverified"),
+        ("email_verified missing", token(|c| { c.as_object_mut().unwrap().remove("email_verified"); }), "email_unverified"),
+        ("email_verified the string \"true\"", token(|c| c["email_verified"] = json!("true")), "email_unverified"),
+        ("missing email", token(|c| { c.as_object_mut().unwrap().remove("email"); }), "claim_missing:email"),
+        ("missing given name", token(|c| { c.as_object_mut().unwrap().remove("given_name"); }), "claim_missing:given_name"),
+        ("missing family name", token(|c| { c.as_object_mut().unwrap().remove("family_name"); }), "claim_missing:family_name"),
+        ("missing account claim", token(|c| { c.as_object_mut().unwrap().remove(CLAIM); }), "claim_missing:https://partner.example/wepay_account_id"),
+        ("claim under another domain", token(|c| {
+            let account = c[CLAIM].clone();
+            c.as_object_mut().unwrap().remove(CLAIM);
+            c["https://other.example/wepay_account_id"] = account;
+        }), "claim_missing:https://partner.example/wepay_account_id"),
+        ("unknown account", token(|c| c[CLAIM] = json!(uuid::Uuid::new_v4().to_string())), "account_unknown"),
+        ("token endpoint 500", Answer::Status(500, "{}"), "token_endpoint_failed"),
+        ("token endpoint garbage", Answer::Status(200, "<html>oops</html>"), "token_endpoint_failed"),
+        ("code refused", Answer::Status(400, r#"{"error": "invalid_grant"}"#), "code_rejected"),
+        ("no id_token", Answer::Status(200, r#"{"access_token": "x", "token_type": "Bearer"}"#), "id_token_missing"),
+        ("token endpoint hangs", Answer::Hang, "token_endpoint_failed"),
+    ];
+    for (name, answer, code) in cases {
+        assert_eq!(attempt(&app, &op, answer).await, code, "{name}");
+    }
+    assert_eq!(app.store.count_merchant_sessions(app.partner.app_id.parse().unwrap()).await.unwrap(), 0);
+    // The fake works: a good answer signs in.
+    assert_eq!(attempt(&app, &op, token(|_| {})).await, "");
+    assert_eq!(app.store.count_merchant_sessions(app.partner.app_id.parse().unwrap()).await.unwrap(), 1);
+    let events: Value = app.get("/partner/sso_events?limit=200", &app.partner).await.json().await.unwrap();
+    let failures = events["events"].as_array().unwrap().iter().filter(|e| e["outcome"] == "failed").count();
+    assert_eq!(failures, 25, "every failure is in the partner's log");
+    let text = events.to_string();
+    assert!(!text.contains("eyJ"), "no token in the partner's log");
+}
+
+#[tokio::test]
+async fn authorization_response_problems() {
+    let (app, op, _) = setup().await;
+    op.state.lock().unwrap().iss = Some("https://evil.example".into());
+    assert_eq!(attempt(&app, &op, token(|_| {})).await, "iss_param_mismatch");
+    op.state.lock().unwrap().iss = None;
+    op.state.lock().unwrap().error = Some("access_denied");
+    assert_eq!(attempt(&app, &op, token(|_| {})).await, "idm_error");
+    op.state.lock().unwrap().error = None;
+
+    // A flow older than 10 minutes.
+    let mut browser = FormBrowser::new();
+    op.state.lock().unwrap().answer = Some(token(|_| {}));
+    let callback = app.url(&format!("/sso/oidc/{}/callback", app.partner.app_id));
+    let back = browser.run_until(&app.url(&format!("/sso/oidc/{}", app.partner.app_id)), &callback, &[]).await;
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
+        sqlx::query("UPDATE sso_flows SET expires_at = created_at - 1").execute(&mut conn).await.unwrap();
+    }
+    let (status, _, page) = browser.get(back.as_str()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("<code>state_expired</code>"), "{page}");
+    assert_eq!(app.store.count_merchant_sessions(app.partner.app_id.parse().unwrap()).await.unwrap(), 0);
+}
