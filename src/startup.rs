@@ -73,6 +73,7 @@ impl Application {
             outbound,
             connectors: Arc::new(ConnectorCache::default()),
             jwks: Arc::new(JwksCache::new(JwksPolicy::default())),
+            metrics: Arc::new(crate::web::metrics::Metrics::new()?),
             rate_limiter: Arc::new(AppRateLimiter::new(settings.api_rate_per_second, settings.api_rate_burst)),
             settings: Arc::new(settings),
         };
@@ -107,12 +108,14 @@ impl Application {
 }
 
 pub fn routes(state: AppState) -> impl Endpoint<Output = Response> {
+    let metrics = state.metrics.clone();
     let api = api::service();
     let docs = api.swagger_ui();
     let spec = api.spec();
     Route::new()
         .at("/healthz", web::health::healthz)
         .at("/readyz", web::health::readyz)
+        .at("/metrics", web::metrics::serve)
         .at(
             "/openapi.json",
             make_sync(move |_| Response::builder().content_type("application/json").body(spec.clone())),
@@ -127,7 +130,7 @@ pub fn routes(state: AppState) -> impl Endpoint<Output = Response> {
         .nest("/", api)
         .with(AddData::new(state))
         .catch_all_error(|err| async move { render_poem_error(err) })
-        .around(web::correlation::log_requests)
+        .around(move |next, req| web::correlation::log_requests(next, req, metrics.clone()))
         .map_to_response()
 }
 

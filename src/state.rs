@@ -8,6 +8,7 @@ use crate::federation::cache::ConnectorCache;
 use crate::federation::http::OutboundClient;
 use crate::federation::jwks::JwksCache;
 use crate::store::Store;
+use crate::web::metrics::Metrics;
 
 /// Everything a request handler or service may use, built once in `startup`.
 #[derive(Clone)]
@@ -20,4 +21,5 @@ pub struct AppState {
     pub outbound: OutboundClient,
     pub connectors: Arc<ConnectorCache>,
     pub jwks: Arc<JwksCache>,
+    pub metrics: Arc<Metrics>,
 }

@@ -117,17 +117,21 @@ pub async fn begin(state: &AppState, app_raw: &str, browser_id: Option<&str>) ->
         expires_at: now + FLOW_SECONDS,
     };
     state.store.insert_flow(&flow).await.map_err(|e| fail(e.into()))?;
+    state.metrics.sso_started.inc();
     Ok(Begun { redirect: start.url, new_browser_id })
 }
 
 pub async fn complete(state: &AppState, app_raw: &str, params: &CallbackParams, browser_id: Option<&str>) -> Result<Completed, Failure> {
     let app = active_app(state, app_raw).await?;
+    let started = std::time::Instant::now();
     let result = complete_for(state, app, params, browser_id).await;
+    state.metrics.sso_callback_seconds.observe(started.elapsed().as_secs_f64());
     let correlation = crate::web::correlation::current();
     let (outcome, code, detail) = match &result {
         Ok(_) => (sso_events::Outcome::Succeeded, None, "signed in".to_owned()),
         Err(error) => (sso_events::Outcome::Failed, Some(error.code()), event_detail(error)),
     };
+    state.metrics.sso_outcomes.with_label_values(&[outcome.as_str(), code.as_deref().unwrap_or("")]).inc();
     if let Err(err) = sso_events::record(state, app, outcome, code.as_deref(), &detail, &correlation).await {
         tracing::warn!(error = %err, "could not record an SSO event");
     }
@@ -174,7 +178,10 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
     let code = params.code.as_deref().filter(|c| !c.is_empty()).ok_or(SsoError::IdmError { error: "no code".into() })?;
     let verifier: SecretString = sealed::open(&state.keyring, &flow_context(&state_hash), &flow.verifier_sealed).map_err(internal)?;
     let redirect_uri = idm::redirect_uri(state, app);
-    let id_token = connector.exchange(code, &verifier, &redirect_uri, &state.outbound).await?;
+    let exchange_started = std::time::Instant::now();
+    let exchanged = connector.exchange(code, &verifier, &redirect_uri, &state.outbound).await;
+    state.metrics.token_endpoint_seconds.observe(exchange_started.elapsed().as_secs_f64());
+    let id_token = exchanged?;
     let rules = ClaimRules {
         issuer: &connector.issuer,
         client_id: &connector.client_id,

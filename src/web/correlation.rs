@@ -15,7 +15,7 @@ pub fn current() -> String {
     CORRELATION_ID.try_with(Clone::clone).unwrap_or_else(|_| uuid::Uuid::new_v4().to_string())
 }
 
-pub async fn log_requests<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+pub async fn log_requests<E: Endpoint>(next: E, req: Request, metrics: std::sync::Arc<super::metrics::Metrics>) -> poem::Result<Response> {
     let id = uuid::Uuid::new_v4().to_string();
     let method = req.method().clone();
     // The path only: query strings may carry codes or state values.
@@ -30,6 +30,7 @@ pub async fn log_requests<E: Endpoint>(next: E, req: Request) -> poem::Result<Re
     if let Ok(value) = id.parse() {
         response.headers_mut().insert("X-Correlation-Id", value);
     }
+    metrics.observe_request(method.as_str(), &path, response.status().as_u16(), started.elapsed());
     span.in_scope(|| {
         tracing::info!(
             %method,

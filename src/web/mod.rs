@@ -5,4 +5,5 @@ pub mod correlation;
 pub mod csrf;
 pub mod headers;
 pub mod health;
+pub mod metrics;
 pub mod session;

@@ -206,6 +206,19 @@ async fn every_bad_answer_has_its_code_and_opens_no_session() {
     assert_eq!(failures, 25, "every failure is in the partner's log");
     let text = events.to_string();
     assert!(!text.contains("eyJ"), "no token in the partner's log");
+
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    for line in [
+        r#"causeway_sso_logins_total{error_code="alg_not_allowed",outcome="failed"} 2"#,
+        r#"causeway_sso_logins_total{error_code="token_endpoint_failed",outcome="failed"} 3"#,
+        r#"causeway_sso_logins_total{error_code="",outcome="succeeded"} 1"#,
+        "causeway_sso_logins_started_total 26",
+        "causeway_sso_callback_seconds_count 26",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in:\n{metrics}");
+    }
+    // One fetch at the first login, one forced refetch for the forged signature.
+    assert!(metrics.lines().any(|l| l == "causeway_jwks_fetches_total 2"), "{metrics}");
 }
 
 #[tokio::test]
