@@ -124,6 +124,44 @@ impl SsoError {
     }
 }
 
+impl SsoError {
+    /// One of each failure, for documentation and the test that keeps the README's
+    /// catalog complete.
+    pub fn catalog() -> Vec<Self> {
+        vec![
+            Self::AppUnknown,
+            Self::AppSuspended,
+            Self::IdmNotConfigured,
+            Self::IdmUnavailable { detail: String::new() },
+            Self::IdmError { error: String::new() },
+            Self::StateMissing,
+            Self::StateUnknown,
+            Self::StateExpired,
+            Self::StateReplayed,
+            Self::FlowOtherBrowser,
+            Self::IssParamMismatch,
+            Self::TokenEndpointFailed { detail: String::new() },
+            Self::CodeRejected,
+            Self::IdTokenMissing,
+            Self::IdTokenMalformed,
+            Self::AlgNotAllowed,
+            Self::KidUnknownAfterRefresh,
+            Self::SignatureInvalid,
+            Self::IssMismatch,
+            Self::AudMismatch,
+            Self::AzpMismatch,
+            Self::TokenExpired,
+            Self::IatInFuture,
+            Self::NonceMismatch,
+            Self::EmailUnverified,
+            Self::ClaimMissing("<name>".into()),
+            Self::AccountUnknown,
+            Self::AccountOtherPartner,
+            Self::Internal,
+        ]
+    }
+}
+
 impl fmt::Display for SsoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.code())
@@ -135,6 +173,15 @@ impl std::error::Error for SsoError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_readme_lists_every_code_with_its_fix() {
+        let readme = include_str!("../../README.md");
+        for error in SsoError::catalog() {
+            let row = format!("| `{}` | {} |", error.code(), error.fix_hint());
+            assert!(readme.contains(&row), "README.md lacks the row:\n{row}");
+        }
+    }
 
     #[test]
     fn codes_are_stable_snake_case() {
