@@ -35,6 +35,8 @@ pub struct IdmConfigBody {
     pub logout_url: String,
     /// Defaults to openid, email, profile; must include openid.
     pub scopes: Option<Vec<String>>,
+    /// Clock skew allowed on ID-token exp and iat, 0–300 seconds (default 60).
+    pub clock_leeway_seconds: Option<i64>,
 }
 
 impl Example for IdmConfigBody {
@@ -52,6 +54,7 @@ impl Example for IdmConfigBody {
             domain: "partner.example".into(),
             logout_url: "https://partner.example/after-logout".into(),
             scopes: Some(vec!["openid".into(), "email".into(), "profile".into()]),
+            clock_leeway_seconds: None,
         }
     }
 }
@@ -70,6 +73,7 @@ impl IdmConfigBody {
             domain: self.domain.clone(),
             logout_url: self.logout_url.clone(),
             scopes: self.scopes.clone(),
+            clock_leeway_seconds: self.clock_leeway_seconds,
         }
     }
 }
@@ -111,6 +115,7 @@ pub struct IdmSettings {
     pub account_claim: String,
     pub logout_url: String,
     pub scopes: Vec<String>,
+    pub clock_leeway_seconds: i64,
 }
 
 impl From<IdmConfigInput> for IdmSettings {
@@ -128,6 +133,7 @@ impl From<IdmConfigInput> for IdmSettings {
             domain: c.domain,
             logout_url: c.logout_url,
             scopes: c.scopes.unwrap_or_default(),
+            clock_leeway_seconds: c.clock_leeway_seconds.unwrap_or(crate::domain::idm_config::DEFAULT_CLOCK_LEEWAY_SECONDS),
         }
     }
 }

@@ -9,6 +9,9 @@ use super::values::{BoundedText, Invalid};
 pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
 const MAX_SCOPES: usize = 20;
 pub const CLIENT_SECRET_MAX: usize = 1024;
+/// Clock skew allowed on ID-token `exp` and `iat` unless the partner sets another.
+pub const DEFAULT_CLOCK_LEEWAY_SECONDS: i64 = 60;
+const MAX_CLOCK_LEEWAY_SECONDS: i64 = 300;
 
 /// How Causeway authenticates to the IdM's token endpoint (OIDC Core §9).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +90,7 @@ pub struct IdmConfig {
     pub domain: ClaimDomain,
     pub logout_url: PartnerUrl,
     pub scopes: Vec<String>,
+    pub clock_leeway_seconds: i64,
 }
 
 /// The raw fields of an IdM configuration, as a partner sent them (the secret apart).
@@ -103,6 +107,8 @@ pub struct IdmConfigInput {
     pub domain: String,
     pub logout_url: String,
     pub scopes: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_leeway_seconds: Option<i64>,
 }
 
 fn scope_ok(scope: &str) -> bool {
@@ -139,6 +145,15 @@ impl IdmConfig {
             unique.dedup();
             Some(unique)
         };
+        let leeway = input.clock_leeway_seconds.unwrap_or(DEFAULT_CLOCK_LEEWAY_SECONDS);
+        let leeway = v.check(
+            &["clock_leeway_seconds"],
+            if (0..=MAX_CLOCK_LEEWAY_SECONDS).contains(&leeway) {
+                Ok(leeway)
+            } else {
+                Err(Invalid { reason: Reason::InvalidValue, message: format!("must be 0 to {MAX_CLOCK_LEEWAY_SECONDS} seconds") })
+            },
+        );
         let (a, t, j, u, e) = endpoints;
         v.finish(|| {
             Some(Self {
@@ -155,6 +170,7 @@ impl IdmConfig {
                 domain: domain?,
                 logout_url: logout_url?,
                 scopes: scopes?,
+                clock_leeway_seconds: leeway?,
             })
         })
     }
@@ -174,6 +190,7 @@ impl IdmConfig {
             domain: self.domain.as_str().to_owned(),
             logout_url: self.logout_url.as_str().to_owned(),
             scopes: Some(self.scopes.clone()),
+            clock_leeway_seconds: Some(self.clock_leeway_seconds),
         }
     }
 

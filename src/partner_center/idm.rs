@@ -12,7 +12,7 @@ use super::errors::PageError;
 use super::session::PartnerSession;
 use super::view::{ago, FieldErrors, Shell};
 use super::CHANGED_BY;
-use crate::domain::idm_config::{IdmConfigInput, DEFAULT_SCOPES};
+use crate::domain::idm_config::{DEFAULT_CLOCK_LEEWAY_SECONDS, IdmConfigInput, DEFAULT_SCOPES};
 use crate::services::{idm, ServiceError};
 use crate::state::AppState;
 
@@ -33,6 +33,7 @@ pub struct IdmForm {
     domain: String,
     logout_url: String,
     scopes: String,
+    clock_leeway_seconds: String,
     csrf_token: String,
 }
 
@@ -49,6 +50,7 @@ pub struct IdmValues {
     pub domain: String,
     pub logout_url: String,
     pub scopes: String,
+    pub clock_leeway_seconds: String,
 }
 
 fn optional(raw: &str) -> Option<String> {
@@ -74,6 +76,7 @@ impl IdmValues {
             domain: c.domain.clone(),
             logout_url: c.logout_url.clone(),
             scopes: c.scopes.as_ref().map_or_else(|| DEFAULT_SCOPES.join(" "), |s| s.join(" ")),
+            clock_leeway_seconds: c.clock_leeway_seconds.unwrap_or(DEFAULT_CLOCK_LEEWAY_SECONDS).to_string(),
         }
     }
 
@@ -90,6 +93,7 @@ impl IdmValues {
             domain: f.domain.clone(),
             logout_url: f.logout_url.clone(),
             scopes: f.scopes.clone(),
+            clock_leeway_seconds: f.clock_leeway_seconds.clone(),
         }
     }
 
@@ -107,6 +111,8 @@ impl IdmValues {
             domain: self.domain.trim().to_owned(),
             logout_url: self.logout_url.trim().to_owned(),
             scopes: Some(scopes).filter(|s| !s.is_empty()),
+            // Not a number: a value the range check refuses, so the field shows the error.
+            clock_leeway_seconds: optional(&self.clock_leeway_seconds).map(|v| v.parse().unwrap_or(-1)),
         }
     }
 

@@ -22,8 +22,6 @@ use crate::store::StoreError;
 
 /// How long a started login may take (OIDC flows are interactive, but not forever).
 pub const FLOW_SECONDS: i64 = 600;
-/// Clock skew allowed on `exp` and `iat`.
-pub const LEEWAY_SECONDS: i64 = 60;
 /// The browser-binding cookie: one random value per browser, not one cookie per flow, so
 /// two tabs can both finish and cookies never pile up.
 pub const BROWSER_COOKIE: &str = "__Host-causeway_sso";
@@ -188,7 +186,7 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
         nonce: &flow.nonce,
         account_claim: &connector.account_claim,
         now,
-        leeway_seconds: LEEWAY_SECONDS,
+        leeway_seconds: connector.clock_leeway_seconds,
     };
     let verifier = Verifier { cache: &state.jwks, client: &state.outbound, app, jwks_uri: &connector.jwks_uri };
     let identity = verifier.verify(&id_token, &rules).await?;

@@ -53,6 +53,7 @@ async fn the_secret_is_write_only_and_kept_across_edits() {
     assert_eq!((view["configured"].clone(), view["client_secret_set"].clone(), view["version"].clone()), (json!(true), json!(true), json!(1)));
     assert_eq!(view["config"]["account_claim"], "https://partner.example/wepay_account_id");
     assert_eq!(view["config"]["scopes"], json!(["openid", "email", "profile"]));
+    assert_eq!(view["config"]["clock_leeway_seconds"], 60, "the default leeway");
 
     // An edit without the secret keeps it.
     let mut edit = idm_body(None);
@@ -102,6 +103,8 @@ async fn every_validation_rule_names_its_field_and_stores_nothing() {
         ("scopes without openid", set("scopes", json!(["email"])), "scopes", "INVALID_SCOPE"),
         ("scope with a space", set("scopes", json!(["openid", "a b"])), "scopes", "INVALID_SCOPE"),
         ("unknown field", set("client_name", json!("x")), "client_name", "UNKNOWN_FIELD"),
+        ("leeway over 5 minutes", set("clock_leeway_seconds", json!(301)), "clock_leeway_seconds", "INVALID_VALUE"),
+        ("negative leeway", set("clock_leeway_seconds", json!(-1)), "clock_leeway_seconds", "INVALID_VALUE"),
         ("missing domain", { let mut b = idm_body(Some("s")); b.as_object_mut().unwrap().remove("domain"); b }, "domain", "MISSING_FIELD"),
     ];
     for (name, body, field, reason) in cases {

@@ -231,6 +231,16 @@ async fn authorization_response_problems() {
     assert_eq!(attempt(&app, &op, token(|_| {})).await, "idm_error");
     op.state.lock().unwrap().error = None;
 
+    // A partner that sets no leeway: a token 30 s past its expiry is refused.
+    let mut strict = json!({"issuer": op.idm.base, "client_id": "causeway", "token_endpoint_auth_method": "client_secret_basic",
+        "domain": "partner.example", "logout_url": "https://partner.example/bye", "clock_leeway_seconds": 0});
+    assert_eq!(app.api(Method::PUT, "/partner/idm", &app.partner).json(&strict).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(attempt(&app, &op, token(|c| c["exp"] = json!(now() - 30))).await, "token_expired");
+    strict["clock_leeway_seconds"] = json!(60);
+    assert_eq!(app.api(Method::PUT, "/partner/idm", &app.partner).json(&strict).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(attempt(&app, &op, token(|c| c["exp"] = json!(now() - 30))).await, "", "within the default leeway");
+    let sessions_before = app.store.count_merchant_sessions(app.partner.app_id.parse().unwrap()).await.unwrap();
+
     // A flow older than 10 minutes.
     let mut browser = FormBrowser::new();
     op.state.lock().unwrap().answer = Some(token(|_| {}));
@@ -244,5 +254,5 @@ async fn authorization_response_problems() {
     let (status, _, page) = browser.get(back.as_str()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("<code>state_expired</code>"), "{page}");
-    assert_eq!(app.store.count_merchant_sessions(app.partner.app_id.parse().unwrap()).await.unwrap(), 0);
+    assert_eq!(app.store.count_merchant_sessions(app.partner.app_id.parse().unwrap()).await.unwrap(), sessions_before);
 }
