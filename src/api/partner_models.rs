@@ -83,8 +83,10 @@ impl IdmConfigBody {
 pub struct IdmConfigView {
     /// False until the first PUT.
     pub configured: bool,
+    #[oai(skip_serializing_if_is_none)]
     pub version: Option<i64>,
     /// Unix time of the last change.
+    #[oai(skip_serializing_if_is_none)]
     pub update_time: Option<i64>,
     pub client_secret_set: bool,
     /// Register this redirect URI for Causeway's client at your IdM.

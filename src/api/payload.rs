@@ -52,6 +52,11 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for ApiJson<T> {
         if !value.is_object() {
             return Err(ApiError::invalid_one(&[], Reason::InvalidType, "The request body must be a JSON object.").reject());
         }
+        // The spec has no nullable fields: an optional field is left out, never null.
+        if let Some(target) = first_null(&value, &mut Vec::new()) {
+            let problem = FieldError { target, reason: Reason::InvalidType, message: "null is not allowed; leave the field out instead".into() };
+            return Err(ApiError::invalid("The request body does not have the expected shape.", &[problem]).reject());
+        }
         let digest = sha256_hex(canonical(&value).as_bytes());
         let parsed = serde_path_to_error::deserialize(value).map_err(|err| {
             let problem = structural_problem(&err);
@@ -96,6 +101,26 @@ fn structural_problem(err: &serde_path_to_error::Error<serde_json::Error>) -> Fi
         _ => message.split(" at line ").next().unwrap_or_default().to_owned(),
     };
     FieldError { target, reason, message }
+}
+
+/// The path of the first `null` member in `value`, if any.
+fn first_null(value: &Value, path: &mut Vec<String>) -> Option<Vec<String>> {
+    match value {
+        Value::Null => Some(path.clone()),
+        Value::Object(map) => map.iter().find_map(|(key, member)| {
+            path.push(key.clone());
+            let found = first_null(member, path);
+            path.pop();
+            found
+        }),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            path.push(i.to_string());
+            let found = first_null(item, path);
+            path.pop();
+            found
+        }),
+        _ => None,
+    }
 }
 
 /// JSON text with object keys sorted at every level.

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use causeway::federation::oidc::signer::Signer;
 use poem::http::StatusCode as PoemStatus;
-use poem::web::{Json, Query, Redirect};
-use poem::{Response, Route, get, handler, post};
+use poem::web::{Json, Redirect};
+use poem::{Response, Route, get, post};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -45,6 +45,7 @@ async fn legal_entity_rules() {
         ("unknown top-level field", { let mut o = ok.clone(); o["extra"] = json!(1); o }, target(&["extra"]), "UNKNOWN_FIELD"),
         ("unknown nested field", { let mut o = ok.clone(); o["controller"]["phone"] = json!("555"); o }, target(&["controller", "phone"]), "UNKNOWN_FIELD"),
         ("body is an array", json!([ok.clone()]), vec![], "INVALID_TYPE"),
+        ("explicit null for an optional field", { let mut o = ok.clone(); o["terms_of_service"] = json!(null); o }, target(&["terms_of_service"]), "INVALID_TYPE"),
     ];
     for (name, body, expected_target, reason) in cases {
         let resp = app.post_json("/legal_entities", &app.partner, &body).await;
