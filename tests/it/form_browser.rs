@@ -70,6 +70,10 @@ impl FormBrowser {
         (status, location, resp.text().await.unwrap_or_default())
     }
 
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.get(name).cloned()
+    }
+
     /// One GET with the browser's cookies, no redirect followed.
     pub async fn get(&mut self, url: &str) -> (StatusCode, Option<String>, String) {
         let req = self.http.get(url);

@@ -39,6 +39,7 @@ struct OpState {
 struct FakeOp {
     idm: FakeIdm,
     state: Arc<Mutex<OpState>>,
+    discovery_hits: Arc<Mutex<u32>>,
 }
 
 fn issuer_of(idm: &FakeIdm) -> String {
@@ -50,6 +51,8 @@ async fn fake_op(account: String) -> FakeOp {
     let signer = Arc::new(Signer::es256("k1").unwrap());
     let forger = Arc::new(Signer::es256("k1").unwrap());
     let (s1, s2) = (state.clone(), state.clone());
+    let discovery_hits = Arc::new(Mutex::new(0));
+    let hits = discovery_hits.clone();
     let jwk = signer.jwk.clone();
     let idm = FakeIdm::start(move |base| {
         let base = base.to_owned();
@@ -60,7 +63,13 @@ async fn fake_op(account: String) -> FakeOp {
         });
         let token_base = base.clone();
         Route::new()
-            .at("/.well-known/openid-configuration", get(poem::endpoint::make_sync(move |_| Json(discovery.clone()))))
+            .at(
+                "/.well-known/openid-configuration",
+                get(poem::endpoint::make_sync(move |_| {
+                    *hits.lock().unwrap() += 1;
+                    Json(discovery.clone())
+                })),
+            )
             .at("/jwks", get(poem::endpoint::make_sync(move |_| Json(json!({"keys": [jwk.clone()]})))))
             .at(
                 "/authorize",
@@ -86,7 +95,7 @@ async fn fake_op(account: String) -> FakeOp {
             )
     })
     .await;
-    FakeOp { idm, state }
+    FakeOp { idm, state, discovery_hits }
 }
 
 struct TokenEndpoint {
@@ -219,6 +228,33 @@ async fn every_bad_answer_has_its_code_and_opens_no_session() {
     }
     // One fetch at the first login, one forced refetch for the forged signature.
     assert!(metrics.lines().any(|l| l == "causeway_jwks_fetches_total 2"), "{metrics}");
+}
+
+#[tokio::test]
+async fn a_login_sets_a_host_only_session_cookie_and_reuses_the_warm_connector() {
+    let (app, op, _) = setup().await;
+    op.state.lock().unwrap().answer = Some(token(|_| {}));
+    let cta = app.url(&format!("/sso/oidc/{}", app.partner.app_id));
+    let callback = app.url(&format!("/sso/oidc/{}/callback", app.partner.app_id));
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let mut browser = FormBrowser::new();
+        let back = browser.run_until(&cta, &callback, &[]).await;
+        let binding = browser.cookie("__Host-causeway_sso").unwrap();
+        let resp = app.client.get(back.as_str()).header("Cookie", format!("__Host-causeway_sso={binding}")).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::FOUND);
+        assert_eq!(resp.headers()["location"], "/merchant-center");
+        let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
+        for attribute in ["__Host-causeway_mc=", "Path=/", "Secure", "HttpOnly", "SameSite=Lax"] {
+            assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+        }
+        assert!(!cookie.contains("Domain"), "{cookie}");
+        ids.push(cookie.split(';').next().unwrap().to_owned());
+    }
+    assert_ne!(ids[0], ids[1], "a new session id at every login");
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.lines().any(|l| l == "causeway_jwks_fetches_total 1"), "a warm cache fetches nothing:\n{metrics}");
+    assert_eq!(*op.discovery_hits.lock().unwrap(), 1, "discovery is read once per configuration version");
 }
 
 #[tokio::test]
