@@ -33,6 +33,22 @@ impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Chromium outlives a killed chromedriver when the session was not closed (a failed
+        // test): end the processes started with this driver's own profile directory.
+        let flag = format!("--user-data-dir={}", self.profile.display());
+        let pids: Vec<String> = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| {
+                let pid = entry.file_name().to_string_lossy().into_owned();
+                let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+                cmdline.split(|b| *b == 0).any(|arg| arg == flag.as_bytes()).then_some(pid)
+            })
+            .collect();
+        if !pids.is_empty() {
+            let _ = Command::new("kill").arg("-KILL").args(&pids).stderr(Stdio::null()).status();
+        }
     }
 }
 
