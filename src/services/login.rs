@@ -41,6 +41,8 @@ pub struct Begun {
 pub struct Completed {
     pub app: AppId,
     pub session_id: String,
+    /// Who signed in where, for the partner's event log (no token, no code).
+    pub summary: String,
 }
 
 /// The query of the callback (OIDC Core §3.1.2.5/6, RFC 9207).
@@ -126,7 +128,7 @@ pub async fn complete(state: &AppState, app_raw: &str, params: &CallbackParams, 
     state.metrics.sso_callback_seconds.observe(started.elapsed().as_secs_f64());
     let correlation = crate::web::correlation::current();
     let (outcome, code, detail) = match &result {
-        Ok(_) => (sso_events::Outcome::Succeeded, None, "signed in".to_owned()),
+        Ok(done) => (sso_events::Outcome::Succeeded, None, done.summary.clone()),
         Err(error) => (sso_events::Outcome::Failed, Some(error.code()), event_detail(error)),
     };
     state.metrics.sso_outcomes.with_label_values(&[outcome.as_str(), code.as_deref().unwrap_or("")]).inc();
@@ -192,7 +194,8 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
     let identity = verifier.verify(&id_token, &rules).await?;
     let linked = provisioning::link(state, app, &identity).await?;
     let session_id = merchant_sessions::open(state, app, &linked.user_id, linked.account, linked.role, &id_token).await.map_err(internal)?;
-    Ok(Completed { app, session_id })
+    let summary = format!("{} signed in to account {} as {}.", identity.email, linked.account, linked.role.label());
+    Ok(Completed { app, session_id, summary })
 }
 
 /// Where a merchant goes after logout: the IdM's end-session endpoint with

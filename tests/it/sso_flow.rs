@@ -106,7 +106,10 @@ async fn controller_and_moderator_sign_in_and_out() {
     assert_eq!(bob.get(&j.merchant_center()).await.0, StatusCode::OK);
 
     let events: Value = j.app.get("/partner/sso_events", &j.app.partner).await.json().await.unwrap();
-    assert!(events["events"].as_array().unwrap().iter().filter(|e| e["outcome"] == "succeeded").count() >= 2);
+    let succeeded: Vec<&Value> = events["events"].as_array().unwrap().iter().filter(|e| e["outcome"] == "succeeded").collect();
+    assert_eq!(succeeded.len(), 2);
+    let detail = succeeded[1]["detail"].as_str().unwrap();
+    assert!(detail.contains("Alice@Shop.example") && detail.contains(&j.account_id) && detail.contains("Financial admin"), "{detail}");
 }
 
 /// Runs a login up to the IdM's redirect back to Causeway and returns the callback URL.
