@@ -32,3 +32,4 @@ mod form_browser;
 mod oidc_interop;
 mod sso_flow;
 mod sso_hostile;
+mod replicas;
