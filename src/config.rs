@@ -32,6 +32,10 @@ pub struct Settings {
     pub idm_timeout: std::time::Duration,
     /// SSO events kept per app; older ones are pruned.
     pub sso_events_kept: i64,
+    /// Partner Center and Merchant Center sessions end after this long without a request…
+    pub session_idle_seconds: i64,
+    /// …and after this long in any case.
+    pub session_absolute_seconds: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +59,8 @@ const KNOWN: &[&str] = &[
     "CAUSEWAY_MASTER_KEY_PREVIOUS",
     "CAUSEWAY_IDM_TIMEOUT_MS",
     "CAUSEWAY_SSO_EVENTS_KEPT",
+    "CAUSEWAY_SESSION_IDLE_SECONDS",
+    "CAUSEWAY_SESSION_ABSOLUTE_SECONDS",
     "CAUSEWAY_ALLOW_INSECURE_IDM",
     "CAUSEWAY_LOG_FORMAT",
     "CAUSEWAY_LOG",
@@ -72,6 +78,11 @@ impl Settings {
         } else {
             crate::domain::urls::UrlPolicy::Strict
         }
+    }
+
+    /// Idle and absolute lifetimes of browser sessions.
+    pub fn session_lifetimes(&self) -> crate::web::session::Lifetimes {
+        crate::web::session::Lifetimes { idle: self.session_idle_seconds, absolute: self.session_absolute_seconds, touch_after: 60 }
     }
 
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -110,6 +121,8 @@ impl Settings {
             db_pool_size: parse(get("CAUSEWAY_DB_POOL_SIZE"), "CAUSEWAY_DB_POOL_SIZE", Some(8))?,
             idm_timeout: std::time::Duration::from_millis(parse(get("CAUSEWAY_IDM_TIMEOUT_MS"), "CAUSEWAY_IDM_TIMEOUT_MS", Some(5000))?),
             sso_events_kept: parse(get("CAUSEWAY_SSO_EVENTS_KEPT"), "CAUSEWAY_SSO_EVENTS_KEPT", Some(1000))?,
+            session_idle_seconds: parse(get("CAUSEWAY_SESSION_IDLE_SECONDS"), "CAUSEWAY_SESSION_IDLE_SECONDS", Some(30 * 60))?,
+            session_absolute_seconds: parse(get("CAUSEWAY_SESSION_ABSOLUTE_SECONDS"), "CAUSEWAY_SESSION_ABSOLUTE_SECONDS", Some(12 * 3600))?,
         })
     }
 
@@ -154,6 +167,9 @@ mod tests {
         assert_eq!(s.public_url, "http://127.0.0.1:8080");
         assert!(!s.allow_insecure_idm);
         assert_eq!(s.max_body_bytes, 1024 * 1024);
+        assert_eq!((s.session_lifetimes().idle, s.session_lifetimes().absolute), (1800, 43200));
+        let short = Settings::from_map(&vars(&[("CAUSEWAY_SESSION_IDLE_SECONDS", "60")])).unwrap();
+        assert_eq!(short.session_lifetimes().idle, 60);
     }
 
     #[test]

@@ -18,13 +18,12 @@ use crate::domain::ids::AppId;
 use crate::services::ServiceError;
 use crate::state::AppState;
 use crate::store::partner_sessions::NewPartnerSession;
-use crate::web::session::{self as web_session, Freshness, Lifetimes, SameSite};
+use crate::web::session::{self as web_session, Freshness, SameSite};
 use crate::web::csrf;
 
 pub const COOKIE: &str = "__Host-causeway_pc";
 
 /// 30 minutes idle, 12 hours at most (a working day), whatever the activity.
-pub const LIFETIMES: Lifetimes = Lifetimes { idle: 30 * 60, absolute: 12 * 3600, touch_after: 60 };
 
 /// A signed-in partner, as handlers receive it.
 #[derive(Clone, Debug)]
@@ -51,7 +50,7 @@ fn token_fingerprint(token_hash: &str) -> String {
 /// Always a new id (session fixation); expired sessions are swept on the way.
 pub async fn open(state: &AppState, app: AppId, verified_token: &SecretString) -> Result<String, ServiceError> {
     let now = state.clock.now();
-    state.store.sweep_partner_sessions(now, now - LIFETIMES.idle).await?;
+    state.store.sweep_partner_sessions(now, now - state.settings.session_lifetimes().idle).await?;
     let id = web_session::new_session_id();
     let fingerprint = token_fingerprint(&tokens::hash(verified_token.expose_secret()));
     let csrf_token = csrf::new_token();
@@ -63,7 +62,7 @@ pub async fn open(state: &AppState, app: AppId, verified_token: &SecretString) -
             csrf_token: &csrf_token,
             token_fingerprint: &fingerprint,
             created_at: now,
-            expires_at: now + LIFETIMES.absolute,
+            expires_at: now + state.settings.session_lifetimes().absolute,
         })
         .await?;
     Ok(id)
@@ -77,7 +76,7 @@ pub async fn resume(state: &AppState, id: &str) -> Result<Option<PartnerSession>
     };
     let now = state.clock.now();
     let same_token: bool = token_fingerprint(&row.app_token_hash).as_bytes().ct_eq(row.token_fingerprint.as_bytes()).into();
-    let freshness = LIFETIMES.judge(now, row.last_seen_at, row.expires_at);
+    let freshness = state.settings.session_lifetimes().judge(now, row.last_seen_at, row.expires_at);
     if freshness == Freshness::Expired || row.app_status != AppStatus::Active || !same_token {
         state.store.delete_partner_session(&id_hash).await?;
         return Ok(None);

@@ -10,10 +10,9 @@ use crate::domain::ids::{AccountId, AppId};
 use crate::domain::role::Role;
 use crate::state::AppState;
 use crate::store::merchants::{MerchantSessionRow, NewMerchantSession};
-use crate::web::session::{id_hash, new_session_id, Freshness, Lifetimes};
+use crate::web::session::{id_hash, new_session_id, Freshness};
 
 pub const COOKIE: &str = "__Host-causeway_mc";
-pub const LIFETIMES: Lifetimes = Lifetimes { idle: 30 * 60, absolute: 12 * 3600, touch_after: 60 };
 
 fn token_context(id_hash: &str) -> String {
     format!("merchant-session-id-token:{id_hash}")
@@ -36,7 +35,7 @@ pub async fn open(state: &AppState, app: AppId, user_id: &str, account: AccountI
             csrf_token: &url_safe_token(32),
             id_token_sealed: &sealed_token,
             created_at: now,
-            expires_at: now + LIFETIMES.absolute,
+            expires_at: now + state.settings.session_lifetimes().absolute,
         })
         .await?;
     Ok(id)
@@ -49,7 +48,7 @@ pub async fn find(state: &AppState, cookie: &str) -> Result<Option<MerchantSessi
     // Activity is recorded at most once a minute: the idle timeout needs no finer
     // resolution, and most page views stay a single read.
     let now = state.clock.now();
-    match LIFETIMES.judge(now, row.last_seen_at, row.expires_at) {
+    match state.settings.session_lifetimes().judge(now, row.last_seen_at, row.expires_at) {
         Freshness::Expired => {
             state.store.delete_merchant_session(&hash).await?;
             Ok(None)
