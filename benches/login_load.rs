@@ -35,6 +35,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{cpu_seconds, env_or};
+
 const BIN: &str = env!("CARGO_BIN_EXE_causeway");
 const CLIENT_ID: &str = "causeway-bench";
 const CLIENT_SECRET: &str = "bench-secret";
@@ -42,9 +46,6 @@ const DOMAIN: &str = "partner.example";
 /// The fake IdM's own session cookie: which of its users this browser is signed in as.
 const IDM_USER_COOKIE: &str = "idm_user";
 
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 // ---------------------------------------------------------------------------------------
 // The fake IdM: discovery, JWKS, an authorization endpoint that approves at once, and a
@@ -241,14 +242,6 @@ async fn start_server(db_url: &str) -> (Server, String, String) {
     (Server { child, base: format!("http://{addr}") }, app["app_id"].as_str().unwrap().to_owned(), app["app_token"].as_str().unwrap().to_owned())
 }
 
-/// utime + stime of a process, in seconds.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    ticks / 100.0
-}
 
 /// Onboards one account over the API and points the app at the fake IdM.
 async fn set_up_partner(base: &str, app_id: &str, token: &str, idm: &Idm) {

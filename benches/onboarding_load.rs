@@ -15,11 +15,12 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{cpu_seconds, env_or};
+
 const BIN: &str = env!("CARGO_BIN_EXE_causeway");
 
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 struct Server {
     child: tokio::process::Child,
@@ -62,14 +63,6 @@ async fn start_server(db_url: &str) -> (Server, String, String) {
     (Server { child, addr }, app["app_id"].as_str().unwrap().to_owned(), app["app_token"].as_str().unwrap().to_owned())
 }
 
-/// utime + stime of a process, in seconds.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    ticks / 100.0
-}
 
 async fn run(label: &str, db_url: &str) {
     let concurrency = env_or("BENCH_CONCURRENCY", 32) as usize;
