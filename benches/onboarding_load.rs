@@ -45,6 +45,8 @@ async fn start_server(db_url: &str) -> (Server, String, String) {
         .env("CAUSEWAY_LOG", "warn,causeway::startup=info,causeway::cli=info")
         .env("CAUSEWAY_API_RATE_PER_SECOND", "1000000")
         .env("CAUSEWAY_API_RATE_BURST", "1000000")
+        // PostgreSQL deployments must bring their master key.
+        .env("CAUSEWAY_MASTER_KEY", secrecy::ExposeSecret::expose_secret(&causeway::crypto::keyring::MasterKey::generate().1))
         .env("CAUSEWAY_DB_POOL_SIZE", std::env::var("BENCH_DB_POOL_SIZE").unwrap_or_else(|_| "8".into()))
         .stderr(Stdio::piped())
         .kill_on_drop(true)
