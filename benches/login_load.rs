@@ -21,7 +21,6 @@
 //! add `sqlx::query=info` to see every statement a login runs).
 
 use std::collections::{BTreeMap, HashMap};
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -35,13 +34,11 @@ use poem::web::{Data, Form, Json, Query};
 use poem::{EndpointExt, Request, Response, Route, get, handler, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{cpu_seconds, env_or};
+use support::{cpu_seconds, create_app, env_or, serve, Server};
 
-const BIN: &str = env!("CARGO_BIN_EXE_causeway");
 const CLIENT_ID: &str = "causeway-bench";
 const CLIENT_SECRET: &str = "bench-secret";
 const DOMAIN: &str = "partner.example";
@@ -190,60 +187,7 @@ async fn start_idm() -> Arc<Idm> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Causeway as a process.
-
-struct Server {
-    child: tokio::process::Child,
-    base: String,
-}
-
-async fn start_server(db_url: &str) -> (Server, String, String) {
-    let out = std::process::Command::new(BIN)
-        .args(["app", "create", "--name", "bench", "--json"])
-        .env("CAUSEWAY_DATABASE_URL", db_url)
-        .env("CAUSEWAY_LOG", "warn")
-        .output()
-        .expect("run causeway app create");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let app: Value = serde_json::from_slice(&out.stdout).unwrap();
-    // The public URL must name the port the server listens on (redirect URIs are built
-    // from it): reserve a free port first.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = tokio::process::Command::new(BIN)
-        .arg("serve")
-        .env("CAUSEWAY_DATABASE_URL", db_url)
-        .env("CAUSEWAY_LISTEN", format!("127.0.0.1:{port}"))
-        .env("CAUSEWAY_PUBLIC_URL", format!("http://127.0.0.1:{port}"))
-        .env("CAUSEWAY_ALLOW_INSECURE_IDM", "true")
-        .env("CAUSEWAY_LOG_FORMAT", "json")
-        // Request lines cost a write per request; the benchmark measures the login path.
-        .env("CAUSEWAY_LOG", std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn,causeway::startup=info,causeway::cli=info".into()))
-        .env("CAUSEWAY_API_RATE_PER_SECOND", "1000000")
-        .env("CAUSEWAY_API_RATE_BURST", "1000000")
-        .env("CAUSEWAY_DB_POOL_SIZE", std::env::var("BENCH_DB_POOL_SIZE").unwrap_or_else(|_| "8".into()))
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start causeway serve");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next_line().await.unwrap().expect("server exited before listening");
-        if let Ok(v) = serde_json::from_str::<Value>(&line) {
-            if v["message"] == "listening" {
-                break v["address"].as_str().unwrap().to_owned();
-            }
-        }
-        eprintln!("server: {line}");
-    };
-    // Warnings (failed logins) reach the terminal.
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            eprintln!("server: {line}");
-        }
-    });
-    (Server { child, base: format!("http://{addr}") }, app["app_id"].as_str().unwrap().to_owned(), app["app_token"].as_str().unwrap().to_owned())
-}
-
+// The partner side of Causeway: an account and the IdM configuration.
 
 /// Onboards one account over the API and points the app at the fake IdM.
 async fn set_up_partner(base: &str, app_id: &str, token: &str, idm: &Idm) {
@@ -432,7 +376,19 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let db_url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
     let idm = start_idm().await;
-    let (server, app_id, token) = start_server(&db_url).await;
+    let (app_id, token) = create_app(&db_url);
+    // The public URL must name the port the server listens on (redirect URIs are built
+    // from it): reserve a free port first.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = serve(
+        &db_url,
+        &[
+            ("CAUSEWAY_LISTEN", format!("127.0.0.1:{port}")),
+            ("CAUSEWAY_PUBLIC_URL", format!("http://127.0.0.1:{port}")),
+            ("CAUSEWAY_ALLOW_INSECURE_IDM", "true".into()),
+        ],
+    )
+    .await;
     set_up_partner(&server.base, &app_id, &token, &idm).await;
     println!("causeway pid {} at {}, IdM at {}", server.child.id().unwrap(), server.base, idm.issuer);
 

@@ -7,72 +7,24 @@
 //! Knobs: BENCH_CONCURRENCY (32), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
 //! BENCH_DB_POOL_SIZE (8: the server's CAUSEWAY_DB_POOL_SIZE).
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{cpu_seconds, env_or};
-
-const BIN: &str = env!("CARGO_BIN_EXE_causeway");
-
-
-struct Server {
-    child: tokio::process::Child,
-    addr: String,
-}
-
-async fn start_server(db_url: &str) -> (Server, String, String) {
-    let out = std::process::Command::new(BIN)
-        .args(["app", "create", "--name", "bench", "--json"])
-        .env("CAUSEWAY_DATABASE_URL", db_url)
-        .env("CAUSEWAY_LOG", "warn")
-        .output()
-        .expect("run causeway app create");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let app: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut child = tokio::process::Command::new(BIN)
-        .arg("serve")
-        .env("CAUSEWAY_DATABASE_URL", db_url)
-        .env("CAUSEWAY_LISTEN", "127.0.0.1:0")
-        .env("CAUSEWAY_LOG_FORMAT", "json")
-        // Request lines cost a write per request; the benchmark measures the API path.
-        .env("CAUSEWAY_LOG", "warn,causeway::startup=info,causeway::cli=info")
-        .env("CAUSEWAY_API_RATE_PER_SECOND", "1000000")
-        .env("CAUSEWAY_API_RATE_BURST", "1000000")
-        // PostgreSQL deployments must bring their master key.
-        .env("CAUSEWAY_MASTER_KEY", secrecy::ExposeSecret::expose_secret(&causeway::crypto::keyring::MasterKey::generate().1))
-        .env("CAUSEWAY_DB_POOL_SIZE", std::env::var("BENCH_DB_POOL_SIZE").unwrap_or_else(|_| "8".into()))
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start causeway serve");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next_line().await.unwrap().expect("server exited before listening");
-        if let Ok(v) = serde_json::from_str::<Value>(&line) {
-            if v["message"] == "listening" {
-                break v["address"].as_str().unwrap().to_owned();
-            }
-        }
-    };
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (Server { child, addr }, app["app_id"].as_str().unwrap().to_owned(), app["app_token"].as_str().unwrap().to_owned())
-}
-
+use support::{cpu_seconds, create_app, env_or, serve};
 
 async fn run(label: &str, db_url: &str) {
     let concurrency = env_or("BENCH_CONCURRENCY", 32) as usize;
     let seconds = env_or("BENCH_SECONDS", 10);
     let warmup = env_or("BENCH_WARMUP_SECONDS", 2);
-    let (server, app_id, token) = start_server(db_url).await;
+    let (app_id, token) = create_app(db_url);
+    let server = serve(db_url, &[]).await;
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
-    let base = format!("http://{}", server.addr);
+    let base = server.base.clone();
     let measuring = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
 
