@@ -61,11 +61,10 @@ pub async fn find(state: &AppState, cookie: &str) -> Result<Option<MerchantSessi
     }
 }
 
-/// Ends the session; returns the ID token for the IdM's end-session `id_token_hint`.
-pub async fn close(state: &AppState, cookie: &str) -> Result<Option<(MerchantSessionRow, SecretString)>, ServiceError> {
+/// Ends a session already read with `find`; returns the ID token for the IdM's
+/// end-session `id_token_hint`.
+pub async fn close(state: &AppState, cookie: &str, session: &MerchantSessionRow) -> Result<SecretString, ServiceError> {
     let hash = id_hash(cookie);
-    let Some(row) = state.store.find_merchant_session(&hash).await? else { return Ok(None) };
     state.store.delete_merchant_session(&hash).await?;
-    let token = sealed::open(&state.keyring, &token_context(&hash), &row.id_token_sealed).map_err(|e| ServiceError::Internal(e.into()))?;
-    Ok(Some((row, token)))
+    sealed::open(&state.keyring, &token_context(&hash), &session.id_token_sealed).map_err(|e| ServiceError::Internal(e.into()))
 }

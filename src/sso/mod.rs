@@ -108,15 +108,14 @@ async fn logout(req: &Request, Form(form): Form<LogoutForm>, state: Data<&AppSta
     let Some(cookie) = read_cookie(req, merchant_sessions::COOKIE) else {
         return Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, "/merchant-center").finish();
     };
-    match merchant_sessions::find(&state, cookie).await {
-        Ok(Some(session)) if crate::web::csrf::matches(&session.csrf_token, &form.csrf_token) => {}
+    let session = match merchant_sessions::find(&state, cookie).await {
+        Ok(Some(session)) if crate::web::csrf::matches(&session.csrf_token, &form.csrf_token) => session,
         Ok(Some(_)) => return (StatusCode::FORBIDDEN, "The form expired; reload the page and sign out again.").into_response(),
         _ => return Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, "/merchant-center").finish(),
-    }
-    let closed = merchant_sessions::close(&state, cookie).await.ok().flatten();
-    let target = match closed {
-        Some((session, id_token)) => login::logout_target(&state, session.app_id, id_token.expose_secret()).await,
-        None => "/merchant-center".to_owned(),
+    };
+    let target = match merchant_sessions::close(&state, cookie, &session).await {
+        Ok(id_token) => login::logout_target(&state, session.app_id, id_token.expose_secret()).await,
+        Err(_) => "/merchant-center".to_owned(),
     };
     Response::builder()
         .status(StatusCode::SEE_OTHER)

@@ -13,37 +13,24 @@ struct Embedded {
     postgres: &'static str,
 }
 
+/// One migration: the same file stem under both backend folders.
+macro_rules! embedded {
+    ($version:expr, $description:expr, $stem:literal) => {
+        Embedded {
+            version: $version,
+            description: $description,
+            sqlite: include_str!(concat!("../../migrations/sqlite/", $stem, ".sql")),
+            postgres: include_str!(concat!("../../migrations/postgres/", $stem, ".sql")),
+        }
+    };
+}
+
 const MIGRATIONS: &[Embedded] = &[
-    Embedded {
-        version: 1,
-        description: "foundation",
-        sqlite: include_str!("../../migrations/sqlite/0001_foundation.sql"),
-        postgres: include_str!("../../migrations/postgres/0001_foundation.sql"),
-    },
-    Embedded {
-        version: 2,
-        description: "partner center",
-        sqlite: include_str!("../../migrations/sqlite/0002_partner_center.sql"),
-        postgres: include_str!("../../migrations/postgres/0002_partner_center.sql"),
-    },
-    Embedded {
-        version: 3,
-        description: "partner sessions",
-        sqlite: include_str!("../../migrations/sqlite/0003_partner_sessions.sql"),
-        postgres: include_str!("../../migrations/postgres/0003_partner_sessions.sql"),
-    },
-    Embedded {
-        version: 4,
-        description: "sso flows",
-        sqlite: include_str!("../../migrations/sqlite/0004_sso_flows.sql"),
-        postgres: include_str!("../../migrations/postgres/0004_sso_flows.sql"),
-    },
-    Embedded {
-        version: 5,
-        description: "merchant users",
-        sqlite: include_str!("../../migrations/sqlite/0005_merchant_users.sql"),
-        postgres: include_str!("../../migrations/postgres/0005_merchant_users.sql"),
-    },
+    embedded!(1, "foundation", "0001_foundation"),
+    embedded!(2, "partner center", "0002_partner_center"),
+    embedded!(3, "partner sessions", "0003_partner_sessions"),
+    embedded!(4, "sso flows", "0004_sso_flows"),
+    embedded!(5, "merchant users", "0005_merchant_users"),
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {
