@@ -191,7 +191,7 @@ impl From<ServiceError> for ApiError {
                     message: "use a new key for a different request".into(),
                 }],
             )),
-            ServiceError::Unauthenticated => Self::not_authorized(),
+            ServiceError::Unauthenticated | ServiceError::Forbidden => Self::not_authorized(),
             ServiceError::Internal(cause) => Self::unexpected(cause.as_ref()),
         }
     }

@@ -4,6 +4,8 @@ pub mod app;
 pub mod branding;
 pub mod field_error;
 pub mod idm_config;
+pub mod kyc;
+pub mod payout;
 pub mod ids;
 pub mod onboarding;
 pub mod role;

@@ -10,7 +10,8 @@ use serde::Deserialize;
 
 use super::errors::PageError;
 use super::session::PartnerSession;
-use super::view::{ago, FieldErrors, Shell};
+use super::view::{ago, Shell};
+use crate::web::view::FieldErrors;
 use super::BASE_PATH;
 use crate::domain::branding::{BrandColor, DEFAULT_BRAND_COLOR};
 use crate::services::{branding, ServiceError};

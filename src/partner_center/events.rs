@@ -6,7 +6,8 @@ use poem::web::{Data, Html};
 
 use super::errors::PageError;
 use super::session::PartnerSession;
-use super::view::{ago, when, Shell};
+use super::view::{ago, Shell};
+use crate::web::view::when;
 use crate::services::sso_events;
 use crate::state::AppState;
 use crate::store::sso_events::SsoEventRow;

@@ -6,7 +6,8 @@ use poem::web::{Data, Form, Html, Path, Redirect};
 
 use super::errors::PageError;
 use super::session::PartnerSession;
-use super::view::{ago, when, Shell};
+use super::view::{ago, Shell};
+use crate::web::view::when;
 use super::{CsrfForm, BASE_PATH, CHANGED_BY};
 use crate::services::idm;
 use crate::state::AppState;

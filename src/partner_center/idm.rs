@@ -10,7 +10,8 @@ use serde::Deserialize;
 
 use super::errors::PageError;
 use super::session::PartnerSession;
-use super::view::{ago, FieldErrors, Shell};
+use super::view::{ago, Shell};
+use crate::web::view::FieldErrors;
 use super::CHANGED_BY;
 use crate::domain::idm_config::{DEFAULT_CLOCK_LEEWAY_SECONDS, IdmConfigInput, DEFAULT_SCOPES};
 use crate::services::{idm, ServiceError};

@@ -6,7 +6,8 @@ use poem::web::{Data, Form, Html};
 
 use super::errors::PageError;
 use super::session::PartnerSession;
-use super::view::{when, Shell};
+use super::view::Shell;
+use crate::web::view::when;
 use super::CsrfForm;
 use crate::federation::idm_check::{CheckStep, StepStatus};
 use crate::services::{idm, ServiceError};

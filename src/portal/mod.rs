@@ -1,22 +1,30 @@
-//! The Merchant Center merchants land in after SSO (the full portal — KYC, payout,
-//! users — is built on this page's session and branding).
+//! The Merchant Center: the partner-branded pages merchants land in after SSO.
+//! Every page reads its session (with the account, branding, KYC and payout summary) in
+//! one statement; every post checks the session's CSRF token and the user's role, and
+//! acts only on the session's own account — no page takes an account id from the request.
 
-use askama::Template;
-use poem::http::StatusCode;
-use poem::web::{Data, Html, Path};
-use poem::{get, handler, IntoResponse, Request, Response, Route};
+mod errors;
+mod frame;
+mod kyc;
+mod overview;
+mod payout;
+mod signed_in;
+mod users;
+
+use poem::web::{Data, Path};
+use poem::{get, handler, Response, Route};
+use serde::Deserialize;
+
+pub use frame::BrandView;
 
 use crate::domain::ids::AppId;
-use crate::domain::role::Role;
-use crate::services::{branding, merchant_sessions};
+use crate::services::branding;
 use crate::state::AppState;
-use crate::web::session::read_cookie;
 
-/// What every partner-branded page shows of the partner.
-pub struct BrandView {
-    pub display_name: String,
-    pub logo_url: Option<String>,
-    pub support_label: Option<String>,
+/// `?saved=1` after a successful post (post/redirect/get), to confirm it on the page.
+#[derive(Deserialize)]
+pub struct Saved {
+    saved: Option<String>,
 }
 
 /// The branding of `app`, or Causeway's own when the app is unknown.
@@ -26,11 +34,8 @@ pub async fn brand(state: &AppState, app: Option<AppId>) -> (BrandView, String) 
         None => None,
     };
     match (row, app) {
-        (Some(b), Some(app)) => (
-            BrandView { display_name: b.display_name, logo_url: b.logo_url, support_label: b.support_label },
-            format!("/brand/{app}.css?v={}", b.updated_at),
-        ),
-        _ => (BrandView { display_name: "Causeway".into(), logo_url: None, support_label: None }, "/brand/default.css".into()),
+        (Some(b), Some(app)) => BrandView::of_partner(&app.to_string(), &b.display_name, Some(&b)),
+        _ => (BrandView::causeway(), frame::DEFAULT_BRAND_CSS.into()),
     }
 }
 
@@ -50,58 +55,16 @@ async fn brand_stylesheet(Path(file): Path<String>, state: Data<&AppState>) -> R
         .body(format!(":root {{ --brand: {color}; }}\n"))
 }
 
-#[derive(Template)]
-#[template(path = "portal/overview.html")]
-struct Overview {
-    brand: BrandView,
-    brand_css: String,
-    account_name: String,
-    account_id: String,
-    user_name: String,
-    email: String,
-    role_label: &'static str,
-    role_class: &'static str,
-    csrf_token: String,
-}
-
-/// The signed-in merchant's overview. Caller: a merchant user with a session.
-#[handler]
-async fn overview(req: &Request, state: Data<&AppState>) -> Response {
-    let session = match read_cookie(req, merchant_sessions::COOKIE) {
-        Some(cookie) => merchant_sessions::find(&state, cookie).await.ok().flatten(),
-        None => None,
-    };
-    let Some(session) = session else {
-        return (StatusCode::UNAUTHORIZED, Html("<!doctype html><title>Signed out</title><p>You are signed out. Sign in again from your platform.</p>")).into_response();
-    };
-    let (brand, brand_css) = brand(&state, Some(session.app_id)).await;
-    let page = Overview {
-        brand,
-        brand_css,
-        account_name: session.account_name,
-        account_id: session.account_id.to_string(),
-        user_name: format!("{} {}", session.given_name, session.family_name),
-        email: session.email,
-        role_label: session.role.label(),
-        role_class: match session.role {
-            Role::FinancialAdmin => "financial-admin",
-            Role::Moderator => "moderator",
-        },
-        csrf_token: session.csrf_token,
-    };
-    match page.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(err) => {
-            tracing::error!(error = %err, "merchant center page failed to render");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
-}
-
 /// Mounted at `/merchant-center`.
 pub fn routes() -> impl poem::Endpoint<Output = Response> {
     use poem::EndpointExt;
-    Route::new().at("/", get(overview)).around(crate::web::headers::page_headers).map_to_response()
+    Route::new()
+        .at("/", get(overview::show))
+        .at("/kyc", get(kyc::show).post(kyc::submit))
+        .at("/payout", get(payout::show).post(payout::submit))
+        .at("/users", get(users::show))
+        .around(crate::web::headers::page_headers)
+        .map_to_response()
 }
 
 /// Mounted at `/brand`: `/brand/{app_id}.css`.

@@ -13,6 +13,9 @@ pub enum ServiceError {
     /// Deliberately carries no reason: callers must not learn which credential was wrong.
     #[error("not authenticated")]
     Unauthenticated,
+    /// Authenticated, but the role does not allow it.
+    #[error("not allowed for this role")]
+    Forbidden,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }

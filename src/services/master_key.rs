@@ -5,6 +5,7 @@ use secrecy::SecretString;
 use super::ServiceError;
 use crate::crypto::keyring::{write_key_file, KeySource, Keyring, MasterKey};
 use crate::crypto::sealed;
+use crate::store::merchant_center::SealedColumn;
 use crate::store::Store;
 
 pub struct RotationReport {
@@ -40,6 +41,17 @@ pub async fn rotate(store: &Store, keyring: Keyring) -> Result<RotationReport, S
         store.reseal_idm_secret(app, version, &sealed::seal(&keyring, &context, &secret)).await?;
         resealed += 1;
     }
+    for col in SealedColumn::ALL {
+        for (key, value) in store.sealed_values(col).await? {
+            if sealed::key_id(&value) == Some(current.as_str()) {
+                continue;
+            }
+            let context = context_of(col, &key)?;
+            let secret = sealed::open(&keyring, &context, &value).map_err(|e| ServiceError::Internal(e.into()))?;
+            store.reseal_value(col, &key, &sealed::seal(&keyring, &context, &secret)).await?;
+            resealed += 1;
+        }
+    }
     if let KeySource::File(path) = &keyring.source {
         // Everything is sealed under the new key: the old ones can go.
         let text = std::fs::read_to_string(path).map_err(|e| ServiceError::Internal(e.into()))?;
@@ -47,4 +59,14 @@ pub async fn rotate(store: &Store, keyring: Keyring) -> Result<RotationReport, S
         write_key_file(path, &[SecretString::from(newest)]).map_err(internal)?;
     }
     Ok(RotationReport { resealed, key_id: current })
+}
+
+/// The context a value of `col` was sealed to, from its row key.
+fn context_of(col: SealedColumn, key: &str) -> Result<String, ServiceError> {
+    let account = || key.parse().map_err(|_| ServiceError::Internal(anyhow::anyhow!("malformed account id in {col:?}")));
+    Ok(match col {
+        SealedColumn::KycTaxId => super::kyc::tax_id_context(account()?),
+        SealedColumn::PayoutBank => super::payout::bank_context(account()?),
+        SealedColumn::SessionIdToken => super::merchant_sessions::token_context(key),
+    })
 }

@@ -14,7 +14,7 @@ use crate::web::session::{id_hash, new_session_id, Freshness};
 
 pub const COOKIE: &str = "__Host-causeway_mc";
 
-fn token_context(id_hash: &str) -> String {
+pub(crate) fn token_context(id_hash: &str) -> String {
     format!("merchant-session-id-token:{id_hash}")
 }
 
@@ -48,6 +48,11 @@ pub async fn find(state: &AppState, cookie: &str) -> Result<Option<MerchantSessi
     // Activity is recorded at most once a minute: the idle timeout needs no finer
     // resolution, and most page views stay a single read.
     let now = state.clock.now();
+    // A suspended partner's merchants are signed out with it.
+    if !row.app_active {
+        state.store.delete_merchant_session(&hash).await?;
+        return Ok(None);
+    }
     match state.settings.session_lifetimes().judge(now, row.last_seen_at, row.expires_at) {
         Freshness::Expired => {
             state.store.delete_merchant_session(&hash).await?;

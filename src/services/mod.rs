@@ -4,10 +4,12 @@ pub mod apps;
 pub mod branding;
 pub mod error;
 pub mod idm;
+pub mod kyc;
 pub mod login;
 pub mod master_key;
 pub mod merchant_sessions;
 pub mod onboarding;
+pub mod payout;
 pub mod provisioning;
 pub mod sso_events;
 

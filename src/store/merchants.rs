@@ -1,6 +1,10 @@
 //! Merchant users, their account memberships and Merchant Center sessions.
 
+use sqlx::any::AnyRow;
+
+use super::brandings::BrandingRow;
 use super::error::{column, parsed};
+use super::merchant_center::{KycRow, PayoutRow};
 use super::{Store, StoreError};
 use crate::domain::ids::{AccountId, AppId};
 use crate::domain::role::Role;
@@ -36,6 +40,8 @@ pub struct NewMerchantSession<'a> {
     pub expires_at: i64,
 }
 
+/// A live session with everything a Merchant Center page shows around it, read in one
+/// statement: the page's only database round trip.
 #[derive(Clone, Debug)]
 pub struct MerchantSessionRow {
     pub app_id: AppId,
@@ -51,6 +57,14 @@ pub struct MerchantSessionRow {
     pub given_name: String,
     pub family_name: String,
     pub account_name: String,
+    pub account_description: Option<String>,
+    pub country: String,
+    pub app_name: String,
+    pub app_active: bool,
+    /// `None` until the partner sets a branding.
+    pub branding: Option<BrandingRow>,
+    pub kyc: Option<KycRow>,
+    pub payout: Option<PayoutRow>,
 }
 
 impl Store {
@@ -130,35 +144,31 @@ impl Store {
         Ok(())
     }
 
-    /// The session with the user's profile and the account's name, in one statement.
+    /// The session with its user, account, legal entity country, app, branding, KYC and
+    /// payout summary, in one statement.
     pub async fn find_merchant_session(&self, id_hash: &str) -> Result<Option<MerchantSessionRow>, StoreError> {
         let row = sqlx::query(
             "SELECT s.app_id, s.user_id, s.account_id, s.role, s.csrf_token, s.id_token_sealed, s.created_at, s.last_seen_at,
-                    s.expires_at, u.email, u.given_name, u.family_name, a.name AS account_name
-             FROM merchant_sessions s JOIN merchant_users u ON u.id = s.user_id JOIN accounts a ON a.id = s.account_id
+                    s.expires_at, u.email, u.given_name, u.family_name, a.name AS account_name,
+                    a.description AS account_description, le.country, ap.name AS app_name, ap.status AS app_status,
+                    b.display_name, b.logo_url, b.brand_color, b.support_label, b.updated_at AS branding_updated_at,
+                    k.legal_name, k.address_line1, k.address_line2, k.city, k.region, k.postal_code, k.business_type,
+                    k.tax_id_last4, k.representative_dob, k.submitted_at,
+                    p.account_holder, p.routing_last4, p.account_last4, p.updated_at AS payout_updated_at
+             FROM merchant_sessions s
+             JOIN merchant_users u ON u.id = s.user_id
+             JOIN accounts a ON a.id = s.account_id
+             JOIN legal_entities le ON le.id = a.legal_entity_id
+             JOIN apps ap ON ap.id = s.app_id
+             LEFT JOIN brandings b ON b.app_id = s.app_id
+             LEFT JOIN kyc_profiles k ON k.account_id = s.account_id
+             LEFT JOIN payout_methods p ON p.account_id = s.account_id
              WHERE s.id_hash = $1",
         )
         .bind(id_hash)
         .fetch_optional(self.reader())
         .await?;
-        row.map(|r| {
-            Ok(MerchantSessionRow {
-                app_id: parsed(&r, "app_id")?,
-                user_id: column(&r, "user_id")?,
-                account_id: parsed(&r, "account_id")?,
-                role: parsed(&r, "role")?,
-                csrf_token: column(&r, "csrf_token")?,
-                id_token_sealed: column(&r, "id_token_sealed")?,
-                created_at: column(&r, "created_at")?,
-                last_seen_at: column(&r, "last_seen_at")?,
-                expires_at: column(&r, "expires_at")?,
-                email: column(&r, "email")?,
-                given_name: column(&r, "given_name")?,
-                family_name: column(&r, "family_name")?,
-                account_name: column(&r, "account_name")?,
-            })
-        })
-        .transpose()
+        row.map(|r| session_row(&r)).transpose()
     }
 
     pub async fn touch_merchant_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError> {
@@ -181,4 +191,63 @@ impl Store {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM merchant_sessions WHERE app_id = $1").bind(app.to_string()).fetch_one(self.reader()).await?;
         column(&row, "n")
     }
+}
+
+fn session_row(r: &AnyRow) -> Result<MerchantSessionRow, StoreError> {
+    let branding = match column::<Option<i64>>(r, "branding_updated_at")? {
+        None => None,
+        Some(updated_at) => Some(BrandingRow {
+            display_name: column(r, "display_name")?,
+            logo_url: column(r, "logo_url")?,
+            brand_color: column(r, "brand_color")?,
+            support_label: column(r, "support_label")?,
+            updated_at,
+        }),
+    };
+    let kyc = match column::<Option<i64>>(r, "submitted_at")? {
+        None => None,
+        Some(submitted_at) => Some(KycRow {
+            legal_name: column(r, "legal_name")?,
+            address_line1: column(r, "address_line1")?,
+            address_line2: column(r, "address_line2")?,
+            city: column(r, "city")?,
+            region: column(r, "region")?,
+            postal_code: column(r, "postal_code")?,
+            business_type: column(r, "business_type")?,
+            tax_id_last4: column(r, "tax_id_last4")?,
+            representative_dob: column(r, "representative_dob")?,
+            submitted_at,
+        }),
+    };
+    let payout = match column::<Option<i64>>(r, "payout_updated_at")? {
+        None => None,
+        Some(updated_at) => Some(PayoutRow {
+            account_holder: column(r, "account_holder")?,
+            routing_last4: column(r, "routing_last4")?,
+            account_last4: column(r, "account_last4")?,
+            updated_at,
+        }),
+    };
+    Ok(MerchantSessionRow {
+        app_id: parsed(r, "app_id")?,
+        user_id: column(r, "user_id")?,
+        account_id: parsed(r, "account_id")?,
+        role: parsed(r, "role")?,
+        csrf_token: column(r, "csrf_token")?,
+        id_token_sealed: column(r, "id_token_sealed")?,
+        created_at: column(r, "created_at")?,
+        last_seen_at: column(r, "last_seen_at")?,
+        expires_at: column(r, "expires_at")?,
+        email: column(r, "email")?,
+        given_name: column(r, "given_name")?,
+        family_name: column(r, "family_name")?,
+        account_name: column(r, "account_name")?,
+        account_description: column(r, "account_description")?,
+        country: column(r, "country")?,
+        app_name: column(r, "app_name")?,
+        app_active: column::<String>(r, "app_status")? == "active",
+        branding,
+        kyc,
+        payout,
+    })
 }

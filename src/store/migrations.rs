@@ -31,6 +31,7 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(3, "partner sessions", "0003_partner_sessions"),
     embedded!(4, "sso flows", "0004_sso_flows"),
     embedded!(5, "merchant users", "0005_merchant_users"),
+    embedded!(6, "merchant center", "0006_merchant_center"),
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {

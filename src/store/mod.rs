@@ -11,6 +11,7 @@ pub mod flows;
 pub mod idempotency;
 pub mod idm_configs;
 pub mod legal_entities;
+pub mod merchant_center;
 pub mod merchants;
 pub mod partner_sessions;
 pub mod sso_events;

@@ -7,3 +7,4 @@ pub mod headers;
 pub mod health;
 pub mod metrics;
 pub mod session;
+pub mod view;

@@ -86,7 +86,7 @@ async fn rotating_the_master_key_reseals_every_secret() {
     }
 }
 
-fn causeway_json_env(db_url: &str, env: &[(String, String)], args: &[&str]) -> serde_json::Value {
+pub fn causeway_json_env(db_url: &str, env: &[(String, String)], args: &[&str]) -> serde_json::Value {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_causeway"))
         .args(args)
         .env("CAUSEWAY_DATABASE_URL", db_url)

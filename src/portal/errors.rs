@@ -1,0 +1,108 @@
+//! Why a Merchant Center request could not be served, rendered as a page in the
+//! portal's own look (the partner's, when the session is known).
+
+use askama::Template;
+use poem::http::StatusCode;
+use poem::web::Html;
+use poem::{IntoResponse, Response};
+
+use super::frame::{BrandView, Frame, DEFAULT_BRAND_CSS};
+use crate::api::error::ErrorChain;
+use crate::services::ServiceError;
+
+#[derive(Debug)]
+pub enum PortalError {
+    /// No session, or it expired or was signed out.
+    SignedOut,
+    /// Signed in, but the role may not do this.
+    Forbidden(Box<Frame>),
+    /// A form post without the session's CSRF token.
+    Csrf(Box<Frame>),
+    Internal(anyhow::Error),
+}
+
+impl std::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Frame").field("active", &self.active).finish_non_exhaustive()
+    }
+}
+
+impl From<ServiceError> for PortalError {
+    fn from(err: ServiceError) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
+impl From<askama::Error> for PortalError {
+    fn from(err: askama::Error) -> Self {
+        Self::Internal(err.into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/notice.html")]
+struct NoticePage<'a> {
+    brand: BrandView,
+    brand_css: String,
+    frame: Option<Frame>,
+    kicker: &'a str,
+    heading: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for PortalError {
+    fn into_response(self) -> Response {
+        let (status, frame, kicker, heading, message) = match self {
+            Self::SignedOut => (
+                StatusCode::UNAUTHORIZED,
+                None,
+                "Signed out",
+                "You are signed out",
+                "Your Merchant Center session has ended. Sign in again from your platform to continue.",
+            ),
+            Self::Forbidden(frame) => (
+                StatusCode::FORBIDDEN,
+                Some(*frame),
+                "Not available for your role",
+                "Only a financial admin can do this",
+                "Payout details and KYC changes are limited to the account's financial admin. Ask them, or your platform's support, if something needs to change.",
+            ),
+            Self::Csrf(frame) => (
+                StatusCode::FORBIDDEN,
+                Some(*frame),
+                "Nothing was saved",
+                "This form has expired",
+                "For your security, forms only work from the page that showed them. Go back, reload the page and try again.",
+            ),
+            Self::Internal(err) => {
+                tracing::error!(error = %ErrorChain(err.as_ref()), "merchant center request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    None,
+                    "Something went wrong",
+                    "This page could not be shown",
+                    "Please try again in a moment.",
+                )
+            }
+        };
+        let (brand, brand_css) = match &frame {
+            Some(frame) => (frame.brand.clone(), frame.brand_css.clone()),
+            None => (BrandView::causeway(), DEFAULT_BRAND_CSS.to_owned()),
+        };
+        let page = NoticePage { brand, brand_css, frame, kicker, heading, message };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(err) => {
+                tracing::error!(error = %err, "merchant center notice failed to render");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        }
+    }
+}
+
+/// Lets handlers return `Result<Response, PortalError>`: the page is already rendered.
+impl From<PortalError> for poem::Error {
+    fn from(err: PortalError) -> Self {
+        poem::Error::from_response(err.into_response())
+    }
+}

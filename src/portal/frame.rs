@@ -1,0 +1,83 @@
+//! What every signed-in Merchant Center page shows around its content: the partner's
+//! branding, navigation for the user's role, who is signed in, the sign-out form.
+
+use crate::domain::role::Role;
+use crate::store::brandings::BrandingRow;
+use crate::store::merchants::MerchantSessionRow;
+
+/// What every partner-branded page shows of the partner.
+#[derive(Clone)]
+pub struct BrandView {
+    pub display_name: String,
+    pub logo_url: Option<String>,
+    pub support_label: Option<String>,
+}
+
+impl BrandView {
+    pub fn causeway() -> Self {
+        Self { display_name: "Causeway".into(), logo_url: None, support_label: None }
+    }
+
+    /// The partner's branding (or its app name), with the URL of its colour stylesheet:
+    /// the version in the URL lets browsers cache it until the partner changes it.
+    pub fn of_partner(app: &str, app_name: &str, branding: Option<&BrandingRow>) -> (Self, String) {
+        match branding {
+            Some(b) => (
+                Self { display_name: b.display_name.clone(), logo_url: b.logo_url.clone(), support_label: b.support_label.clone() },
+                format!("/brand/{app}.css?v={}", b.updated_at),
+            ),
+            None => (Self { display_name: app_name.to_owned(), logo_url: None, support_label: None }, format!("/brand/{app}.css?v=0")),
+        }
+    }
+}
+
+pub const DEFAULT_BRAND_CSS: &str = "/brand/default.css";
+
+pub struct Frame {
+    pub brand: BrandView,
+    pub brand_css: String,
+    pub csrf_token: String,
+    /// Navigation entry of the page: "overview", "kyc", "payout", "users".
+    pub active: &'static str,
+    pub account_name: String,
+    pub user_name: String,
+    pub email: String,
+    pub role_label: &'static str,
+    pub role_class: &'static str,
+    pub is_admin: bool,
+}
+
+impl Frame {
+    pub fn new(session: &MerchantSessionRow, active: &'static str) -> Self {
+        let (brand, brand_css) = BrandView::of_partner(&session.app_id.to_string(), &session.app_name, session.branding.as_ref());
+        Self {
+            brand,
+            brand_css,
+            csrf_token: session.csrf_token.clone(),
+            active,
+            account_name: session.account_name.clone(),
+            user_name: format!("{} {}", session.given_name, session.family_name),
+            email: session.email.clone(),
+            role_label: session.role.label(),
+            role_class: role_class(session.role),
+            is_admin: session.role == Role::FinancialAdmin,
+        }
+    }
+
+    /// `aria-current` for a navigation entry.
+    pub fn current(&self, entry: &str) -> &'static str {
+        if self.active == entry { "page" } else { "false" }
+    }
+
+    /// Initials for the avatar: "Alice Merchant" → "AM".
+    pub fn initials(&self) -> String {
+        self.user_name.split_whitespace().filter_map(|w| w.chars().next()).take(2).flat_map(char::to_uppercase).collect()
+    }
+}
+
+pub fn role_class(role: Role) -> &'static str {
+    match role {
+        Role::FinancialAdmin => "financial-admin",
+        Role::Moderator => "moderator",
+    }
+}

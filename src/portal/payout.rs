@@ -1,0 +1,98 @@
+//! `/merchant-center/payout`: the bank account payouts go to. Financial admins only; the
+//! numbers are never shown again, only their last four digits.
+
+use askama::Template;
+use poem::http::StatusCode;
+use poem::web::{Data, Form, Html, Query, Redirect};
+use poem::{handler, IntoResponse, Request, Response};
+use serde::Deserialize;
+
+use super::errors::PortalError;
+use super::frame::{BrandView, Frame};
+use super::signed_in;
+use super::Saved;
+use crate::domain::payout::PayoutInput;
+use crate::services::{payout, ServiceError};
+use crate::state::AppState;
+use crate::store::merchant_center::PayoutRow;
+use crate::store::merchants::MerchantSessionRow;
+use crate::web::view::{when, FieldErrors};
+
+#[derive(Deserialize)]
+pub struct PayoutForm {
+    #[serde(flatten)]
+    input: PayoutInput,
+    #[serde(default)]
+    csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/payout.html")]
+struct PayoutPage {
+    brand: BrandView,
+    brand_css: String,
+    frame: Frame,
+    current: Option<PayoutRow>,
+    updated: Option<String>,
+    /// The holder's name as posted; the numbers are never echoed back.
+    holder: String,
+    errors: FieldErrors,
+    saved: bool,
+}
+
+impl PayoutPage {
+    /// The label of a form field, for the error summary's links.
+    fn label(&self, field: &str) -> &'static str {
+        match field {
+            "account_holder" => "Account holder",
+            "routing_number" => "Routing number",
+            "account_number" => "Account number",
+            "account_number_confirmation" => "Confirm account number",
+            _ => "A field",
+        }
+    }
+}
+
+fn render(session: &MerchantSessionRow, holder: String, errors: FieldErrors, saved: bool) -> Result<String, PortalError> {
+    let frame = Frame::new(session, "payout");
+    let page = PayoutPage {
+        brand: frame.brand.clone(),
+        brand_css: frame.brand_css.clone(),
+        frame,
+        current: session.payout.clone(),
+        updated: session.payout.as_ref().map(|p| when(p.updated_at)),
+        holder,
+        errors,
+        saved,
+    };
+    Ok(page.render()?)
+}
+
+fn forbidden(session: &MerchantSessionRow) -> PortalError {
+    PortalError::Forbidden(Box::new(Frame::new(session, "payout")))
+}
+
+/// Caller: a signed-in financial admin; moderators get 403.
+#[handler]
+pub async fn show(req: &Request, state: Data<&AppState>, Query(saved): Query<Saved>) -> Result<Response, PortalError> {
+    let session = signed_in::session(req, &state).await?;
+    payout::authorize(&session).map_err(|_| forbidden(&session))?;
+    let holder = session.payout.as_ref().map(|p| p.account_holder.clone()).unwrap_or_default();
+    Ok(Html(render(&session, holder, FieldErrors::default(), saved.saved.is_some())?).into_response())
+}
+
+/// Caller: a signed-in financial admin; moderators get 403.
+#[handler]
+pub async fn submit(req: &Request, state: Data<&AppState>, form: poem::Result<Form<PayoutForm>>) -> Result<Response, PortalError> {
+    let session = signed_in::session(req, &state).await?;
+    let Ok(Form(form)) = form else { return Err(PortalError::Csrf(Box::new(Frame::new(&session, "payout")))) };
+    signed_in::check_csrf(&session, &form.csrf_token, "payout")?;
+    match payout::save(&state, &session, &form.input).await {
+        Ok(()) => Ok(Redirect::see_other("/merchant-center/payout?saved=1").into_response()),
+        Err(ServiceError::Forbidden) => Err(forbidden(&session)),
+        Err(ServiceError::Invalid(errors)) => {
+            Ok((StatusCode::BAD_REQUEST, Html(render(&session, form.input.account_holder.clone(), FieldErrors::from_service(&errors), false)?)).into_response())
+        }
+        Err(other) => Err(other.into()),
+    }
+}

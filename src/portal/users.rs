@@ -1,0 +1,52 @@
+//! `/merchant-center/users`: everyone the partner's IdM has signed in to this account.
+
+use askama::Template;
+use poem::web::{Data, Html};
+use poem::{handler, IntoResponse, Request, Response};
+
+use super::errors::PortalError;
+use super::frame::{role_class, BrandView, Frame};
+use super::signed_in;
+use crate::state::AppState;
+use crate::web::view::when;
+
+pub struct Member {
+    pub name: String,
+    pub email: String,
+    pub role_label: &'static str,
+    pub role_class: &'static str,
+    pub first_sign_in: String,
+    pub last_sign_in: String,
+    pub is_you: bool,
+}
+
+#[derive(Template)]
+#[template(path = "portal/users.html")]
+struct UsersPage {
+    brand: BrandView,
+    brand_css: String,
+    frame: Frame,
+    members: Vec<Member>,
+}
+
+/// Caller: any signed-in user of the account.
+#[handler]
+pub async fn show(req: &Request, state: Data<&AppState>) -> Result<Response, PortalError> {
+    let session = signed_in::session(req, &state).await?;
+    let rows = state.store.account_members(session.account_id).await.map_err(|e| PortalError::Internal(e.into()))?;
+    let members = rows
+        .into_iter()
+        .map(|m| Member {
+            name: format!("{} {}", m.given_name, m.family_name),
+            is_you: m.user_id == session.user_id,
+            email: m.email,
+            role_label: m.role.label(),
+            role_class: role_class(m.role),
+            first_sign_in: when(m.first_sign_in_at),
+            last_sign_in: when(m.last_sign_in_at),
+        })
+        .collect();
+    let frame = Frame::new(&session, "users");
+    let page = UsersPage { brand: frame.brand.clone(), brand_css: frame.brand_css.clone(), frame, members };
+    Ok(Html(page.render()?).into_response())
+}
