@@ -28,3 +28,8 @@ CREATE TABLE payout_methods (
     updated_by          TEXT NOT NULL REFERENCES merchant_users (id),
     updated_at          BIGINT NOT NULL
 );
+
+-- Where the sign-out form may lead (the IdM's end-session endpoint, the partner's logout
+-- page), as origins for the pages' CSP form-action: browsers check every redirect of a
+-- form submission against it.
+ALTER TABLE merchant_sessions ADD COLUMN sign_out_origins TEXT NOT NULL DEFAULT '';

@@ -3,10 +3,9 @@
 
 use askama::Template;
 use poem::http::StatusCode;
-use poem::web::Html;
 use poem::{IntoResponse, Response};
 
-use super::frame::{BrandView, Frame, DEFAULT_BRAND_CSS};
+use super::frame::{page_response, BrandView, Frame, DEFAULT_BRAND_CSS};
 use crate::api::error::ErrorChain;
 use crate::services::ServiceError;
 
@@ -85,13 +84,14 @@ impl IntoResponse for PortalError {
                 )
             }
         };
+        let origins = frame.as_ref().map(|f| f.sign_out_origins.clone()).unwrap_or_default();
         let (brand, brand_css) = match &frame {
             Some(frame) => (frame.brand.clone(), frame.brand_css.clone()),
             None => (BrandView::causeway(), DEFAULT_BRAND_CSS.to_owned()),
         };
         let page = NoticePage { brand, brand_css, frame, kicker, heading, message };
         match page.render() {
-            Ok(html) => (status, Html(html)).into_response(),
+            Ok(html) => page_response(status, html, &origins),
             Err(err) => {
                 tracing::error!(error = %err, "merchant center notice failed to render");
                 StatusCode::INTERNAL_SERVER_ERROR.into_response()

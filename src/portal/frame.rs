@@ -1,7 +1,12 @@
 //! What every signed-in Merchant Center page shows around its content: the partner's
 //! branding, navigation for the user's role, who is signed in, the sign-out form.
 
+use poem::http::{HeaderValue, StatusCode};
+use poem::web::Html;
+use poem::{IntoResponse, Response};
+
 use crate::domain::role::Role;
+use crate::web::headers::content_security_policy;
 use crate::store::brandings::BrandingRow;
 use crate::store::merchants::MerchantSessionRow;
 
@@ -45,6 +50,8 @@ pub struct Frame {
     pub role_label: &'static str,
     pub role_class: &'static str,
     pub is_admin: bool,
+    /// Origins the sign-out form leads through (for the page's CSP).
+    pub sign_out_origins: String,
 }
 
 impl Frame {
@@ -61,6 +68,7 @@ impl Frame {
             role_label: session.role.label(),
             role_class: role_class(session.role),
             is_admin: session.role == Role::FinancialAdmin,
+            sign_out_origins: session.sign_out_origins.clone(),
         }
     }
 
@@ -73,6 +81,20 @@ impl Frame {
     pub fn initials(&self) -> String {
         self.user_name.split_whitespace().filter_map(|w| w.chars().next()).take(2).flat_map(char::to_uppercase).collect()
     }
+}
+
+/// A rendered page of a signed-in user: its CSP lets the sign-out form reach the IdM.
+pub fn page_response(status: StatusCode, html: String, sign_out_origins: &str) -> Response {
+    let mut response = (status, Html(html)).into_response();
+    if let Ok(policy) = HeaderValue::from_str(&content_security_policy(sign_out_origins)) {
+        response.headers_mut().insert("content-security-policy", policy);
+    }
+    response
+}
+
+/// "United States of America (US)" for "US".
+pub fn country_name(code: &str) -> String {
+    isocountry::CountryCode::for_alpha2(code).map_or_else(|_| code.to_owned(), |c| format!("{} ({code})", c.name()))
 }
 
 pub fn role_class(role: Role) -> &'static str {

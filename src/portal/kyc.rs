@@ -3,12 +3,12 @@
 
 use askama::Template;
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Html, Query, Redirect};
+use poem::web::{Data, Form, Query, Redirect};
 use poem::{handler, IntoResponse, Request, Response};
 use serde::Deserialize;
 
 use super::errors::PortalError;
-use super::frame::{BrandView, Frame};
+use super::frame::{page_response, BrandView, Frame};
 use super::signed_in;
 use super::Saved;
 use crate::domain::kyc::{BusinessType, KycInput};
@@ -97,7 +97,7 @@ fn render(session: &crate::store::merchants::MerchantSessionRow, v: KycInput, er
         frame,
         v,
         business_types: BusinessType::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
-        country: session.country.clone(),
+        country: super::frame::country_name(&session.country),
         tax_id_last4: session.kyc.as_ref().map(|k| k.tax_id_last4.clone()),
         submitted: session.kyc.as_ref().map(|k| when(k.submitted_at)),
         errors,
@@ -111,7 +111,7 @@ fn render(session: &crate::store::merchants::MerchantSessionRow, v: KycInput, er
 pub async fn show(req: &Request, state: Data<&AppState>, Query(saved): Query<Saved>) -> Result<Response, PortalError> {
     let session = signed_in::session(req, &state).await?;
     let values = session.kyc.as_ref().map(values_of).unwrap_or_default();
-    Ok(Html(render(&session, values, FieldErrors::default(), saved.saved.is_some())?).into_response())
+    Ok(page_response(StatusCode::OK, render(&session, values, FieldErrors::default(), saved.saved.is_some())?, &session.sign_out_origins))
 }
 
 /// Caller: a signed-in financial admin (checked by the service; moderators get 403).
@@ -125,7 +125,7 @@ pub async fn submit(req: &Request, state: Data<&AppState>, form: poem::Result<Fo
         Err(ServiceError::Forbidden) => Err(PortalError::Forbidden(Box::new(Frame::new(&session, "kyc")))),
         Err(ServiceError::Invalid(errors)) => {
             let shown = KycInput { tax_id: String::new(), ..form.input };
-            Ok((StatusCode::BAD_REQUEST, Html(render(&session, shown, FieldErrors::from_service(&errors), false)?)).into_response())
+            Ok(page_response(StatusCode::BAD_REQUEST, render(&session, shown, FieldErrors::from_service(&errors), false)?, &session.sign_out_origins))
         }
         Err(other) => Err(other.into()),
     }

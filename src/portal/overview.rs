@@ -2,11 +2,12 @@
 //! still missing before payouts can flow.
 
 use askama::Template;
-use poem::web::{Data, Html};
-use poem::{handler, IntoResponse, Request, Response};
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem::{handler, Request, Response};
 
 use super::errors::PortalError;
-use super::frame::{BrandView, Frame};
+use super::frame::{country_name, page_response, BrandView, Frame};
 use super::signed_in;
 use crate::domain::kyc;
 use crate::state::AppState;
@@ -33,10 +34,6 @@ struct Overview {
     account_description: Option<String>,
     country: String,
     steps: Vec<Step>,
-}
-
-fn country_name(code: &str) -> String {
-    isocountry::CountryCode::for_alpha2(code).map_or_else(|_| code.to_owned(), |c| format!("{} ({code})", c.name()))
 }
 
 /// Caller: any signed-in merchant user.
@@ -98,5 +95,5 @@ pub async fn show(req: &Request, state: Data<&AppState>) -> Result<Response, Por
         steps: vec![kyc_step, payout_step],
         frame,
     };
-    Ok(Html(page.render()?).into_response())
+    Ok(page_response(StatusCode::OK, page.render()?, &session.sign_out_origins))
 }

@@ -3,12 +3,12 @@
 
 use askama::Template;
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Html, Query, Redirect};
+use poem::web::{Data, Form, Query, Redirect};
 use poem::{handler, IntoResponse, Request, Response};
 use serde::Deserialize;
 
 use super::errors::PortalError;
-use super::frame::{BrandView, Frame};
+use super::frame::{page_response, BrandView, Frame};
 use super::signed_in;
 use super::Saved;
 use crate::domain::payout::PayoutInput;
@@ -78,7 +78,7 @@ pub async fn show(req: &Request, state: Data<&AppState>, Query(saved): Query<Sav
     let session = signed_in::session(req, &state).await?;
     payout::authorize(&session).map_err(|_| forbidden(&session))?;
     let holder = session.payout.as_ref().map(|p| p.account_holder.clone()).unwrap_or_default();
-    Ok(Html(render(&session, holder, FieldErrors::default(), saved.saved.is_some())?).into_response())
+    Ok(page_response(StatusCode::OK, render(&session, holder, FieldErrors::default(), saved.saved.is_some())?, &session.sign_out_origins))
 }
 
 /// Caller: a signed-in financial admin; moderators get 403.
@@ -91,7 +91,8 @@ pub async fn submit(req: &Request, state: Data<&AppState>, form: poem::Result<Fo
         Ok(()) => Ok(Redirect::see_other("/merchant-center/payout?saved=1").into_response()),
         Err(ServiceError::Forbidden) => Err(forbidden(&session)),
         Err(ServiceError::Invalid(errors)) => {
-            Ok((StatusCode::BAD_REQUEST, Html(render(&session, form.input.account_holder.clone(), FieldErrors::from_service(&errors), false)?)).into_response())
+            let html = render(&session, form.input.account_holder.clone(), FieldErrors::from_service(&errors), false)?;
+            Ok(page_response(StatusCode::BAD_REQUEST, html, &session.sign_out_origins))
         }
         Err(other) => Err(other.into()),
     }

@@ -1,11 +1,12 @@
 //! `/merchant-center/users`: everyone the partner's IdM has signed in to this account.
 
 use askama::Template;
-use poem::web::{Data, Html};
-use poem::{handler, IntoResponse, Request, Response};
+use poem::http::StatusCode;
+use poem::web::Data;
+use poem::{handler, Request, Response};
 
 use super::errors::PortalError;
-use super::frame::{role_class, BrandView, Frame};
+use super::frame::{page_response, role_class, BrandView, Frame};
 use super::signed_in;
 use crate::state::AppState;
 use crate::web::view::when;
@@ -48,5 +49,5 @@ pub async fn show(req: &Request, state: Data<&AppState>) -> Result<Response, Por
         .collect();
     let frame = Frame::new(&session, "users");
     let page = UsersPage { brand: frame.brand.clone(), brand_css: frame.brand_css.clone(), frame, members };
-    Ok(Html(page.render()?).into_response())
+    Ok(page_response(StatusCode::OK, page.render()?, &session.sign_out_origins))
 }

@@ -193,7 +193,7 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
     let verifier = Verifier { cache: &state.jwks, client: &state.outbound, app, jwks_uri: &connector.jwks_uri };
     let identity = verifier.verify(&id_token, &rules).await?;
     let linked = provisioning::link(state, app, &identity).await?;
-    let session_id = merchant_sessions::open(state, app, &linked.user_id, linked.account, linked.role, &id_token).await.map_err(internal)?;
+    let session_id = merchant_sessions::open(state, app, &linked, &id_token, &connector.sign_out_origins()).await.map_err(internal)?;
     let summary = format!("{} signed in to account {} as {}.", identity.email, linked.account, linked.role.label());
     Ok(Completed { app, session_id, summary })
 }

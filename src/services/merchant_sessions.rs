@@ -6,8 +6,8 @@ use secrecy::SecretString;
 use super::ServiceError;
 use crate::crypto::random::url_safe_token;
 use crate::crypto::sealed;
-use crate::domain::ids::{AccountId, AppId};
-use crate::domain::role::Role;
+use super::provisioning::Linked;
+use crate::domain::ids::AppId;
 use crate::state::AppState;
 use crate::store::merchants::{MerchantSessionRow, NewMerchantSession};
 use crate::web::session::{id_hash, new_session_id, Freshness};
@@ -19,7 +19,8 @@ pub(crate) fn token_context(id_hash: &str) -> String {
 }
 
 /// Opens a session and returns the cookie value.
-pub async fn open(state: &AppState, app: AppId, user_id: &str, account: AccountId, role: Role, id_token: &str) -> Result<String, ServiceError> {
+/// `sign_out_origins`: where the sign-out form may lead, for the pages' CSP.
+pub async fn open(state: &AppState, app: AppId, user: &Linked, id_token: &str, sign_out_origins: &str) -> Result<String, ServiceError> {
     let id = new_session_id();
     let hash = id_hash(&id);
     let now = state.clock.now();
@@ -29,9 +30,10 @@ pub async fn open(state: &AppState, app: AppId, user_id: &str, account: AccountI
         .insert_merchant_session(&NewMerchantSession {
             id_hash: &hash,
             app_id: app,
-            user_id,
-            account_id: account,
-            role,
+            user_id: &user.user_id,
+            account_id: user.account,
+            role: user.role,
+            sign_out_origins,
             csrf_token: &url_safe_token(32),
             id_token_sealed: &sealed_token,
             created_at: now,

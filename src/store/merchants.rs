@@ -36,6 +36,7 @@ pub struct NewMerchantSession<'a> {
     pub role: Role,
     pub csrf_token: &'a str,
     pub id_token_sealed: &'a str,
+    pub sign_out_origins: &'a str,
     pub created_at: i64,
     pub expires_at: i64,
 }
@@ -50,6 +51,7 @@ pub struct MerchantSessionRow {
     pub role: Role,
     pub csrf_token: String,
     pub id_token_sealed: String,
+    pub sign_out_origins: String,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
@@ -127,8 +129,9 @@ impl Store {
 
     pub async fn insert_merchant_session(&self, s: &NewMerchantSession<'_>) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO merchant_sessions (id_hash, app_id, user_id, account_id, role, csrf_token, id_token_sealed, created_at, last_seen_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
+            "INSERT INTO merchant_sessions (id_hash, app_id, user_id, account_id, role, csrf_token, id_token_sealed, created_at, last_seen_at,
+                expires_at, sign_out_origins)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)",
         )
         .bind(s.id_hash)
         .bind(s.app_id.to_string())
@@ -139,6 +142,7 @@ impl Store {
         .bind(s.id_token_sealed)
         .bind(s.created_at)
         .bind(s.expires_at)
+        .bind(s.sign_out_origins)
         .execute(self.writer())
         .await?;
         Ok(())
@@ -148,7 +152,7 @@ impl Store {
     /// payout summary, in one statement.
     pub async fn find_merchant_session(&self, id_hash: &str) -> Result<Option<MerchantSessionRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT s.app_id, s.user_id, s.account_id, s.role, s.csrf_token, s.id_token_sealed, s.created_at, s.last_seen_at,
+            "SELECT s.app_id, s.user_id, s.account_id, s.role, s.csrf_token, s.id_token_sealed, s.sign_out_origins, s.created_at, s.last_seen_at,
                     s.expires_at, u.email, u.given_name, u.family_name, a.name AS account_name,
                     a.description AS account_description, le.country, ap.name AS app_name, ap.status AS app_status,
                     b.display_name, b.logo_url, b.brand_color, b.support_label, b.updated_at AS branding_updated_at,
@@ -235,6 +239,7 @@ fn session_row(r: &AnyRow) -> Result<MerchantSessionRow, StoreError> {
         role: parsed(r, "role")?,
         csrf_token: column(r, "csrf_token")?,
         id_token_sealed: column(r, "id_token_sealed")?,
+        sign_out_origins: column(r, "sign_out_origins")?,
         created_at: column(r, "created_at")?,
         last_seen_at: column(r, "last_seen_at")?,
         expires_at: column(r, "expires_at")?,

@@ -10,33 +10,11 @@ use fantoccini::{Client, Locator};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::browser_support::{open_browser, screenshot, start_driver, start_fake_idm};
+use crate::browser_support::{click, fill, open_browser, path, screenshot, start_driver, start_fake_idm, text_of};
 use crate::helpers::{now, spawn_app_with, TestApp};
 
 const DESKTOP: u32 = 1280;
 const PHONE: u32 = 390;
-
-async fn fill(browser: &Client, id: &str, value: &str) {
-    let field = browser.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("field #{id}: {e}"));
-    field.clear().await.unwrap();
-    field.send_keys(value).await.unwrap();
-}
-
-/// Clicks something that loads a new page (a submit button, a link) and waits until the
-/// old page is gone, so later lookups cannot find elements of the page being left.
-async fn click(browser: &Client, css: &str) {
-    let old = browser.find(Locator::Css("html")).await.unwrap();
-    browser.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("element {css}: {e}")).click().await.unwrap();
-    let started = std::time::Instant::now();
-    while old.tag_name().await.is_ok() {
-        assert!(started.elapsed() < Duration::from_secs(15), "clicking {css} loaded no new page");
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
-}
-
-async fn text_of(browser: &Client, css: &str) -> String {
-    browser.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("element {css}: {e}")).text().await.unwrap()
-}
 
 /// Waits out the colour transition of `css` and checks where it ends.
 async fn assert_eventually_colored(browser: &Client, css: &str, rgb: &str) {
@@ -50,14 +28,6 @@ async fn assert_eventually_colored(browser: &Client, css: &str, rgb: &str) {
         tokio::time::sleep(Duration::from_millis(40)).await;
     }
     panic!("{css} should be rgb({rgb}), is {seen}");
-}
-
-async fn path(browser: &Client) -> String {
-    let url = browser.current_url().await.unwrap();
-    match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_owned(),
-    }
 }
 
 async fn api(app: &TestApp, path: &str) -> Value {

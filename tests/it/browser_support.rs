@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use poem::listener::{Acceptor, Listener};
 use poem::web::Json;
 use poem::{get, handler, EndpointExt, Route, Server};
@@ -185,5 +185,35 @@ pub async fn screenshot(browser: &Client, name: &str, width: u32) {
         let docs = root.join("docs");
         std::fs::create_dir_all(&docs).unwrap();
         std::fs::write(docs.join(format!("{name}.png")), &png).unwrap();
+    }
+}
+
+pub async fn fill(browser: &Client, id: &str, value: &str) {
+    let field = browser.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("field #{id}: {e}"));
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+/// Clicks something that loads a new page (a submit button, a link) and waits until the
+/// old page is gone, so later lookups cannot find elements of the page being left.
+pub async fn click(browser: &Client, css: &str) {
+    let old = browser.find(Locator::Css("html")).await.unwrap();
+    browser.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("element {css}: {e}")).click().await.unwrap();
+    let started = std::time::Instant::now();
+    while old.tag_name().await.is_ok() {
+        assert!(started.elapsed() < Duration::from_secs(15), "clicking {css} loaded no new page");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+}
+
+pub async fn text_of(browser: &Client, css: &str) -> String {
+    browser.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("element {css}: {e}")).text().await.unwrap()
+}
+
+pub async fn path(browser: &Client) -> String {
+    let url = browser.current_url().await.unwrap();
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
     }
 }

@@ -34,3 +34,4 @@ mod sso_flow;
 mod sso_hostile;
 mod replicas;
 mod merchant_center;
+mod merchant_journey;

@@ -46,6 +46,20 @@ fn parse_endpoint(raw: Option<String>) -> Option<Url> {
 }
 
 impl Connector {
+    /// The origins a sign-out passes through: the end-session endpoint's and the logout
+    /// page's, space-separated (a CSP source list).
+    pub fn sign_out_origins(&self) -> String {
+        let mut origins: Vec<String> = Vec::new();
+        let logout = Url::parse(&self.logout_url).ok();
+        for url in self.end_session.iter().chain(logout.iter()) {
+            let origin = url.origin().ascii_serialization();
+            if origin != "null" && !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        origins.join(" ")
+    }
+
     /// Resolves the IdM's endpoints (discovery unless the partner configured all of them)
     /// and checks that discovery names exactly the configured issuer (OIDC Discovery §4.3).
     pub async fn open(config: &IdmConfig, client_secret: SecretString, config_version: i64, client: &OutboundClient) -> Result<Self, SsoError> {

@@ -1,0 +1,128 @@
+//! The signed-in Merchant Center overview under load: `wrk` (Debian package) with a session
+//! cookie at 32 connections against a release `causeway serve` on SQLite (or
+//! BENCH_DATABASE_URL). Reports requests/s, latency and Causeway's CPU per request.
+//!
+//! The session is written straight into the database (app, account, user, membership,
+//! session) so that only the page itself is measured.
+//!
+//! Knobs: BENCH_SECONDS (10), BENCH_CONCURRENCY (32), BENCH_THREADS (wrk threads, 2).
+
+mod support;
+
+use std::process::Command;
+
+use causeway::domain::role::Role;
+use causeway::store::merchants::{NewMerchantSession, UserProfile};
+use causeway::store::{Store, StoreOptions};
+use causeway::web::session::{id_hash, new_session_id};
+use serde_json::{Value, json};
+use support::{cpu_seconds, create_app, env_or, serve};
+
+/// Onboards a legal entity and an account through the API; returns the account id.
+async fn onboard(base: &str, app_id: &str, token: &str) -> String {
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        http.post(format!("{base}{path}")).header("App-Id", app_id).header("App-Token", token).header("Api-Version", "3.0").json(&body).send()
+    };
+    let le: Value = post("/legal_entities", json!({"country": "US", "controller": {"email": "bench@shop.example", "email_is_verified": true}}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let account: Value = post("/accounts", json!({"legal_entity_id": le["id"], "name": "Bench Shop", "description": "Load test"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    account["id"].as_str().expect("account created").to_owned()
+}
+
+/// A signed-in financial admin's session; returns the cookie value.
+async fn session(db_url: &str, app_id: &str, account: &str) -> String {
+    let store = Store::connect(db_url, &StoreOptions::default()).await.unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let profile = UserProfile {
+        app_id: app_id.parse().unwrap(),
+        issuer: "https://idm.bench.example",
+        subject: "bench-user",
+        email: "bench@shop.example",
+        given_name: "Bench",
+        family_name: "User",
+    };
+    let account = account.parse().unwrap();
+    let user = store.provision_user(&profile, account, Role::FinancialAdmin, now).await.unwrap();
+    let cookie = new_session_id();
+    store
+        .insert_merchant_session(&NewMerchantSession {
+            id_hash: &id_hash(&cookie),
+            app_id: profile.app_id,
+            user_id: &user,
+            account_id: account,
+            role: Role::FinancialAdmin,
+            csrf_token: "bench-csrf",
+            // Only read at logout, which the benchmark never does.
+            id_token_sealed: "v1.none.none",
+            sign_out_origins: "https://idm.bench.example",
+            created_at: now,
+            expires_at: now + 86_400,
+        })
+        .await
+        .unwrap();
+    store.close().await;
+    cookie
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|arg| arg == "--list") {
+        return;
+    }
+    let wrk = Command::new("wrk").arg("--version").output();
+    if wrk.is_err() {
+        eprintln!("portal_page needs wrk: apt-get install wrk");
+        std::process::exit(2);
+    }
+    let seconds = env_or("BENCH_SECONDS", 10);
+    let concurrency = env_or("BENCH_CONCURRENCY", 32);
+    let threads = env_or("BENCH_THREADS", 2);
+
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
+    let (app_id, token) = create_app(&db_url);
+    let server = serve(&db_url, &[]).await;
+    let account = onboard(&server.base, &app_id, &token).await;
+    let cookie = session(&db_url, &app_id, &account).await;
+    let url = format!("{}/merchant-center", server.base);
+    let page = reqwest::Client::new().get(&url).header("Cookie", format!("__Host-causeway_mc={cookie}")).send().await.unwrap();
+    assert_eq!(page.status(), 200, "the session opens the overview");
+    assert!(page.text().await.unwrap().contains("Bench Shop"));
+
+    let pid = server.child.id().unwrap();
+    let run = |secs: u64| {
+        Command::new("wrk")
+            .args(["-t", &threads.to_string(), "-c", &concurrency.to_string(), "-d", &format!("{secs}s"), "--latency"])
+            .args(["-H", &format!("Cookie: __Host-causeway_mc={cookie}"), &url])
+            .output()
+            .expect("run wrk")
+    };
+    run(2); // warm-up: connections, caches, the allocator
+    let cpu_before = cpu_seconds(pid);
+    let out = run(seconds);
+    let cpu = cpu_seconds(pid) - cpu_before;
+    let report = String::from_utf8_lossy(&out.stdout);
+    println!("{report}");
+    let requests: f64 = report
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("wrk printed its request count");
+    let non_2xx = report.lines().find(|l| l.contains("Non-2xx")).unwrap_or("Non-2xx or 3xx responses: 0");
+    println!(
+        "overview page, {concurrency} connections, {seconds} s: {:.0} requests/s, Causeway CPU {:.1} µs/request ({non_2xx})",
+        requests / seconds as f64,
+        cpu / requests * 1e6
+    );
+}
