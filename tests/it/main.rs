@@ -33,3 +33,4 @@ mod oidc_interop;
 mod sso_flow;
 mod sso_hostile;
 mod replicas;
+mod demo;
