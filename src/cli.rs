@@ -27,6 +27,14 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Try Causeway on this machine: a throwaway database, a built-in demo IdM and one
+    /// onboarded partner with two people; prints the sign-in link to click. Ctrl-C stops
+    /// it and deletes its data. Causeway listens on CAUSEWAY_LISTEN (127.0.0.1:8080; port 0
+    /// picks a free one), the demo IdM on CAUSEWAY_DEMO_IDM_LISTEN (a free loopback port).
+    Demo {
+        #[arg(long)]
+        json: bool,
+    },
     /// Manage partner apps.
     #[command(subcommand)]
     App(AppCommand),
@@ -103,6 +111,7 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Demo { json } => crate::demo::run(settings, json, shutdown_signal()).await,
         Command::App(command) => app_command(command, settings).await,
         Command::RotateMasterKey { json } => {
             let store = open_store(&settings).await?;
@@ -127,22 +136,23 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves at Ctrl-C or SIGTERM. The handlers are installed by this call, not at the
+/// first poll, so a signal that arrives while a command is still starting up does not
+/// take the default action and skip the cleanup (the demo deletes its data directory).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        signal(SignalKind::interrupt()).and_then(|interrupt| Ok((interrupt, signal(SignalKind::terminate())?)))
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    async move {
+        #[cfg(unix)]
+        if let Ok((mut interrupt, mut terminate)) = signals {
+            tokio::select! { _ = interrupt.recv() => {}, _ = terminate.recv() => {} }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 async fn app_command(command: AppCommand, settings: Settings) -> anyhow::Result<()> {

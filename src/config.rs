@@ -36,6 +36,8 @@ pub struct Settings {
     pub session_idle_seconds: i64,
     /// …and after this long in any case.
     pub session_absolute_seconds: i64,
+    /// Where `causeway demo` runs its built-in IdM (any free loopback port by default).
+    pub demo_idm_listen: SocketAddr,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +71,7 @@ const KNOWN: &[&str] = &[
     "CAUSEWAY_MAX_BODY_BYTES",
     "CAUSEWAY_IDEMPOTENCY_TTL_SECONDS",
     "CAUSEWAY_DB_POOL_SIZE",
+    "CAUSEWAY_DEMO_IDM_LISTEN",
 ];
 
 impl Settings {
@@ -123,6 +126,7 @@ impl Settings {
             sso_events_kept: parse(get("CAUSEWAY_SSO_EVENTS_KEPT"), "CAUSEWAY_SSO_EVENTS_KEPT", Some(1000))?,
             session_idle_seconds: parse(get("CAUSEWAY_SESSION_IDLE_SECONDS"), "CAUSEWAY_SESSION_IDLE_SECONDS", Some(30 * 60))?,
             session_absolute_seconds: parse(get("CAUSEWAY_SESSION_ABSOLUTE_SECONDS"), "CAUSEWAY_SESSION_ABSOLUTE_SECONDS", Some(12 * 3600))?,
+            demo_idm_listen: parse(get("CAUSEWAY_DEMO_IDM_LISTEN"), "CAUSEWAY_DEMO_IDM_LISTEN", "127.0.0.1:0".parse().ok())?,
         })
     }
 

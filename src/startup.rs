@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use poem::endpoint::make_sync;
-use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::AddData;
 use poem::{Endpoint, EndpointExt, Response, Route, Server};
 
@@ -27,7 +27,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
 pub struct Application {
     state: AppState,
-    acceptor: poem::listener::TcpAcceptor,
+    acceptor: TcpAcceptor,
     local_addr: SocketAddr,
 }
 
@@ -57,12 +57,29 @@ pub fn load_keyring(settings: &Settings) -> anyhow::Result<Keyring> {
     Ok(keyring)
 }
 
+/// The address a bound listener actually got (port 0 becomes the port the OS chose).
+pub fn bound_address(acceptor: &TcpAcceptor) -> anyhow::Result<SocketAddr> {
+    acceptor
+        .local_addr()
+        .first()
+        .and_then(|addr| addr.as_socket_addr().copied())
+        .ok_or_else(|| anyhow::anyhow!("listener has no socket address"))
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         Self::build_with_clock(settings, Clock::system()).await
     }
 
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let acceptor = TcpListener::bind(settings.listen).into_acceptor().await?;
+        Self::build_on(settings, clock, acceptor).await
+    }
+
+    /// Builds on a listener the caller bound already: `causeway demo` must know the real
+    /// port (CAUSEWAY_LISTEN may say port 0) before it can set the public URL.
+    pub async fn build_on(settings: Settings, clock: Clock, acceptor: TcpAcceptor) -> anyhow::Result<Self> {
+        let local_addr = bound_address(&acceptor)?;
         let store = open_store(&settings).await?;
         let keyring = Arc::new(load_keyring(&settings)?);
         let outbound = OutboundClient::new(settings.url_policy(), settings.idm_timeout)?;
@@ -77,12 +94,6 @@ impl Application {
             rate_limiter: Arc::new(AppRateLimiter::new(settings.api_rate_per_second, settings.api_rate_burst)),
             settings: Arc::new(settings),
         };
-        let acceptor = TcpListener::bind(state.settings.listen).into_acceptor().await?;
-        let local_addr = acceptor
-            .local_addr()
-            .first()
-            .and_then(|addr| addr.as_socket_addr().copied())
-            .ok_or_else(|| anyhow::anyhow!("listener has no socket address"))?;
         Ok(Self { state, acceptor, local_addr })
     }
 

@@ -35,3 +35,4 @@ mod sso_hostile;
 mod replicas;
 mod merchant_center;
 mod merchant_journey;
+mod demo;

@@ -1,0 +1,116 @@
+//! The demo's partner, set up the way an operator and a partner would: the app, its IdM
+//! configuration and branding, then a legal entity and an account through onboarding.
+
+use secrecy::SecretString;
+
+use super::idp::{self, Client};
+use super::people::CONTROLLER;
+use crate::crypto::random::url_safe_token;
+use crate::domain::field_error::FieldError;
+use crate::domain::idm_config::{ClaimDomain, IdmConfigInput};
+use crate::domain::ids::{AccountId, AppId};
+use crate::domain::onboarding::{LegalEntityInput, NewAccount, NewLegalEntity};
+use crate::services::apps::{self, AppPrincipal};
+use crate::services::{ServiceError, branding, idm, onboarding};
+use crate::state::AppState;
+
+pub const PARTNER_NAME: &str = "Demo Platform";
+pub const ACCOUNT_NAME: &str = "Demo Coffee Roasters";
+/// Namespaces the account claim; `.test` is reserved (RFC 2606), so it is nobody's.
+const CLAIM_DOMAIN: &str = "demo.causeway.test";
+const BRAND_COLOR: &str = "#7C3AED";
+const SUPPORT_LABEL: &str =
+    "Questions? Demo Platform support is here for you (not really: this is a demo).";
+const ACCOUNT_DESCRIPTION: &str =
+    "Small-batch coffee, roasted to order. Created by `causeway demo`.";
+/// Who the IdM history names as the author of the configuration.
+const CHANGED_BY: &str = "causeway demo";
+
+pub struct Seeded {
+    pub app_id: AppId,
+    pub app_token: SecretString,
+    pub account_id: AccountId,
+    /// Causeway as registered at the demo IdM.
+    pub client: Client,
+    pub account_claim: String,
+}
+
+fn claim_domain() -> Result<ClaimDomain, ServiceError> {
+    ClaimDomain::parse(CLAIM_DOMAIN).map_err(|invalid| {
+        ServiceError::Invalid(vec![FieldError::new(
+            &["domain"],
+            invalid.reason,
+            invalid.message,
+        )])
+    })
+}
+
+pub async fn seed(state: &AppState, issuer: &str) -> Result<Seeded, ServiceError> {
+    let credential = apps::create(&state.store, &state.clock, PARTNER_NAME).await?;
+    let app_id = credential.app_id;
+    // Random, as a partner's IdM would issue them: nothing of one demo works in another.
+    let client = Client {
+        client_id: format!("causeway-demo-{}", url_safe_token(9)),
+        client_secret: SecretString::from(url_safe_token(32)),
+        redirect_uri: idm::redirect_uri(state, app_id),
+        post_logout_redirect_uri: format!("{issuer}{}", idp::SIGNED_OUT_PATH),
+    };
+    let config = IdmConfigInput {
+        issuer: issuer.to_owned(),
+        client_id: client.client_id.clone(),
+        token_endpoint_auth_method: "client_secret_basic".into(),
+        domain: CLAIM_DOMAIN.into(),
+        logout_url: client.post_logout_redirect_uri.clone(),
+        ..IdmConfigInput::default()
+    };
+    idm::put(
+        state,
+        app_id,
+        &config,
+        Some(&client.client_secret),
+        CHANGED_BY,
+    )
+    .await?;
+    branding::put(
+        state,
+        app_id,
+        PARTNER_NAME,
+        None,
+        BRAND_COLOR,
+        Some(SUPPORT_LABEL),
+    )
+    .await?;
+
+    // The demo acts as the partner it has just registered, as the Onboarding API would
+    // after checking the App-Token.
+    let partner = AppPrincipal {
+        app_id,
+        name: PARTNER_NAME.into(),
+    };
+    let now = state.clock.now();
+    let legal_entity = NewLegalEntity::parse(
+        LegalEntityInput {
+            country: "US",
+            controller_email: CONTROLLER.email,
+            controller_email_verified: true,
+            terms: Some((now, "127.0.0.1")),
+        },
+        now,
+    )
+    .map_err(ServiceError::Invalid)?;
+    let legal_entity = onboarding::create_legal_entity(state, &partner, legal_entity, None).await?;
+    let account = NewAccount::parse(
+        &legal_entity.id.to_string(),
+        ACCOUNT_NAME,
+        Some(ACCOUNT_DESCRIPTION),
+    )
+    .map_err(ServiceError::Invalid)?;
+    let account = onboarding::create_account(state, &partner, account, None).await?;
+    Ok(Seeded {
+        app_id,
+        app_token: credential.app_token,
+        account_id: account.id,
+        client,
+        account_claim: claim_domain()?.account_claim(),
+    })
+}

@@ -1,0 +1,281 @@
+//! `causeway demo` as an operator runs it: the real binary, what it prints, the whole
+//! journey through its built-in IdM, and a clean exit on SIGTERM.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout};
+use url::Url;
+
+use crate::form_browser::{FormBrowser, first_form};
+use crate::helpers::Credentials;
+use crate::pc_client::PcClient;
+
+/// A running `causeway demo` and its stdout; killed if the test ends early.
+struct Demo {
+    child: Child,
+    stdout: Lines<BufReader<ChildStdout>>,
+}
+
+impl Demo {
+    fn start(args: &[&str]) -> Self {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_causeway"))
+            .arg("demo")
+            .args(args)
+            .env("CAUSEWAY_LISTEN", "127.0.0.1:0")
+            .env("CAUSEWAY_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        Self { child, stdout }
+    }
+
+    async fn next_line(&mut self) -> String {
+        tokio::time::timeout(Duration::from_secs(60), self.stdout.next_line())
+            .await
+            .expect("the demo prints within 60 s")
+            .unwrap()
+            .expect("the demo is still running")
+    }
+
+    /// Sends SIGTERM and waits for the exit, at most 10 s.
+    async fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().unwrap().to_string();
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .expect("the demo stops within 10 s of SIGTERM")
+            .unwrap()
+    }
+}
+
+struct Printed(Value);
+
+impl Printed {
+    fn text(&self, key: &str) -> &str {
+        self.0[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("{key} in {}", self.0))
+    }
+
+    /// Causeway's base URL, as the CTA names it.
+    fn public(&self) -> &str {
+        let cta = self.text("cta_url");
+        &cta[..cta.find("/sso/oidc/").unwrap()]
+    }
+}
+
+/// From the CTA through the demo IdM's sign-in page (pressing `person`'s button) to the
+/// Merchant Center; returns its overview page.
+async fn sign_in(browser: &mut FormBrowser, demo: &Printed, person: &str) -> String {
+    let (status, location, _) = browser.get(demo.text("cta_url")).await;
+    assert_eq!(status, StatusCode::FOUND);
+    let authorize = Url::parse(&location.unwrap()).unwrap();
+    assert!(
+        authorize
+            .as_str()
+            .starts_with(&format!("{}/authorize?", demo.text("idm_issuer"))),
+        "{authorize}"
+    );
+
+    let (status, _, page) = browser.get(authorize.as_str()).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("Demo IdM") && page.contains("no password"),
+        "the page says what it is: {page}"
+    );
+    assert!(page.contains("id=\"person-controller\"") && page.contains("id=\"person-moderator\""));
+    let (action, mut fields) = first_form(&page).unwrap();
+    fields.push(("person".into(), person.into()));
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, location, _) = browser
+        .post(authorize.join(&action).unwrap().as_str(), &fields)
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let callback = location.unwrap();
+    let expected = format!(
+        "{}/sso/oidc/{}/callback?",
+        demo.public(),
+        demo.text("app_id")
+    );
+    assert!(
+        callback.starts_with(&expected) && callback.contains("iss="),
+        "{callback}"
+    );
+
+    let (status, location, page) = browser.get(&callback).await;
+    assert_eq!(
+        (status, location.as_deref()),
+        (StatusCode::FOUND, Some("/merchant-center")),
+        "{page}"
+    );
+    let (status, _, page) = browser
+        .get(&format!("{}/merchant-center", demo.public()))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    page
+}
+
+#[tokio::test]
+async fn the_demo_signs_both_people_in_and_cleans_up_after_itself() {
+    let mut demo = Demo::start(&["--json"]);
+    let line = demo.next_line().await;
+    let printed = Printed(
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("one JSON object ({e}): {line}")),
+    );
+    let data_dir = std::path::PathBuf::from(printed.text("data_dir"));
+    assert!(
+        data_dir.join("causeway.db").is_file(),
+        "the database is in the printed directory"
+    );
+    let people = printed.0["people"].as_array().unwrap();
+    assert_eq!(
+        people
+            .iter()
+            .map(|p| p["role"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["financial_admin", "moderator"]
+    );
+    assert_eq!(
+        printed.text("partner_center_url"),
+        format!("{}/partner-center", printed.public())
+    );
+
+    let mut casey = FormBrowser::new();
+    let page = sign_in(&mut casey, &printed, "controller").await;
+    assert!(
+        page.contains("Financial admin") && page.contains("Demo Coffee Roasters"),
+        "{page}"
+    );
+    assert!(
+        page.contains(printed.text("account_id")) && page.contains("Demo Platform"),
+        "account and branding"
+    );
+
+    let mut morgan = FormBrowser::new();
+    let page = sign_in(&mut morgan, &printed, "moderator").await;
+    assert!(
+        page.contains("Moderator")
+            && !page.contains("Financial admin")
+            && page.contains("Demo Coffee Roasters"),
+        "{page}"
+    );
+
+    // Sign-out goes through the demo IdM's end-session endpoint to the partner's page.
+    let csrf = first_form(&page)
+        .unwrap()
+        .1
+        .into_iter()
+        .find(|(n, _)| n == "csrf_token")
+        .unwrap()
+        .1;
+    let (status, location, _) = morgan
+        .post(
+            &format!("{}/sso/logout", printed.public()),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let end_session = location.unwrap();
+    assert!(
+        end_session.starts_with(&format!("{}/end-session?", printed.text("idm_issuer")))
+            && end_session.contains("id_token_hint="),
+        "{end_session}"
+    );
+    let signed_out = format!("{}/signed-out", printed.text("idm_issuer"));
+    let landed = morgan.run_until(&end_session, &signed_out, &[]).await;
+    let (status, _, page) = morgan.get(landed.as_str()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Sign in again") && page.contains(printed.text("cta_url")),
+        "{page}"
+    );
+    assert_eq!(
+        morgan
+            .get(&format!("{}/merchant-center", printed.public()))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        casey
+            .get(&format!("{}/merchant-center", printed.public()))
+            .await
+            .0,
+        StatusCode::OK,
+        "Casey is still in"
+    );
+
+    // The partner's side works with the printed credentials.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let partner_center = PcClient::at(http, printed.public().to_owned());
+    partner_center
+        .sign_in(&Credentials {
+            app_id: printed.text("app_id").to_owned(),
+            app_token: printed.text("app_token").to_owned(),
+        })
+        .await;
+    let overview = partner_center.get("/partner-center").await;
+    assert!(overview.body.contains("Demo Platform"), "{}", overview.body);
+
+    let status = demo.stop().await;
+    assert!(status.success(), "{status}");
+    assert!(
+        !data_dir.exists(),
+        "{} is deleted at exit",
+        data_dir.display()
+    );
+}
+
+#[tokio::test]
+async fn without_json_the_demo_prints_for_people() {
+    let mut demo = Demo::start(&[]);
+    let mut printed = Vec::new();
+    while !printed
+        .last()
+        .is_some_and(|line: &String| line.starts_with("Data:"))
+    {
+        printed.push(demo.next_line().await);
+    }
+    let text = printed.join("\n");
+    for wanted in [
+        "/sso/oidc/",
+        "/partner-center",
+        "App-Id:",
+        "App-Token: cwt_",
+        "casey@demo-coffee.example",
+        "Financial admin",
+        "Moderator",
+    ] {
+        assert!(text.contains(wanted), "{wanted} in {text}");
+    }
+    let data_dir = text
+        .lines()
+        .last()
+        .unwrap()
+        .trim_start_matches("Data:")
+        .trim()
+        .to_owned();
+    assert!(std::path::Path::new(&data_dir).is_dir());
+    assert!(demo.stop().await.success());
+    assert!(!std::path::Path::new(&data_dir).exists());
+}
