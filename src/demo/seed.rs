@@ -22,7 +22,7 @@ const BRAND_COLOR: &str = "#7C3AED";
 const SUPPORT_LABEL: &str =
     "Questions? Demo Platform support is here for you (not really: this is a demo).";
 const ACCOUNT_DESCRIPTION: &str =
-    "Small-batch coffee, roasted to order. Created by `causeway demo`.";
+    "Small-batch coffee, roasted to order. Created by causeway demo.";
 /// Who the IdM history names as the author of the configuration.
 const CHANGED_BY: &str = "causeway demo";
 

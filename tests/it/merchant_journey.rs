@@ -244,3 +244,53 @@ async fn a_merchant_journey_against_oidc_provider_in_chromium() {
     };
     in_chromium(&journey).await;
 }
+
+/// The same journey against `causeway demo` (the real binary), so the demo cannot rot;
+/// its log, at debug level, never holds the bank or tax numbers typed into it.
+#[tokio::test]
+async fn the_same_journey_against_causeway_demo() {
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_causeway"))
+        .args(["demo", "--json"])
+        .env("CAUSEWAY_LISTEN", "127.0.0.1:0")
+        .env("CAUSEWAY_LOG", "debug")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let log = Arc::new(Mutex::new(String::new()));
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let sink = log.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = stderr.next_line().await {
+            let mut log = sink.lock().unwrap();
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(60), stdout.next_line()).await.expect("the demo prints within 60 s").unwrap().unwrap();
+    let printed: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let text = |key: &str| printed[key].as_str().unwrap_or_else(|| panic!("{key} in {printed}")).to_owned();
+    let cta = text("cta_url");
+    let journey = Journey {
+        causeway: cta[..cta.find("/sso/oidc/").unwrap()].to_owned(),
+        cta,
+        logout_url: format!("{}/signed-out", text("idm_issuer")),
+        idm: IdmPages::Demo,
+        admin: "controller",
+        moderator: "moderator",
+        shots: "demo",
+    };
+    in_chromium(&journey).await;
+
+    let log = log.lock().unwrap().clone();
+    assert!(log.contains("/merchant-center/payout"), "the log does record the requests");
+    for secret in [ACCOUNT_NUMBER, ROUTING, "456012345", "45-6012345"] {
+        assert!(!log.contains(secret), "{secret} is in the demo's log");
+    }
+}
