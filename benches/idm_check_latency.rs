@@ -15,11 +15,10 @@ async fn first_json_line<R: tokio::io::AsyncRead + Unpin>(reader: R, wanted: imp
     let mut lines = BufReader::new(reader).lines();
     loop {
         let line = lines.next_line().await.unwrap().expect("process exited early");
-        if let Ok(v) = serde_json::from_str::<Value>(&line) {
-            if wanted(&v) {
+        if let Ok(v) = serde_json::from_str::<Value>(&line)
+            && wanted(&v) {
                 return (v, lines);
             }
-        }
     }
 }
 

@@ -49,11 +49,10 @@ pub fn load_keyring(settings: &Settings) -> anyhow::Result<Keyring> {
         _ => None,
     };
     let (keyring, created) = Keyring::load(settings.master_key.as_ref(), settings.master_key_previous.as_ref(), key_file.as_deref())?;
-    if created {
-        if let KeySource::File(path) = &keyring.source {
+    if created
+        && let KeySource::File(path) = &keyring.source {
             tracing::warn!(path = %path.display(), "generated a new master key file (0600); back it up with the database: secrets cannot be read without it");
         }
-    }
     Ok(keyring)
 }
 

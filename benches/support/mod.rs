@@ -67,11 +67,10 @@ pub async fn serve(db_url: &str, extra: &[(&str, String)]) -> Server {
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let addr = loop {
         let line = lines.next_line().await.unwrap().expect("server exited before listening");
-        if let Ok(v) = serde_json::from_str::<Value>(&line) {
-            if v["message"] == "listening" {
+        if let Ok(v) = serde_json::from_str::<Value>(&line)
+            && v["message"] == "listening" {
                 break v["address"].as_str().unwrap().to_owned();
             }
-        }
         eprintln!("server: {line}");
     };
     tokio::spawn(async move {

@@ -88,13 +88,11 @@ fn structural_problem(err: &serde_path_to_error::Error<serde_json::Error>) -> Fi
     } else {
         Reason::InvalidType
     };
-    if matches!(reason, Reason::MissingField | Reason::UnknownField) {
-        if let Some(field) = quoted {
-            if target.last() != Some(&field) {
+    if matches!(reason, Reason::MissingField | Reason::UnknownField)
+        && let Some(field) = quoted
+            && target.last() != Some(&field) {
                 target.push(field);
             }
-        }
-    }
     let message = match reason {
         Reason::MissingField => "this field is required".to_owned(),
         Reason::UnknownField => "this field is not part of the API".to_owned(),

@@ -51,11 +51,10 @@ impl PartnerUrl {
             Some(Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
             Some(Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
         };
-        if let Some(ip) = literal {
-            if policy == UrlPolicy::Strict && !is_public(ip) {
+        if let Some(ip) = literal
+            && policy == UrlPolicy::Strict && !is_public(ip) {
                 return Err(invalid(Reason::ForbiddenAddress, format!("must not point at an internal address ({ip})")));
             }
-        }
         Ok(Self { text: text.to_owned(), url })
     }
 

@@ -104,15 +104,14 @@ impl JwksCache {
             *state = AppKeys { jwks_uri: Some(jwks_uri.clone()), ..AppKeys::default() };
         }
         let stale = state.fetched_at.is_none_or(|at| at.elapsed() >= self.policy.ttl);
-        if stale {
-            if let Err(err) = self.fetch(client, jwks_uri, &mut state).await {
+        if stale
+            && let Err(err) = self.fetch(client, jwks_uri, &mut state).await {
                 // Keep serving the keys we have while the IdM is briefly unreachable.
                 if state.keys.is_empty() {
                     return Err(err);
                 }
                 tracing::warn!(%app, error = %err, "JWKS refresh failed; using the cached keys");
             }
-        }
         if let Some(key) = state.find(kid) {
             return Ok(key);
         }

@@ -23,8 +23,6 @@ use crate::web::csrf;
 
 pub const COOKIE: &str = "__Host-causeway_pc";
 
-/// 30 minutes idle, 12 hours at most (a working day), whatever the activity.
-
 /// A signed-in partner, as handlers receive it.
 #[derive(Clone, Debug)]
 pub struct PartnerSession {

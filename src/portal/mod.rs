@@ -39,6 +39,13 @@ pub async fn brand(state: &AppState, app: Option<AppId>) -> (BrandView, String) 
     }
 }
 
+/// The Merchant Center's "this form has expired" page, for a sign-out whose CSRF token
+/// does not match the session.
+pub fn expired_form(session: &crate::store::merchants::MerchantSessionRow) -> Response {
+    use poem::IntoResponse;
+    errors::PortalError::Csrf(Box::new(frame::Frame::new(session, "overview"))).into_response()
+}
+
 /// `:root { --brand: #RRGGBB }` for a partner: the colour was validated when stored, and
 /// a stylesheet (not an inline style) keeps the pages' CSP strict.
 #[handler]

@@ -74,11 +74,10 @@ async fn check_addresses(config: &IdmConfig, policy: UrlPolicy) -> Vec<FieldErro
     }
     let mut errors = Vec::new();
     for (field, url) in config.server_side_urls() {
-        if let Some(host) = url.domain() {
-            if let Err(err) = http::check_host(host).await {
+        if let Some(host) = url.domain()
+            && let Err(err) = http::check_host(host).await {
                 errors.push(FieldError::new(&[field], Reason::ForbiddenAddress, err.to_string()));
             }
-        }
     }
     errors
 }

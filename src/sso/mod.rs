@@ -110,7 +110,7 @@ async fn logout(req: &Request, Form(form): Form<LogoutForm>, state: Data<&AppSta
     };
     let session = match merchant_sessions::find(&state, cookie).await {
         Ok(Some(session)) if crate::web::csrf::matches(&session.csrf_token, &form.csrf_token) => session,
-        Ok(Some(_)) => return (StatusCode::FORBIDDEN, "The form expired; reload the page and sign out again.").into_response(),
+        Ok(Some(session)) => return crate::portal::expired_form(&session),
         _ => return Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, "/merchant-center").finish(),
     };
     let target = match merchant_sessions::close(&state, cookie, &session).await {

@@ -21,11 +21,10 @@ impl From<sqlx::Error> for StoreError {
         if let sqlx::Error::RowNotFound = err {
             return Self::NotFound;
         }
-        if let Some(db) = err.as_database_error() {
-            if db.is_unique_violation() || db.is_foreign_key_violation() {
+        if let Some(db) = err.as_database_error()
+            && (db.is_unique_violation() || db.is_foreign_key_violation()) {
                 return Self::Conflict { constraint: db.constraint().unwrap_or("unknown").to_owned() };
             }
-        }
         Self::Backend(err)
     }
 }

@@ -34,13 +34,11 @@ async fn served_requests_are_logged_without_tokens() {
     let reader_task = tokio::spawn(async move {
         let mut addr_tx = Some(addr_tx);
         while let Ok(Some(line)) = reader.next_line().await {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                if v["message"] == "listening" {
-                    if let Some(tx) = addr_tx.take() {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                && v["message"] == "listening"
+                    && let Some(tx) = addr_tx.take() {
                         let _ = tx.send(v["address"].as_str().unwrap_or_default().to_owned());
                     }
-                }
-            }
             sink.lock().unwrap().push(line);
         }
     });

@@ -271,7 +271,9 @@ async fn every_route_enforces_session_role_and_csrf() {
     }
     assert_eq!((p.kyc_rows(&p.a).await, p.payout_rows(&p.a).await), (0, 0), "no refused post changed anything");
     // Sign-out is a CSRF-checked post too: a forged one leaves the session alive.
-    assert_eq!(alice.post(&p.app.url("/sso/logout"), &[("csrf_token", bob_token.as_str())]).await.0, StatusCode::FORBIDDEN);
+    let (status, _, page) = alice.post(&p.app.url("/sso/logout"), &[("csrf_token", bob_token.as_str())]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(page.contains("This form has expired") && page.contains("Alice Merchant"), "the portal's own page: {page}");
     assert_eq!(alice.get(&p.url("")).await.0, StatusCode::OK);
     let (status, location, _) = nobody.post(&p.app.url("/sso/logout"), &[("csrf_token", "x")]).await;
     assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/merchant-center")));

@@ -51,11 +51,10 @@ impl Replica {
         let address = tokio::time::timeout(Duration::from_secs(30), async {
             loop {
                 let line = lines.next_line().await.unwrap().expect("causeway serve exited before listening");
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                    if v["message"] == "listening" {
+                if let Ok(v) = serde_json::from_str::<Value>(&line)
+                    && v["message"] == "listening" {
                         return v["address"].as_str().unwrap().to_owned();
                     }
-                }
             }
         })
         .await
