@@ -54,8 +54,12 @@ impl KycPage {
         self.tax_id_last4.as_ref().map_or_else(|| "12-3456789".into(), |last4| format!("•••••{last4}"))
     }
 
-    /// The label of a form field, for the error summary's links.
-    fn label(&self, field: &str) -> &'static str {
+    /// The fields to fix with their labels, for the error summary.
+    fn error_links(&self) -> Vec<(&str, &'static str)> {
+        self.errors.fields().map(|field| (field, Self::label(field))).collect()
+    }
+
+    fn label(field: &str) -> &'static str {
         match field {
             "legal_name" => "Business legal name",
             "business_type" => "Business type",

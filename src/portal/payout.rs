@@ -41,8 +41,12 @@ struct PayoutPage {
 }
 
 impl PayoutPage {
-    /// The label of a form field, for the error summary's links.
-    fn label(&self, field: &str) -> &'static str {
+    /// The fields to fix with their labels, for the error summary.
+    fn error_links(&self) -> Vec<(&str, &'static str)> {
+        self.errors.fields().map(|field| (field, Self::label(field))).collect()
+    }
+
+    fn label(field: &str) -> &'static str {
         match field {
             "account_holder" => "Account holder",
             "routing_number" => "Routing number",
