@@ -8,6 +8,7 @@ use poem::{handler, Request, Response};
 use super::errors::PortalError;
 use super::frame::{page_response, role_class, BrandView, Frame};
 use super::signed_in;
+use crate::services::team;
 use crate::state::AppState;
 use crate::web::view::when;
 
@@ -34,7 +35,7 @@ struct UsersPage {
 #[handler]
 pub async fn show(req: &Request, state: Data<&AppState>) -> Result<Response, PortalError> {
     let session = signed_in::session(req, &state).await?;
-    let rows = state.store.account_members(session.account_id).await.map_err(|e| PortalError::Internal(e.into()))?;
+    let rows = team::members(&state, &session).await?;
     let members = rows
         .into_iter()
         .map(|m| Member {

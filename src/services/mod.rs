@@ -12,5 +12,6 @@ pub mod onboarding;
 pub mod payout;
 pub mod provisioning;
 pub mod sso_events;
+pub mod team;
 
 pub use error::ServiceError;
