@@ -18,6 +18,7 @@ use crate::federation::oidc::connector::Connector;
 use crate::federation::oidc::id_token::Verifier;
 use crate::state::AppState;
 use crate::store::flows::{FlowRow, Taken};
+use crate::store::idm_configs::IdmVersionRow;
 use crate::store::StoreError;
 
 /// How long a started login may take (OIDC flows are interactive, but not forever).
@@ -71,20 +72,25 @@ fn flow_context(state_hash: &str) -> String {
     format!("sso-flow-verifier:{state_hash}")
 }
 
-/// The app named in the URL, active.
-async fn active_app(state: &AppState, raw: &str) -> Result<AppId, Failure> {
+/// The app named in the URL, active, with its current IdM configuration (one read).
+async fn active_app(state: &AppState, raw: &str) -> Result<(AppId, Option<IdmVersionRow>), Failure> {
     let app: AppId = raw.parse().map_err(|_| Failure { app: None, error: SsoError::AppUnknown })?;
-    match state.store.find_app(app).await {
-        Ok(row) if row.status == AppStatus::Active => Ok(app),
-        Ok(_) => Err(Failure { app: Some(app), error: SsoError::AppSuspended }),
-        Err(StoreError::NotFound) => Err(Failure { app: None, error: SsoError::AppUnknown }),
+    match state.store.app_with_current_idm(app).await {
+        Ok(Some((AppStatus::Active, current))) => Ok((app, current)),
+        Ok(Some(_)) => Err(Failure { app: Some(app), error: SsoError::AppSuspended }),
+        Ok(None) => Err(Failure { app: None, error: SsoError::AppUnknown }),
         Err(err) => Err(Failure { app: None, error: err.into() }),
     }
 }
 
 /// The app's connector for its current configuration (opened once per version).
 async fn connector(state: &AppState, app: AppId) -> Result<std::sync::Arc<Connector>, SsoError> {
-    let current = state.store.current_idm_version(app).await?.ok_or(SsoError::IdmNotConfigured)?;
+    let current = state.store.current_idm_version(app).await?;
+    connector_for(state, app, current).await
+}
+
+async fn connector_for(state: &AppState, app: AppId, current: Option<IdmVersionRow>) -> Result<std::sync::Arc<Connector>, SsoError> {
+    let current = current.ok_or(SsoError::IdmNotConfigured)?;
     if let Some(open) = state.connectors.get(app, current.version) {
         return Ok(open);
     }
@@ -98,9 +104,9 @@ async fn connector(state: &AppState, app: AppId) -> Result<std::sync::Arc<Connec
 }
 
 pub async fn begin(state: &AppState, app_raw: &str, browser_id: Option<&str>) -> Result<Begun, Failure> {
-    let app = active_app(state, app_raw).await?;
+    let (app, current) = active_app(state, app_raw).await?;
     let fail = |error| Failure { app: Some(app), error };
-    let connector = connector(state, app).await.map_err(fail)?;
+    let connector = connector_for(state, app, current).await.map_err(fail)?;
     let new_browser_id = browser_id.is_none().then(|| url_safe_token(32));
     let browser = browser_id.or(new_browser_id.as_deref()).unwrap_or_default();
     let start = connector.begin(&idm::redirect_uri(state, app));
@@ -122,9 +128,9 @@ pub async fn begin(state: &AppState, app_raw: &str, browser_id: Option<&str>) ->
 }
 
 pub async fn complete(state: &AppState, app_raw: &str, params: &CallbackParams, browser_id: Option<&str>) -> Result<Completed, Failure> {
-    let app = active_app(state, app_raw).await?;
+    let (app, current) = active_app(state, app_raw).await?;
     let started = std::time::Instant::now();
-    let result = complete_for(state, app, params, browser_id).await;
+    let result = complete_for(state, app, current, params, browser_id).await;
     state.metrics.sso_callback_seconds.observe(started.elapsed().as_secs_f64());
     let correlation = crate::web::correlation::current();
     let (outcome, code, detail) = match &result {
@@ -149,7 +155,13 @@ fn event_detail(error: &SsoError) -> String {
     format!("{}{extra}", error.fix_hint())
 }
 
-async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, browser_id: Option<&str>) -> Result<Completed, SsoError> {
+async fn complete_for(
+    state: &AppState,
+    app: AppId,
+    current: Option<IdmVersionRow>,
+    params: &CallbackParams,
+    browser_id: Option<&str>,
+) -> Result<Completed, SsoError> {
     let now = state.clock.now();
     let raw_state = params.state.as_deref().filter(|s| !s.is_empty()).ok_or(SsoError::StateMissing)?;
     let state_hash = sha256_hex(raw_state.as_bytes());
@@ -168,7 +180,7 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
     if browser_id.map(|b| sha256_hex(b.as_bytes())) != Some(flow.browser_hash.clone()) {
         return Err(SsoError::FlowOtherBrowser);
     }
-    let connector = connector(state, app).await?;
+    let connector = connector_for(state, app, current).await?;
     // RFC 9207 §2.4: a present iss must match; an IdM that promises it must send it.
     match params.iss.as_deref() {
         Some(iss) if iss != connector.issuer => return Err(SsoError::IssParamMismatch),

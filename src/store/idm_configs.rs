@@ -1,7 +1,8 @@
 use sqlx::any::AnyRow;
 
-use super::error::column;
+use super::error::{column, parsed};
 use super::{Store, StoreError};
+use crate::domain::app::AppStatus;
 use crate::domain::ids::AppId;
 
 #[derive(Clone, Debug)]
@@ -43,6 +44,27 @@ pub struct NewIdmVersion<'a> {
 }
 
 impl Store {
+    /// The app's status and its current IdM configuration (`None` before the first), in
+    /// one statement: what every CTA and callback reads first.
+    pub async fn app_with_current_idm(&self, app: AppId) -> Result<Option<(AppStatus, Option<IdmVersionRow>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT a.status, v.version, v.config_json, v.client_secret_sealed, v.secret_changed, v.changed_by, v.changed_at
+             FROM apps a LEFT JOIN idm_config_versions v
+               ON v.app_id = a.id AND v.version = (SELECT MAX(version) FROM idm_config_versions WHERE app_id = a.id)
+             WHERE a.id = $1",
+        )
+        .bind(app.to_string())
+        .fetch_optional(self.reader())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let status: AppStatus = parsed(&row, "status")?;
+        let current = match column::<Option<i64>>(&row, "version")? {
+            Some(_) => Some(from_row(app, &row)?),
+            None => None,
+        };
+        Ok(Some((status, current)))
+    }
+
     /// Appends a version (the next number for the app) and returns its number. Two
     /// concurrent writers collide on the primary key: one gets `Conflict`.
     pub async fn append_idm_version(&self, app: AppId, new: &NewIdmVersion<'_>) -> Result<i64, StoreError> {

@@ -92,9 +92,10 @@ impl Store {
     }
 
     /// Creates or updates the user keyed by (app, iss, sub) and records the sign-in on the
-    /// account, in one transaction; returns the user's id.
+    /// account; returns the user's id. Two statements without a transaction: a user whose
+    /// membership write failed holds no access (access is the membership), the next sign-in
+    /// writes it, and BEGIN/COMMIT would double the round trips of every login.
     pub async fn provision_user(&self, profile: &UserProfile<'_>, account: AccountId, role: Role, now: i64) -> Result<String, StoreError> {
-        let mut tx = self.writer().begin().await?;
         let row = sqlx::query(
             "INSERT INTO merchant_users (id, app_id, issuer, subject, email, given_name, family_name, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
@@ -110,7 +111,7 @@ impl Store {
         .bind(profile.given_name)
         .bind(profile.family_name)
         .bind(now)
-        .fetch_one(&mut *tx)
+        .fetch_one(self.writer())
         .await?;
         let user_id: String = column(&row, "id")?;
         sqlx::query(
@@ -121,9 +122,8 @@ impl Store {
         .bind(account.to_string())
         .bind(role.as_str())
         .bind(now)
-        .execute(&mut *tx)
+        .execute(self.writer())
         .await?;
-        tx.commit().await?;
         Ok(user_id)
     }
 
