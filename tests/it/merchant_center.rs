@@ -376,3 +376,16 @@ async fn master_key_rotation_reseals_merchant_center_secrets() {
     let bank = sealed::open(&keyring, &causeway::services::payout::bank_context(account), &bank).unwrap();
     assert!(bank.expose_secret().contains(ACCOUNT_NUMBER) && bank.expose_secret().contains(ROUTING));
 }
+
+#[tokio::test]
+async fn suspending_the_partner_ends_its_merchants_sessions() {
+    use causeway::domain::app::AppStatus;
+    let p = portal().await;
+    let mut alice = p.sign_in("alice").await;
+    assert_eq!(alice.get(&p.url("")).await.0, StatusCode::OK);
+    let app_id = p.app.partner.app_id.parse().unwrap();
+    causeway::services::apps::set_status(&p.app.store, app_id, AppStatus::Suspended).await.unwrap();
+    assert_eq!(alice.get(&p.url("/kyc")).await.0, StatusCode::UNAUTHORIZED);
+    causeway::services::apps::set_status(&p.app.store, app_id, AppStatus::Active).await.unwrap();
+    assert_eq!(alice.get(&p.url("")).await.0, StatusCode::UNAUTHORIZED, "the session was ended, not paused");
+}
