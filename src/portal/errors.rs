@@ -20,12 +20,6 @@ pub enum PortalError {
     Internal(anyhow::Error),
 }
 
-impl std::fmt::Debug for Frame {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Frame").field("active", &self.active).finish_non_exhaustive()
-    }
-}
-
 impl From<ServiceError> for PortalError {
     fn from(err: ServiceError) -> Self {
         Self::Internal(err.into())

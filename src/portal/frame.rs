@@ -83,6 +83,13 @@ impl Frame {
     }
 }
 
+/// Brief on purpose: a frame carries the CSRF token and personal data.
+impl std::fmt::Debug for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Frame").field("active", &self.active).finish_non_exhaustive()
+    }
+}
+
 /// A rendered page of a signed-in user: its CSP lets the sign-out form reach the IdM.
 pub fn page_response(status: StatusCode, html: String, sign_out_origins: &str) -> Response {
     let mut response = (status, Html(html)).into_response();
