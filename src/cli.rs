@@ -7,7 +7,7 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{LogFormat, Settings};
 use crate::domain::app::AppStatus;
 use crate::domain::ids::AppId;
 use crate::services::{apps, master_key, ServiceError};
@@ -82,7 +82,12 @@ pub async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(settings.log_format);
+    // Someone trying the demo reads its log in a terminal; servers feed theirs to machines.
+    let log_format = match cli.command {
+        Command::Demo { .. } if std::env::var_os("CAUSEWAY_LOG_FORMAT").is_none() => LogFormat::Pretty,
+        _ => settings.log_format,
+    };
+    telemetry::init(log_format);
     for name in Settings::unknown_variables(std::env::vars().map(|(k, _)| k)) {
         tracing::warn!(variable = %name, "unknown CAUSEWAY_ variable ignored (typo?)");
     }

@@ -12,6 +12,7 @@ pub fn init(format: LogFormat) {
     // A second init (tests build many apps in one process) keeps the first subscriber.
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Pretty => builder.try_init(),
+        // Colours only for a terminal: escape codes would litter a file or a pipe.
+        LogFormat::Pretty => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).try_init(),
     };
 }
