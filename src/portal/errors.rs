@@ -5,7 +5,8 @@ use askama::Template;
 use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 
-use super::frame::{page_response, BrandView, Frame, DEFAULT_BRAND_CSS};
+use super::frame::{page_response, BrandView, Frame};
+use crate::store::merchants::MerchantSessionRow;
 use crate::api::error::ErrorChain;
 use crate::services::ServiceError;
 
@@ -14,10 +15,27 @@ pub enum PortalError {
     /// No session, or it expired or was signed out.
     SignedOut,
     /// Signed in, but the role may not do this.
-    Forbidden(Box<Frame>),
+    Forbidden(Box<Signed>),
     /// A form post without the session's CSRF token.
-    Csrf(Box<Frame>),
+    Csrf(Box<Signed>),
     Internal(anyhow::Error),
+}
+
+/// The signed-in page's look, for an error page shown in its place.
+#[derive(Debug)]
+pub struct Signed {
+    brand: BrandView,
+    frame: Frame,
+}
+
+impl PortalError {
+    pub fn forbidden(session: &MerchantSessionRow, active: &'static str) -> Self {
+        Self::Forbidden(Box::new(Signed { brand: BrandView::of_session(session), frame: Frame::new(session, active) }))
+    }
+
+    pub fn expired_form(session: &MerchantSessionRow, active: &'static str) -> Self {
+        Self::Csrf(Box::new(Signed { brand: BrandView::of_session(session), frame: Frame::new(session, active) }))
+    }
 }
 
 impl From<ServiceError> for PortalError {
@@ -36,7 +54,6 @@ impl From<askama::Error> for PortalError {
 #[template(path = "portal/notice.html")]
 struct NoticePage<'a> {
     brand: BrandView,
-    brand_css: String,
     frame: Option<Frame>,
     kicker: &'a str,
     heading: &'a str,
@@ -45,7 +62,7 @@ struct NoticePage<'a> {
 
 impl IntoResponse for PortalError {
     fn into_response(self) -> Response {
-        let (status, frame, kicker, heading, message) = match self {
+        let (status, signed, kicker, heading, message) = match self {
             Self::SignedOut => (
                 StatusCode::UNAUTHORIZED,
                 None,
@@ -53,16 +70,16 @@ impl IntoResponse for PortalError {
                 "You are signed out",
                 "Your Merchant Center session has ended. Sign in again from your platform to continue.",
             ),
-            Self::Forbidden(frame) => (
+            Self::Forbidden(signed) => (
                 StatusCode::FORBIDDEN,
-                Some(*frame),
+                Some(*signed),
                 "Not available for your role",
                 "Only a financial admin can do this",
                 "Payout details and KYC changes are limited to the account's financial admin. Ask them, or your platform's support, if something needs to change.",
             ),
-            Self::Csrf(frame) => (
+            Self::Csrf(signed) => (
                 StatusCode::FORBIDDEN,
-                Some(*frame),
+                Some(*signed),
                 "Nothing was saved",
                 "This form has expired",
                 "For your security, forms only work from the page that showed them. Go back, reload the page and try again.",
@@ -78,14 +95,14 @@ impl IntoResponse for PortalError {
                 )
             }
         };
-        let origins = frame.as_ref().map(|f| f.sign_out_origins.clone()).unwrap_or_default();
-        let (brand, brand_css) = match &frame {
-            Some(frame) => (frame.brand.clone(), frame.brand_css.clone()),
-            None => (BrandView::causeway(), DEFAULT_BRAND_CSS.to_owned()),
+        let (brand, frame) = match signed {
+            Some(Signed { brand, frame }) => (brand, Some(frame)),
+            None => (BrandView::causeway(), None),
         };
-        let page = NoticePage { brand, brand_css, frame, kicker, heading, message };
+        let page = NoticePage { brand, frame, kicker, heading, message };
+        let origins = page.frame.as_ref().map_or("", |f| f.sign_out_origins.as_str());
         match page.render() {
-            Ok(html) => page_response(status, html, &origins),
+            Ok(html) => page_response(status, html, origins),
             Err(err) => {
                 tracing::error!(error = %err, "merchant center notice failed to render");
                 StatusCode::INTERNAL_SERVER_ERROR.into_response()

@@ -11,36 +11,42 @@ use crate::store::brandings::BrandingRow;
 use crate::store::merchants::MerchantSessionRow;
 
 /// What every partner-branded page shows of the partner.
-#[derive(Clone)]
+#[derive(Debug)]
 pub struct BrandView {
     pub display_name: String,
     pub logo_url: Option<String>,
     pub support_label: Option<String>,
+    /// URL of the colour stylesheet; its version lets browsers cache it until the partner
+    /// changes the branding.
+    pub stylesheet: String,
 }
 
 impl BrandView {
     pub fn causeway() -> Self {
-        Self { display_name: "Causeway".into(), logo_url: None, support_label: None }
+        Self { display_name: "Causeway".into(), logo_url: None, support_label: None, stylesheet: "/brand/default.css".into() }
     }
 
-    /// The partner's branding (or its app name), with the URL of its colour stylesheet:
-    /// the version in the URL lets browsers cache it until the partner changes it.
-    pub fn of_partner(app: &str, app_name: &str, branding: Option<&BrandingRow>) -> (Self, String) {
+    /// The partner's branding, or its app name before it sets one.
+    pub fn of_partner(app: &str, app_name: &str, branding: Option<&BrandingRow>) -> Self {
         match branding {
-            Some(b) => (
-                Self { display_name: b.display_name.clone(), logo_url: b.logo_url.clone(), support_label: b.support_label.clone() },
-                format!("/brand/{app}.css?v={}", b.updated_at),
-            ),
-            None => (Self { display_name: app_name.to_owned(), logo_url: None, support_label: None }, format!("/brand/{app}.css?v=0")),
+            Some(b) => Self {
+                display_name: b.display_name.clone(),
+                logo_url: b.logo_url.clone(),
+                support_label: b.support_label.clone(),
+                stylesheet: format!("/brand/{app}.css?v={}", b.updated_at),
+            },
+            None => Self { display_name: app_name.to_owned(), logo_url: None, support_label: None, stylesheet: format!("/brand/{app}.css?v=0") },
         }
+    }
+
+    pub fn of_session(session: &MerchantSessionRow) -> Self {
+        Self::of_partner(&session.app_id.to_string(), &session.app_name, session.branding.as_ref())
     }
 }
 
-pub const DEFAULT_BRAND_CSS: &str = "/brand/default.css";
-
+/// The navigation, the user and the sign-out form around a signed-in page (its branding
+/// is the page's `BrandView`).
 pub struct Frame {
-    pub brand: BrandView,
-    pub brand_css: String,
     pub csrf_token: String,
     /// Navigation entry of the page: "overview", "kyc", "payout", "users".
     pub active: &'static str,
@@ -56,10 +62,7 @@ pub struct Frame {
 
 impl Frame {
     pub fn new(session: &MerchantSessionRow, active: &'static str) -> Self {
-        let (brand, brand_css) = BrandView::of_partner(&session.app_id.to_string(), &session.app_name, session.branding.as_ref());
         Self {
-            brand,
-            brand_css,
             csrf_token: session.csrf_token.clone(),
             active,
             account_name: session.account_name.clone(),

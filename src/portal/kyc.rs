@@ -29,7 +29,6 @@ pub struct KycForm {
 #[template(path = "portal/kyc.html")]
 struct KycPage {
     brand: BrandView,
-    brand_css: String,
     frame: Frame,
     /// What the form shows: the stored values, or what was just posted (never the tax id).
     v: KycInput,
@@ -96,8 +95,7 @@ fn values_of(k: &KycRow) -> KycInput {
 fn render(session: &crate::store::merchants::MerchantSessionRow, v: KycInput, errors: FieldErrors, saved: bool) -> Result<String, PortalError> {
     let frame = Frame::new(session, "kyc");
     let page = KycPage {
-        brand: frame.brand.clone(),
-        brand_css: frame.brand_css.clone(),
+        brand: BrandView::of_session(session),
         frame,
         v,
         business_types: BusinessType::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
@@ -122,11 +120,11 @@ pub async fn show(req: &Request, state: Data<&AppState>, Query(saved): Query<Sav
 #[handler]
 pub async fn submit(req: &Request, state: Data<&AppState>, form: poem::Result<Form<KycForm>>) -> Result<Response, PortalError> {
     let session = signed_in::session(req, &state).await?;
-    let Ok(Form(form)) = form else { return Err(PortalError::Csrf(Box::new(Frame::new(&session, "kyc")))) };
+    let Ok(Form(form)) = form else { return Err(PortalError::expired_form(&session, "kyc")) };
     signed_in::check_csrf(&session, &form.csrf_token, "kyc")?;
     match kyc::submit(&state, &session, &form.input).await {
         Ok(()) => Ok(Redirect::see_other("/merchant-center/kyc?saved=1").into_response()),
-        Err(ServiceError::Forbidden) => Err(PortalError::Forbidden(Box::new(Frame::new(&session, "kyc")))),
+        Err(ServiceError::Forbidden) => Err(PortalError::forbidden(&session, "kyc")),
         Err(ServiceError::Invalid(errors)) => {
             let shown = KycInput { tax_id: String::new(), ..form.input };
             Ok(page_response(StatusCode::BAD_REQUEST, render(&session, shown, FieldErrors::from_service(&errors), false)?, &session.sign_out_origins))

@@ -28,14 +28,14 @@ pub struct Saved {
 }
 
 /// The branding of `app`, or Causeway's own when the app is unknown.
-pub async fn brand(state: &AppState, app: Option<AppId>) -> (BrandView, String) {
+pub async fn brand(state: &AppState, app: Option<AppId>) -> BrandView {
     let row = match app {
         Some(app) => branding::get(state, app).await.ok(),
         None => None,
     };
     match (row, app) {
         (Some(b), Some(app)) => BrandView::of_partner(&app.to_string(), &b.display_name, Some(&b)),
-        _ => (BrandView::causeway(), frame::DEFAULT_BRAND_CSS.into()),
+        _ => BrandView::causeway(),
     }
 }
 
@@ -43,7 +43,7 @@ pub async fn brand(state: &AppState, app: Option<AppId>) -> (BrandView, String) 
 /// does not match the session.
 pub fn expired_form(session: &crate::store::merchants::MerchantSessionRow) -> Response {
     use poem::IntoResponse;
-    errors::PortalError::Csrf(Box::new(frame::Frame::new(session, "overview"))).into_response()
+    errors::PortalError::expired_form(session, "overview").into_response()
 }
 
 /// `:root { --brand: #RRGGBB }` for a partner: the colour was validated when stored, and

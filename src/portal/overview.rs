@@ -28,7 +28,6 @@ pub struct Step {
 #[template(path = "portal/overview.html")]
 struct Overview {
     brand: BrandView,
-    brand_css: String,
     frame: Frame,
     account_id: String,
     account_description: Option<String>,
@@ -87,8 +86,7 @@ pub async fn show(req: &Request, state: Data<&AppState>) -> Result<Response, Por
         },
     };
     let page = Overview {
-        brand: frame.brand.clone(),
-        brand_css: frame.brand_css.clone(),
+        brand: BrandView::of_session(&session),
         account_id: session.account_id.to_string(),
         account_description: session.account_description.clone(),
         country: country_name(&session.country),

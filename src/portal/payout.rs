@@ -30,7 +30,6 @@ pub struct PayoutForm {
 #[template(path = "portal/payout.html")]
 struct PayoutPage {
     brand: BrandView,
-    brand_css: String,
     frame: Frame,
     current: Option<PayoutRow>,
     updated: Option<String>,
@@ -60,8 +59,7 @@ impl PayoutPage {
 fn render(session: &MerchantSessionRow, holder: String, errors: FieldErrors, saved: bool) -> Result<String, PortalError> {
     let frame = Frame::new(session, "payout");
     let page = PayoutPage {
-        brand: frame.brand.clone(),
-        brand_css: frame.brand_css.clone(),
+        brand: BrandView::of_session(session),
         frame,
         current: session.payout.clone(),
         updated: session.payout.as_ref().map(|p| when(p.updated_at)),
@@ -72,15 +70,11 @@ fn render(session: &MerchantSessionRow, holder: String, errors: FieldErrors, sav
     Ok(page.render()?)
 }
 
-fn forbidden(session: &MerchantSessionRow) -> PortalError {
-    PortalError::Forbidden(Box::new(Frame::new(session, "payout")))
-}
-
 /// Caller: a signed-in financial admin; moderators get 403.
 #[handler]
 pub async fn show(req: &Request, state: Data<&AppState>, Query(saved): Query<Saved>) -> Result<Response, PortalError> {
     let session = signed_in::session(req, &state).await?;
-    payout::authorize(&session).map_err(|_| forbidden(&session))?;
+    payout::authorize(&session).map_err(|_| PortalError::forbidden(&session, "payout"))?;
     let holder = session.payout.as_ref().map(|p| p.account_holder.clone()).unwrap_or_default();
     Ok(page_response(StatusCode::OK, render(&session, holder, FieldErrors::default(), saved.saved.is_some())?, &session.sign_out_origins))
 }
@@ -89,11 +83,11 @@ pub async fn show(req: &Request, state: Data<&AppState>, Query(saved): Query<Sav
 #[handler]
 pub async fn submit(req: &Request, state: Data<&AppState>, form: poem::Result<Form<PayoutForm>>) -> Result<Response, PortalError> {
     let session = signed_in::session(req, &state).await?;
-    let Ok(Form(form)) = form else { return Err(PortalError::Csrf(Box::new(Frame::new(&session, "payout")))) };
+    let Ok(Form(form)) = form else { return Err(PortalError::expired_form(&session, "payout")) };
     signed_in::check_csrf(&session, &form.csrf_token, "payout")?;
     match payout::save(&state, &session, &form.input).await {
         Ok(()) => Ok(Redirect::see_other("/merchant-center/payout?saved=1").into_response()),
-        Err(ServiceError::Forbidden) => Err(forbidden(&session)),
+        Err(ServiceError::Forbidden) => Err(PortalError::forbidden(&session, "payout")),
         Err(ServiceError::Invalid(errors)) => {
             let html = render(&session, form.input.account_holder.clone(), FieldErrors::from_service(&errors), false)?;
             Ok(page_response(StatusCode::BAD_REQUEST, html, &session.sign_out_origins))

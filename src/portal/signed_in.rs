@@ -3,7 +3,6 @@
 use poem::Request;
 
 use super::errors::PortalError;
-use super::frame::Frame;
 use crate::services::merchant_sessions;
 use crate::state::AppState;
 use crate::store::merchants::MerchantSessionRow;
@@ -18,5 +17,5 @@ pub async fn session(req: &Request, state: &AppState) -> Result<MerchantSessionR
 
 /// A form post's CSRF token must be the session's; checked before anything else is read.
 pub fn check_csrf(session: &MerchantSessionRow, presented: &str, active: &'static str) -> Result<(), PortalError> {
-    if csrf::matches(&session.csrf_token, presented) { Ok(()) } else { Err(PortalError::Csrf(Box::new(Frame::new(session, active)))) }
+    if csrf::matches(&session.csrf_token, presented) { Ok(()) } else { Err(PortalError::expired_form(session, active)) }
 }

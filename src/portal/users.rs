@@ -26,7 +26,6 @@ pub struct Member {
 #[template(path = "portal/users.html")]
 struct UsersPage {
     brand: BrandView,
-    brand_css: String,
     frame: Frame,
     members: Vec<Member>,
 }
@@ -48,7 +47,6 @@ pub async fn show(req: &Request, state: Data<&AppState>) -> Result<Response, Por
             last_sign_in: when(m.last_sign_in_at),
         })
         .collect();
-    let frame = Frame::new(&session, "users");
-    let page = UsersPage { brand: frame.brand.clone(), brand_css: frame.brand_css.clone(), frame, members };
+    let page = UsersPage { brand: BrandView::of_session(&session), frame: Frame::new(&session, "users"), members };
     Ok(page_response(StatusCode::OK, page.render()?, &session.sign_out_origins))
 }

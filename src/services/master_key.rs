@@ -31,25 +31,27 @@ pub async fn rotate(store: &Store, keyring: Keyring) -> Result<RotationReport, S
         KeySource::Environment => keyring,
     };
     let current = keyring.current().id.clone();
+    // The value under the current key, or `None` when it already is.
+    let reseal = |context: &str, value: &str| -> Result<Option<String>, ServiceError> {
+        if sealed::key_id(value) == Some(current.as_str()) {
+            return Ok(None);
+        }
+        let secret = sealed::open(&keyring, context, value).map_err(|e| ServiceError::Internal(e.into()))?;
+        Ok(Some(sealed::seal(&keyring, context, &secret)))
+    };
     let mut resealed = 0;
     for (app, version, value) in store.sealed_idm_secrets().await? {
-        if sealed::key_id(&value) == Some(current.as_str()) {
-            continue;
+        if let Some(new) = reseal(&super::idm::secret_context(app), &value)? {
+            store.reseal_idm_secret(app, version, &new).await?;
+            resealed += 1;
         }
-        let context = super::idm::secret_context(app);
-        let secret = sealed::open(&keyring, &context, &value).map_err(|e| ServiceError::Internal(e.into()))?;
-        store.reseal_idm_secret(app, version, &sealed::seal(&keyring, &context, &secret)).await?;
-        resealed += 1;
     }
     for col in SealedColumn::ALL {
         for (key, value) in store.sealed_values(col).await? {
-            if sealed::key_id(&value) == Some(current.as_str()) {
-                continue;
+            if let Some(new) = reseal(&context_of(col, &key)?, &value)? {
+                store.reseal_value(col, &key, &new).await?;
+                resealed += 1;
             }
-            let context = context_of(col, &key)?;
-            let secret = sealed::open(&keyring, &context, &value).map_err(|e| ServiceError::Internal(e.into()))?;
-            store.reseal_value(col, &key, &sealed::seal(&keyring, &context, &secret)).await?;
-            resealed += 1;
         }
     }
     if let KeySource::File(path) = &keyring.source {

@@ -21,7 +21,6 @@ use crate::web::session::{clear_cookie, read_cookie, set_cookie, SameSite};
 #[template(path = "sso/error.html")]
 struct ErrorPage {
     brand: BrandView,
-    brand_css: String,
     message: &'static str,
     code: String,
     correlation_id: String,
@@ -42,7 +41,7 @@ async fn error_page(state: &AppState, failure: Failure) -> Response {
     let correlation_id = correlation::current();
     let code = failure.error.code();
     tracing::warn!(code = %code, app = ?failure.app.map(|a| a.to_string()), "SSO failed");
-    let (brand, brand_css) = brand(state, failure.app).await;
+    let brand = brand(state, failure.app).await;
     // JSON inside <script type="application/json">: "</" is escaped so no value can close
     // the element.
     let console_detail = serde_json::json!({
@@ -53,7 +52,7 @@ async fn error_page(state: &AppState, failure: Failure) -> Response {
     })
     .to_string()
     .replace("</", "<\\/");
-    let page = ErrorPage { brand, brand_css, message: failure.error.human_message(), code, correlation_id, console_detail };
+    let page = ErrorPage { brand, message: failure.error.human_message(), code, correlation_id, console_detail };
     match page.render() {
         Ok(html) => (status_of(&failure.error), Html(html)).into_response(),
         Err(err) => {
