@@ -189,7 +189,12 @@ pub async fn screenshot(browser: &Client, name: &str, width: u32) {
 }
 
 pub async fn fill(browser: &Client, id: &str, value: &str) {
-    let field = browser.find(Locator::Id(id)).await.unwrap_or_else(|e| panic!("field #{id}: {e}"));
+    fill_css(browser, &format!("#{id}"), value).await;
+}
+
+/// Replaces the text of the field `css` selects.
+pub async fn fill_css(browser: &Client, css: &str, value: &str) {
+    let field = browser.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("field {css}: {e}"));
     field.clear().await.unwrap();
     field.send_keys(value).await.unwrap();
 }

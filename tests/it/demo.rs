@@ -2,6 +2,7 @@
 //! journey through its built-in IdM, and a clean exit on SIGTERM.
 
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -14,30 +15,42 @@ use crate::form_browser::{FormBrowser, first_form};
 use crate::helpers::Credentials;
 use crate::pc_client::PcClient;
 
-/// A running `causeway demo` and its stdout; killed if the test ends early.
-struct Demo {
+/// A running `causeway demo`, its stdout and its log; killed if the test ends early.
+pub struct Demo {
     child: Child,
     stdout: Lines<BufReader<ChildStdout>>,
+    /// Everything it has logged so far (stderr), at the level it was started with.
+    pub log: Arc<Mutex<String>>,
 }
 
 impl Demo {
-    fn start(args: &[&str]) -> Self {
+    pub fn start(args: &[&str], log_level: &str) -> Self {
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_causeway"))
             .arg("demo")
             .args(args)
             .env("CAUSEWAY_LISTEN", "127.0.0.1:0")
-            .env("CAUSEWAY_LOG", "warn")
+            .env("CAUSEWAY_LOG", log_level)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        Self { child, stdout }
+        let log = Arc::new(Mutex::new(String::new()));
+        let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+        let sink = log.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = stderr.next_line().await {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        Self { child, stdout, log }
     }
 
-    async fn next_line(&mut self) -> String {
+    pub async fn next_line(&mut self) -> String {
         tokio::time::timeout(Duration::from_secs(60), self.stdout.next_line())
             .await
             .expect("the demo prints within 60 s")
@@ -62,17 +75,18 @@ impl Demo {
     }
 }
 
-struct Printed(Value);
+/// What `causeway demo --json` printed.
+pub struct Printed(pub Value);
 
 impl Printed {
-    fn text(&self, key: &str) -> &str {
+    pub fn text(&self, key: &str) -> &str {
         self.0[key]
             .as_str()
             .unwrap_or_else(|| panic!("{key} in {}", self.0))
     }
 
     /// Causeway's base URL, as the CTA names it.
-    fn public(&self) -> &str {
+    pub fn public(&self) -> &str {
         let cta = self.text("cta_url");
         &cta[..cta.find("/sso/oidc/").unwrap()]
     }
@@ -134,7 +148,7 @@ async fn sign_in(browser: &mut FormBrowser, demo: &Printed, person: &str) -> Str
 
 #[tokio::test]
 async fn the_demo_signs_both_people_in_and_cleans_up_after_itself() {
-    let mut demo = Demo::start(&["--json"]);
+    let mut demo = Demo::start(&["--json"], "warn");
     let line = demo.next_line().await;
     let printed = Printed(
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("one JSON object ({e}): {line}")),
@@ -248,7 +262,7 @@ async fn the_demo_signs_both_people_in_and_cleans_up_after_itself() {
 
 #[tokio::test]
 async fn without_json_the_demo_prints_for_people() {
-    let mut demo = Demo::start(&[]);
+    let mut demo = Demo::start(&[], "warn");
     let mut printed = Vec::new();
     while !printed
         .last()

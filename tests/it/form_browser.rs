@@ -23,6 +23,13 @@ fn attribute(tag: &str, name: &str) -> Option<String> {
 }
 
 /// The first form's action and its input fields (name, value).
+/// The value of the first `csrf_token` field of a page.
+pub fn csrf(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).map(|i| i + marker.len()).unwrap_or_else(|| panic!("no csrf token: {html}"));
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
 pub fn first_form(html: &str) -> Option<(String, Vec<(String, String)>)> {
     let form_start = html.find("<form")?;
     let form_end = html[form_start..].find("</form>").map(|e| form_start + e).unwrap_or(html.len());

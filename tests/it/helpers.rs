@@ -178,6 +178,49 @@ impl TestApp {
         resp.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
     }
 
+    /// An account `name` under a new legal entity whose verified controller is
+    /// `controller`, created as `who`; returns the account id.
+    pub async fn account(&self, who: &Credentials, controller: &str, name: &str) -> String {
+        let le = json!({"country": "US", "controller": {"email": controller, "email_is_verified": true}});
+        let resp = self.post_json("/legal_entities", who, &le).await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let le: Value = resp.json().await.unwrap();
+        let body = json!({"legal_entity_id": le["id"], "name": name, "description": "Coffee and pastries"});
+        let resp = self.post_json("/accounts", who, &body).await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        resp.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Configures the partner's IdM: the test provider's client `causeway`, claim domain
+    /// partner.example.
+    pub async fn use_idm(&self, issuer: &str, logout_url: &str) {
+        let config = json!({"issuer": issuer, "client_id": "causeway", "client_secret": "s3cret",
+            "token_endpoint_auth_method": "client_secret_basic", "domain": "partner.example", "logout_url": logout_url});
+        let resp = self.api(reqwest::Method::PUT, "/partner/idm", &self.partner).json(&config).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+
+    /// Every byte the database holds, as text: the SQLite files, or on PostgreSQL the
+    /// rows of `tables` as JSON.
+    pub async fn database_text(&self, tables: &[&str]) -> String {
+        if let Some(path) = self.db.sqlite_path() {
+            return ["", "-wal", "-shm"]
+                .iter()
+                .filter_map(|suffix| std::fs::read(format!("{}{suffix}", path.display())).ok())
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .collect();
+        }
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(&self.db.url).await.unwrap();
+        let mut text = String::new();
+        for table in tables {
+            let rows: Vec<String> =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT CAST(row_to_json(t) AS TEXT) FROM {table} t"))).fetch_all(&mut conn).await.unwrap();
+            text.extend(rows);
+        }
+        text
+    }
+
     pub async fn count_legal_entities(&self, who: &Credentials) -> i64 {
         self.store.count_legal_entities(who.app_id.parse().unwrap()).await.unwrap()
     }

@@ -60,6 +60,20 @@ impl OidcProvider {
     }
 }
 
+/// A provider account whose account claim names `account`.
+pub fn person(sub: &str, email: &str, given: &str, account: &str) -> Value {
+    serde_json::json!({"sub": sub, "email": email, "email_verified": true, "given_name": given, "family_name": "Merchant",
+        "claims": {"https://partner.example/wepay_account_id": account}})
+}
+
+/// Causeway as a client of the provider (`TestApp::use_idm` configures the other side).
+pub fn causeway_client(app: &crate::helpers::TestApp, logout_url: &str, alg: &str) -> Value {
+    let redirect = format!("{}/sso/oidc/{}/callback", app.url(""), app.partner.app_id);
+    serde_json::json!({"client_id": "causeway", "client_secret": "s3cret", "redirect_uris": [redirect],
+        "post_logout_redirect_uris": [logout_url], "token_endpoint_auth_method": "client_secret_basic",
+        "id_token_signed_response_alg": alg})
+}
+
 /// A hand-written IdM on a random port, serving whatever routes a test gives it.
 pub struct FakeIdm {
     pub base: String,

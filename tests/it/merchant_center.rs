@@ -2,14 +2,12 @@
 //! payout for the financial admin, read-only or refused for moderators, the team page,
 //! CSRF and role on every post, and no way from one account's session to another's.
 
-use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use reqwest::StatusCode;
+use serde_json::json;
 
-use crate::form_browser::{FormBrowser, first_form};
+use crate::form_browser::{FormBrowser, csrf, first_form};
 use crate::helpers::*;
-use crate::idp::OidcProvider;
-
-const CLAIM: &str = "https://partner.example/wepay_account_id";
+use crate::idp::{causeway_client, person, OidcProvider};
 pub const ROUTING: &str = "011000015";
 pub const ACCOUNT_NUMBER: &str = "000987654321";
 pub const TAX_ID: &str = "45-6012345";
@@ -24,39 +22,18 @@ struct Portal {
     b: String,
 }
 
-async fn account(app: &TestApp, controller: &str, name: &str) -> String {
-    let le: Value = app
-        .post_json("/legal_entities", &app.partner, &json!({"country": "US", "controller": {"email": controller, "email_is_verified": true}}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let account: Value = app
-        .post_json("/accounts", &app.partner, &json!({"legal_entity_id": le["id"], "name": name, "description": "Coffee and pastries"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    account["id"].as_str().unwrap().to_owned()
-}
-
 async fn portal() -> Portal {
     let app = spawn_app_for_sso(&[]).await;
-    let a = account(&app, "alice@shop.example", "Corner Shop").await;
-    let b = account(&app, "carol@other.example", "Other Shop").await;
-    let redirect = format!("{}/sso/oidc/{}/callback", app.url(""), app.partner.app_id);
-    let person = |sub: &str, email: &str, given: &str, account: &str| {
-        json!({"sub": sub, "email": email, "email_verified": true, "given_name": given, "family_name": "Merchant", "claims": {CLAIM: account}})
-    };
+    let a = app.account(&app.partner, "alice@shop.example", "Corner Shop").await;
+    let b = app.account(&app.partner, "carol@other.example", "Other Shop").await;
+    let logout_url = "https://partner.example/bye";
     let idp = OidcProvider::start(json!({
-        "clients": [{"client_id": "causeway", "client_secret": "s3cret", "redirect_uris": [redirect], "id_token_signed_response_alg": "ES256"}],
+        "clients": [causeway_client(&app, logout_url, "ES256")],
         "accounts": [person("alice", "alice@shop.example", "Alice", &a), person("bob", "bob@shop.example", "Bob", &a),
                      person("carol", "carol@other.example", "Carol", &b)]
     }))
     .await;
-    let config = json!({"issuer": idp.issuer, "client_id": "causeway", "client_secret": "s3cret",
-        "token_endpoint_auth_method": "client_secret_basic", "domain": "partner.example", "logout_url": "https://partner.example/bye"});
-    assert_eq!(app.api(Method::PUT, "/partner/idm", &app.partner).json(&config).send().await.unwrap().status(), StatusCode::OK);
+    app.use_idm(&idp.issuer, logout_url).await;
     Portal { app, _idp: idp, a, b }
 }
 
@@ -86,12 +63,6 @@ impl Portal {
         let mut conn = sqlx::AnyConnection::connect(&self.app.db.url).await.unwrap();
         sqlx::query_scalar(sql).bind(account).fetch_one(&mut conn).await.unwrap()
     }
-}
-
-fn csrf(html: &str) -> String {
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = html.find(marker).map(|i| i + marker.len()).unwrap_or_else(|| panic!("no csrf token: {html}"));
-    html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
 
 pub fn kyc_form(token: &str) -> Vec<(&'static str, String)> {
@@ -125,24 +96,6 @@ fn pairs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)>
 
 fn with(form: &[(&'static str, String)], field: &'static str, value: &str) -> Vec<(&'static str, String)> {
     form.iter().map(|(k, v)| (*k, if *k == field { value.to_owned() } else { v.clone() })).collect()
-}
-
-/// Every byte the database holds: the SQLite files, or the Merchant Center tables' text.
-async fn database_text(app: &TestApp) -> String {
-    if let Some(path) = app.db.sqlite_path() {
-        return ["", "-wal", "-shm"]
-            .iter()
-            .filter_map(|suffix| std::fs::read(format!("{}{suffix}", path.display())).ok())
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-            .collect();
-    }
-    use sqlx::Connection;
-    let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
-    let kyc: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT legal_name, tax_id_sealed, tax_id_last4 FROM kyc_profiles").fetch_all(&mut conn).await.unwrap();
-    let payout: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT account_holder, bank_sealed, account_last4 FROM payout_methods").fetch_all(&mut conn).await.unwrap();
-    format!("{kyc:?} {payout:?}")
 }
 
 #[tokio::test]
@@ -194,7 +147,7 @@ async fn the_financial_admin_submits_kyc_and_payout_and_sees_them_masked() {
             assert!(!page.contains(secret), "{path} shows {secret}");
         }
     }
-    let stored = database_text(&p.app).await;
+    let stored = p.app.database_text(&["kyc_profiles", "payout_methods"]).await;
     assert!(stored.contains("Corner Shop LLC"), "the search does see stored data");
     for secret in [ACCOUNT_NUMBER, ROUTING, TAX_DIGITS] {
         assert!(!stored.contains(secret), "{secret} is in the database in clear");
@@ -341,7 +294,6 @@ async fn a_session_never_reaches_another_account() {
 /// tokens too, and they open under the new key alone.
 #[tokio::test]
 async fn master_key_rotation_reseals_merchant_center_secrets() {
-    use causeway::crypto::keyring::{Keyring, MasterKey};
     use causeway::crypto::sealed;
     use secrecy::ExposeSecret;
 
@@ -351,19 +303,9 @@ async fn master_key_rotation_reseals_merchant_center_secrets() {
     assert_eq!(alice.post(&p.url("/kyc"), &pairs(&kyc_form(&token))).await.0, StatusCode::SEE_OTHER);
     assert_eq!(alice.post(&p.url("/payout"), &pairs(&payout_form(&token))).await.0, StatusCode::SEE_OTHER);
 
-    let (env, new_key) = if p.app.db.is_sqlite() {
-        (p.app.db.env.clone(), None)
-    } else {
-        let (_, new_key) = MasterKey::generate();
-        let old = p.app.db.env.iter().find(|(k, _)| k == "CAUSEWAY_MASTER_KEY").unwrap().1.clone();
-        (vec![("CAUSEWAY_MASTER_KEY".into(), new_key.expose_secret().to_owned()), ("CAUSEWAY_MASTER_KEY_PREVIOUS".into(), old)], Some(new_key))
-    };
-    let report = crate::secrets_at_rest::causeway_json_env(&p.app.db.url, &env, &["rotate-master-key", "--json"]);
+    let rotated = crate::secrets_at_rest::rotate_master_key(&p.app);
+    let (report, keyring) = (rotated.report, rotated.keyring);
     assert_eq!(report["resealed"], 4, "IdM client secret, tax id, bank numbers, Alice's session: {report}");
-    let keyring = match new_key {
-        None => Keyring::load(None, None, Some(&std::path::PathBuf::from(format!("{}.master-key", p.app.db.sqlite_path().unwrap().display())))).unwrap().0,
-        Some(key) => Keyring::load(Some(&key), None, None).unwrap().0,
-    };
     use sqlx::Connection;
     let mut conn = sqlx::AnyConnection::connect(&p.app.db.url).await.unwrap();
     let (tax, bank): (String, String) = sqlx::query_as("SELECT k.tax_id_sealed, b.bank_sealed FROM kyc_profiles k JOIN payout_methods b ON b.account_id = k.account_id")

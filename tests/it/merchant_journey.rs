@@ -1,21 +1,20 @@
 //! The merchant's whole journey in headless Chromium: the CTA, the IdM's own pages, the
 //! Merchant Center as financial admin (KYC, payout, then masked), sign-out landing on the
 //! partner's logout URL; then as a moderator (KYC read-only, payout refused). Run against
-//! `oidc-provider` here and against `causeway demo` in `demo_journey`, so the demo cannot rot.
+//! `oidc-provider` and against `causeway demo`, so the demo cannot rot.
 //! Saves the screenshots the README shows.
 
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::web::Html;
-use poem::{get, handler, Route, Server};
+use poem::{get, handler, Route};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::browser_support::{click, fill, open_browser, path, screenshot, start_driver, text_of};
+use crate::browser_support::{click, fill, fill_css, open_browser, path, screenshot, start_driver, text_of};
 use crate::helpers::*;
-use crate::idp::OidcProvider;
+use crate::idp::{causeway_client, person, FakeIdm, OidcProvider};
 use crate::merchant_center::{ACCOUNT_NUMBER, ROUTING};
 
 const DESKTOP: u32 = 1280;
@@ -88,12 +87,6 @@ impl Journey {
         }
         panic!("sign-out did not reach {}: at {}", self.logout_url, browser.current_url().await.unwrap());
     }
-}
-
-async fn fill_css(browser: &Client, css: &str, value: &str) {
-    let field = browser.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("field {css}: {e}"));
-    field.clear().await.unwrap();
-    field.send_keys(value).await.unwrap();
 }
 
 async fn set_date(browser: &Client, id: &str, value: &str) {
@@ -188,48 +181,19 @@ fn signed_out_page() -> Html<&'static str> {
     Html("<!doctype html><title>Partner</title><h1>You are signed out of the partner's product</h1>")
 }
 
-/// The partner's own site: only its logout landing page matters here.
-async fn partner_site() -> (String, tokio::sync::oneshot::Sender<()>) {
-    let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap();
-    let addr = acceptor.local_addr()[0].as_socket_addr().copied().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
-        Route::new().at("/signed-out", get(signed_out_page)),
-        async {
-            let _ = rx.await;
-        },
-        None,
-    ));
-    (format!("http://{addr}/signed-out"), tx)
-}
-
 #[tokio::test]
 async fn a_merchant_journey_against_oidc_provider_in_chromium() {
     let app = spawn_app_for_sso(&[]).await;
-    let (logout_url, _partner) = partner_site().await;
-    let le: serde_json::Value = app
-        .post_json("/legal_entities", &app.partner, &json!({"country": "US", "controller": {"email": "alice@shop.example", "email_is_verified": true}}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let account: serde_json::Value =
-        app.post_json("/accounts", &app.partner, &json!({"legal_entity_id": le["id"], "name": "Corner Shop"})).await.json().await.unwrap();
-    let account = account["id"].as_str().unwrap();
-    let redirect = format!("{}/sso/oidc/{}/callback", app.url(""), app.partner.app_id);
-    let person = |sub: &str, email: &str, given: &str| {
-        json!({"sub": sub, "email": email, "email_verified": true, "given_name": given, "family_name": "Merchant",
-               "claims": {"https://partner.example/wepay_account_id": account}})
-    };
+    // The partner's own site: only its logout landing page matters here.
+    let partner = FakeIdm::start(|_| Route::new().at("/signed-out", get(signed_out_page))).await;
+    let logout_url = format!("{}/signed-out", partner.base);
+    let account = app.account(&app.partner, "alice@shop.example", "Corner Shop").await;
     let idp = OidcProvider::start(json!({
-        "clients": [{"client_id": "causeway", "client_secret": "s3cret", "redirect_uris": [redirect],
-                     "post_logout_redirect_uris": [logout_url], "id_token_signed_response_alg": "RS256"}],
-        "accounts": [person("alice", "alice@shop.example", "Alice"), person("bob", "bob@shop.example", "Bob")]
+        "clients": [causeway_client(&app, &logout_url, "RS256")],
+        "accounts": [person("alice", "alice@shop.example", "Alice", &account), person("bob", "bob@shop.example", "Bob", &account)]
     }))
     .await;
-    let config = json!({"issuer": idp.issuer, "client_id": "causeway", "client_secret": "s3cret",
-        "token_endpoint_auth_method": "client_secret_basic", "domain": "partner.example", "logout_url": logout_url});
-    assert_eq!(app.api(Method::PUT, "/partner/idm", &app.partner).json(&config).send().await.unwrap().status(), StatusCode::OK);
+    app.use_idm(&idp.issuer, &logout_url).await;
     let branding = json!({"display_name": "Acme Commerce", "brand_color": "#7C3AED", "support_label": "Help: support.acme.example"});
     assert_eq!(app.api(Method::PUT, "/partner/branding", &app.partner).json(&branding).send().await.unwrap().status(), StatusCode::OK);
 
@@ -249,38 +213,12 @@ async fn a_merchant_journey_against_oidc_provider_in_chromium() {
 /// its log, at debug level, never holds the bank or tax numbers typed into it.
 #[tokio::test]
 async fn the_same_journey_against_causeway_demo() {
-    use std::sync::{Arc, Mutex};
-    use tokio::io::{AsyncBufReadExt, BufReader};
-
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_causeway"))
-        .args(["demo", "--json"])
-        .env("CAUSEWAY_LISTEN", "127.0.0.1:0")
-        .env("CAUSEWAY_LOG", "debug")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let log = Arc::new(Mutex::new(String::new()));
-    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
-    let sink = log.clone();
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = stderr.next_line().await {
-            let mut log = sink.lock().unwrap();
-            log.push_str(&line);
-            log.push('\n');
-        }
-    });
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(60), stdout.next_line()).await.expect("the demo prints within 60 s").unwrap().unwrap();
-    let printed: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let text = |key: &str| printed[key].as_str().unwrap_or_else(|| panic!("{key} in {printed}")).to_owned();
-    let cta = text("cta_url");
+    let mut demo = crate::demo::Demo::start(&["--json"], "debug");
+    let printed = crate::demo::Printed(serde_json::from_str(&demo.next_line().await).unwrap());
     let journey = Journey {
-        causeway: cta[..cta.find("/sso/oidc/").unwrap()].to_owned(),
-        cta,
-        logout_url: format!("{}/signed-out", text("idm_issuer")),
+        causeway: printed.public().to_owned(),
+        cta: printed.text("cta_url").to_owned(),
+        logout_url: format!("{}/signed-out", printed.text("idm_issuer")),
         idm: IdmPages::Demo,
         admin: "controller",
         moderator: "moderator",
@@ -288,7 +226,7 @@ async fn the_same_journey_against_causeway_demo() {
     };
     in_chromium(&journey).await;
 
-    let log = log.lock().unwrap().clone();
+    let log = demo.log.lock().unwrap().clone();
     assert!(log.contains("/merchant-center/payout"), "the log does record the requests");
     for secret in [ACCOUNT_NUMBER, ROUTING, "456012345", "45-6012345"] {
         assert!(!log.contains(secret), "{secret} is in the demo's log");

@@ -10,25 +10,6 @@ use secrecy::ExposeSecret;
 use crate::helpers::*;
 use crate::partner_idm::{idm_body, put_idm};
 
-/// Every byte the database holds, as text: the SQLite files, or a PostgreSQL dump of
-/// the table that stores secrets.
-async fn database_text(app: &TestApp) -> String {
-    if let Some(path) = app.db.sqlite_path() {
-        let mut text = String::new();
-        for suffix in ["", "-wal", "-shm"] {
-            if let Ok(bytes) = std::fs::read(format!("{}{suffix}", path.display())) {
-                text.push_str(&String::from_utf8_lossy(&bytes));
-            }
-        }
-        return text;
-    }
-    use sqlx::Connection;
-    let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
-    let rows: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT config_json, client_secret_sealed FROM idm_config_versions").fetch_all(&mut conn).await.unwrap();
-    format!("{rows:?}")
-}
-
 async fn stored_secret(app: &TestApp, keyring: &Keyring) -> String {
     let app_id = app.partner.app_id.parse().unwrap();
     let row = app.store.current_idm_version(app_id).await.unwrap().unwrap();
@@ -41,7 +22,7 @@ async fn the_client_secret_is_sealed_in_the_database() {
     let app = spawn_app().await;
     let secret = format!("plain-{}", uuid::Uuid::new_v4().simple());
     assert_eq!(put_idm(&app, &app.partner, &idm_body(Some(&secret))).await.status(), StatusCode::OK);
-    let text = database_text(&app).await;
+    let text = app.database_text(&["idm_config_versions"]).await;
     assert!(text.contains("idm.partner.example"), "the search does see stored data");
     assert!(!text.contains(&secret), "the secret is in the database in clear");
     assert_eq!(stored_secret(&app, &app.state.keyring).await, secret);
@@ -54,29 +35,11 @@ async fn rotating_the_master_key_reseals_every_secret() {
     put_idm(&app, &app.partner, &idm_body(Some(secret))).await;
     let old_id = app.state.keyring.current().id.clone();
 
-    let mut env: Vec<(String, String)> = app.db.env.clone();
-    let new_key = if app.db.is_sqlite() {
-        None
-    } else {
-        // With keys from the environment the operator sets the new key and keeps the old
-        // one as previous while re-sealing.
-        let (_, new_key) = causeway::crypto::keyring::MasterKey::generate();
-        let old = env.iter().find(|(k, _)| k == "CAUSEWAY_MASTER_KEY").unwrap().1.clone();
-        env = vec![
-            ("CAUSEWAY_MASTER_KEY".into(), new_key.expose_secret().to_owned()),
-            ("CAUSEWAY_MASTER_KEY_PREVIOUS".into(), old),
-        ];
-        Some(new_key)
-    };
-    let report = causeway_json_env(&app.db.url, &env, &["rotate-master-key", "--json"]);
+    let Rotated { report, keyring, env } = rotate_master_key(&app);
     assert_eq!(report["resealed"], 1);
     assert_ne!(report["key_id"].as_str().unwrap(), old_id);
 
     // Only the new key is needed from now on.
-    let keyring = match new_key {
-        None => Keyring::load(None, None, Some(&std::path::PathBuf::from(format!("{}.master-key", app.db.sqlite_path().unwrap().display())))).unwrap().0,
-        Some(key) => Keyring::load(Some(&key), None, None).unwrap().0,
-    };
     assert_eq!(keyring.ids(), vec![report["key_id"].as_str().unwrap()]);
     assert_eq!(stored_secret(&app, &keyring).await, secret);
     // A second rotation of the environment setup has nothing left to do.
@@ -86,7 +49,35 @@ async fn rotating_the_master_key_reseals_every_secret() {
     }
 }
 
-pub fn causeway_json_env(db_url: &str, env: &[(String, String)], args: &[&str]) -> serde_json::Value {
+pub struct Rotated {
+    pub report: serde_json::Value,
+    /// Holds only the new key.
+    pub keyring: Keyring,
+    /// The environment the rotation ran with.
+    pub env: Vec<(String, String)>,
+}
+
+/// `causeway rotate-master-key --json` as an operator runs it on this backend: a key
+/// file is rotated in place; with keys from the environment the new key goes in
+/// CAUSEWAY_MASTER_KEY and the old one in CAUSEWAY_MASTER_KEY_PREVIOUS.
+pub fn rotate_master_key(app: &TestApp) -> Rotated {
+    let (env, new_key) = if app.db.is_sqlite() {
+        (app.db.env.clone(), None)
+    } else {
+        let (_, new_key) = causeway::crypto::keyring::MasterKey::generate();
+        let old = app.db.env.iter().find(|(k, _)| k == "CAUSEWAY_MASTER_KEY").unwrap().1.clone();
+        let env = vec![("CAUSEWAY_MASTER_KEY".into(), new_key.expose_secret().to_owned()), ("CAUSEWAY_MASTER_KEY_PREVIOUS".into(), old)];
+        (env, Some(new_key))
+    };
+    let report = causeway_json_env(&app.db.url, &env, &["rotate-master-key", "--json"]);
+    let keyring = match new_key {
+        None => Keyring::load(None, None, Some(&std::path::PathBuf::from(format!("{}.master-key", app.db.sqlite_path().unwrap().display())))).unwrap().0,
+        Some(key) => Keyring::load(Some(&key), None, None).unwrap().0,
+    };
+    Rotated { report, keyring, env }
+}
+
+fn causeway_json_env(db_url: &str, env: &[(String, String)], args: &[&str]) -> serde_json::Value {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_causeway"))
         .args(args)
         .env("CAUSEWAY_DATABASE_URL", db_url)

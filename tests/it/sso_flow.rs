@@ -2,12 +2,13 @@
 //! login and consent forms, callback, Merchant Center with the right role, logout
 //! through the IdM's end-session endpoint; and the failures only a browser can cause.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::form_browser::FormBrowser;
 use crate::helpers::*;
-use crate::idp::OidcProvider;
+use crate::form_browser::csrf;
+use crate::idp::{causeway_client, person, OidcProvider};
 
 const LOGOUT_URL: &str = "https://partner.example/after-logout";
 
@@ -27,20 +28,6 @@ impl Journey {
     }
 }
 
-async fn onboard(app: &TestApp, who: &Credentials, controller: &str) -> String {
-    let le = app
-        .post_json("/legal_entities", who, &json!({"country": "US", "controller": {"email": controller, "email_is_verified": true}}))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let account: Value = app.post_json("/accounts", who, &json!({"legal_entity_id": le, "name": "Corner Shop"})).await.json().await.unwrap();
-    account["id"].as_str().unwrap().to_owned()
-}
-
 async fn journey(claim_account: Option<&str>) -> Journey {
     journey_on(spawn_app_for_sso(&[]).await, claim_account).await
 }
@@ -48,34 +35,20 @@ async fn journey(claim_account: Option<&str>) -> Journey {
 /// Partner A's app, IdM and account; the IdM's account claim names `claim_account`
 /// (default: A's own account).
 async fn journey_on(app: TestApp, claim_account: Option<&str>) -> Journey {
-    let account_id = onboard(&app, &app.partner, "alice@shop.example").await;
+    let account_id = app.account(&app.partner, "alice@shop.example", "Corner Shop").await;
     let claim = claim_account.unwrap_or(&account_id).to_owned();
-    let redirect = format!("{}/sso/oidc/{}/callback", app.url(""), app.partner.app_id);
-    let person = |sub: &str, email: &str, given: &str| {
-        json!({"sub": sub, "email": email, "email_verified": true, "given_name": given, "family_name": "Merchant",
-               "claims": {"https://partner.example/wepay_account_id": claim}})
-    };
     let idp = OidcProvider::start(json!({
-        "clients": [{"client_id": "causeway", "client_secret": "s3cret", "redirect_uris": [redirect],
-                     "post_logout_redirect_uris": [LOGOUT_URL], "token_endpoint_auth_method": "client_secret_basic",
-                     "id_token_signed_response_alg": "ES256"}],
-        "accounts": [person("alice", "Alice@Shop.example", "Alice"), person("bob", "bob@shop.example", "Bob")]
+        "clients": [causeway_client(&app, LOGOUT_URL, "ES256")],
+        "accounts": [person("alice", "Alice@Shop.example", "Alice", &claim), person("bob", "bob@shop.example", "Bob", &claim)]
     }))
     .await;
-    let config = json!({"issuer": idp.issuer, "client_id": "causeway", "client_secret": "s3cret",
-        "token_endpoint_auth_method": "client_secret_basic", "domain": "partner.example", "logout_url": LOGOUT_URL});
-    let resp = app.api(Method::PUT, "/partner/idm", &app.partner).json(&config).send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    app.use_idm(&idp.issuer, LOGOUT_URL).await;
     Journey { app, idp, account_id }
 }
 
 async fn sign_in(j: &Journey, browser: &mut FormBrowser, login: &str) {
     let landed = browser.run_until(&j.cta(), &j.merchant_center(), &[("login", login), ("password", "any")]).await;
     assert_eq!(landed.as_str(), j.merchant_center());
-}
-
-fn csrf(html: &str) -> String {
-    crate::form_browser::first_form(html).unwrap().1.into_iter().find(|(n, _)| n == "csrf_token").unwrap().1
 }
 
 #[tokio::test]
@@ -161,7 +134,7 @@ async fn a_token_naming_another_partners_account_opens_nothing() {
     // Partner B onboards an account; partner A's IdM (misconfigured or hostile) names it.
     let app = spawn_app_for_sso(&[]).await;
     let rival = app.another_partner("Rival Platform").await;
-    let rival_account = onboard(&app, &rival, "alice@shop.example").await;
+    let rival_account = app.account(&rival, "alice@shop.example", "Corner Shop").await;
     let j = journey_on(app, Some(&rival_account)).await;
     let mut browser = FormBrowser::new();
     let callback = callback_url(&j, &mut browser).await;
