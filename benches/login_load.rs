@@ -23,7 +23,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -37,7 +37,7 @@ use serde_json::{Value, json};
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{cpu_seconds, create_app, env_or, serve, Server};
+use support::{create_app, env_or, measure, serve, Server, Window};
 
 const CLIENT_ID: &str = "causeway-bench";
 const CLIENT_SECRET: &str = "bench-secret";
@@ -292,17 +292,7 @@ impl Browser {
     }
 }
 
-struct Outcome {
-    logins: usize,
-    elapsed: f64,
-    latencies: Vec<Duration>,
-    errors: u64,
-    cpu: f64,
-    /// This process's CPU (browsers and IdM), for comparison.
-    bench_cpu: f64,
-}
-
-async fn run(concurrency: usize, server: &Server, app_id: &str, seconds: u64, warmup: u64) -> Outcome {
+async fn run(concurrency: usize, server: &Server, app_id: &str, seconds: u64, warmup: u64) -> Window {
     let base = server.base.clone();
     let cta = format!("{base}/sso/oidc/{app_id}");
     let measuring = Arc::new(AtomicBool::new(false));
@@ -335,27 +325,7 @@ async fn run(concurrency: usize, server: &Server, app_id: &str, seconds: u64, wa
         })
         .collect();
 
-    tokio::time::sleep(Duration::from_secs(warmup)).await;
-    let pid = server.child.id().unwrap();
-    let cpu_before = cpu_seconds(pid);
-    let bench_cpu_before = cpu_seconds(std::process::id());
-    measuring.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    measuring.store(false, Ordering::Relaxed);
-    let elapsed = started.elapsed().as_secs_f64();
-    let cpu = cpu_seconds(pid) - cpu_before;
-    let bench_cpu = cpu_seconds(std::process::id()) - bench_cpu_before;
-    stop.store(true, Ordering::Relaxed);
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    for w in workers {
-        let (l, e) = w.await.unwrap();
-        latencies.extend(l);
-        errors += e;
-    }
-    latencies.sort();
-    Outcome { logins: latencies.len(), elapsed, latencies, errors, cpu, bench_cpu }
+    measure(workers, &measuring, &stop, warmup, seconds, server.child.id().unwrap()).await
 }
 
 #[tokio::main]
@@ -398,20 +368,15 @@ async fn main() {
     );
     for concurrency in levels {
         let o = run(concurrency, &server, &app_id, seconds, warmup).await;
-        let pct = |p: f64| {
-            if o.latencies.is_empty() {
-                return f64::NAN;
-            }
-            o.latencies[((o.latencies.len() as f64 * p) as usize).min(o.latencies.len() - 1)].as_secs_f64() * 1000.0
-        };
+        let logins = o.latencies.len() as f64;
         println!(
             "{concurrency:>9} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>17.0} {:>21.0} {:>7}",
-            o.logins as f64 / o.elapsed,
-            pct(0.50),
-            pct(0.99),
-            pct(1.0),
-            o.cpu / o.logins as f64 * 1e6,
-            o.bench_cpu / o.logins as f64 * 1e6,
+            logins / o.elapsed,
+            o.percentile_ms(0.50),
+            o.percentile_ms(0.99),
+            o.percentile_ms(1.0),
+            o.cpu / logins * 1e6,
+            o.bench_cpu / logins * 1e6,
             o.errors
         );
     }

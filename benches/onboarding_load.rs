@@ -9,13 +9,13 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Value, json};
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{cpu_seconds, create_app, env_or, serve};
+use support::{create_app, env_or, measure, serve};
 
 async fn run(label: &str, db_url: &str) {
     let concurrency = env_or("BENCH_CONCURRENCY", 32) as usize;
@@ -72,35 +72,17 @@ async fn run(label: &str, db_url: &str) {
         })
         .collect();
 
-    tokio::time::sleep(Duration::from_secs(warmup)).await;
-    let pid = server.child.id().unwrap();
-    let cpu_before = cpu_seconds(pid);
-    measuring.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    measuring.store(false, Ordering::Relaxed);
-    let elapsed = started.elapsed().as_secs_f64();
-    let cpu = cpu_seconds(pid) - cpu_before;
-    stop.store(true, Ordering::Relaxed);
-
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    for w in workers {
-        let (l, e) = w.await.unwrap();
-        latencies.extend(l);
-        errors += e;
-    }
-    latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)].as_secs_f64() * 1000.0;
-    let pairs = latencies.len() as f64;
+    let w = measure(workers, &measuring, &stop, warmup, seconds, server.child.id().unwrap()).await;
+    let pairs = w.latencies.len() as f64;
     println!(
-        "{label:<10} concurrency {concurrency}: {:>7.0} pairs/s ({:.0} requests/s)  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  server CPU {:.0} µs/pair  errors {errors}",
-        pairs / elapsed,
-        2.0 * pairs / elapsed,
-        pct(0.50),
-        pct(0.99),
-        pct(1.0),
-        cpu / pairs * 1e6,
+        "{label:<10} concurrency {concurrency}: {:>7.0} pairs/s ({:.0} requests/s)  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  server CPU {:.0} µs/pair  errors {}",
+        pairs / w.elapsed,
+        2.0 * pairs / w.elapsed,
+        w.percentile_ms(0.50),
+        w.percentile_ms(0.99),
+        w.percentile_ms(1.0),
+        w.cpu / pairs * 1e6,
+        w.errors,
     );
     drop(server);
 }

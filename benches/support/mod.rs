@@ -1,11 +1,17 @@
 //! What the load benchmarks share: knobs from the environment, a release `causeway serve`
 //! as a separate process (so its CPU time can be read apart from the load generator's),
-//! and that process's CPU time.
+//! and that process's CPU time, and the measuring window of the client-driven benches.
+
+// Each bench compiles this module and uses a part of it.
+#![allow(dead_code)]
 
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::task::JoinHandle;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_causeway");
 
@@ -79,4 +85,60 @@ pub async fn serve(db_url: &str, extra: &[(&str, String)]) -> Server {
         }
     });
     Server { child, base: format!("http://{addr}") }
+}
+
+/// What the clients did in the measured window.
+pub struct Window {
+    pub elapsed: f64,
+    /// One per completed operation in the window, sorted.
+    pub latencies: Vec<Duration>,
+    pub errors: u64,
+    /// The server's CPU seconds in the window.
+    pub cpu: f64,
+    /// This process's CPU seconds (the load generators) in the window.
+    pub bench_cpu: f64,
+}
+
+impl Window {
+    /// The `p` quantile of the latencies, in ms (NaN when nothing completed).
+    pub fn percentile_ms(&self, p: f64) -> f64 {
+        let n = self.latencies.len();
+        if n == 0 {
+            return f64::NAN;
+        }
+        self.latencies[((n as f64 * p) as usize).min(n - 1)].as_secs_f64() * 1000.0
+    }
+}
+
+/// Lets `workers` warm up, then records `seconds` of their work (they push a latency
+/// only while `measuring` is set) and the CPU of the server `pid`; stops them and
+/// gathers their (latencies, errors).
+pub async fn measure(
+    workers: Vec<JoinHandle<(Vec<Duration>, u64)>>,
+    measuring: &AtomicBool,
+    stop: &AtomicBool,
+    warmup: u64,
+    seconds: u64,
+    pid: u32,
+) -> Window {
+    tokio::time::sleep(Duration::from_secs(warmup)).await;
+    let cpu_before = cpu_seconds(pid);
+    let bench_cpu_before = cpu_seconds(std::process::id());
+    measuring.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    measuring.store(false, Ordering::Relaxed);
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid) - cpu_before;
+    let bench_cpu = cpu_seconds(std::process::id()) - bench_cpu_before;
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for worker in workers {
+        let (l, e) = worker.await.unwrap();
+        latencies.extend(l);
+        errors += e;
+    }
+    latencies.sort();
+    Window { elapsed, latencies, errors, cpu, bench_cpu }
 }
