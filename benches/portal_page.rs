@@ -11,10 +11,11 @@ mod support;
 
 use std::process::Command;
 
+use causeway::crypto::session_ids::{id_hash, new_session_id};
+use causeway::domain::access::Source;
 use causeway::domain::role::Role;
-use causeway::store::merchants::{NewMerchantSession, UserProfile};
+use causeway::store::merchants::{Membership, NewMerchantSession, UserProfile};
 use causeway::store::{Store, StoreOptions};
-use causeway::web::session::{id_hash, new_session_id};
 use serde_json::{Value, json};
 use support::{cpu_seconds, create_app, env_or, serve};
 
@@ -47,24 +48,27 @@ async fn session(db_url: &str, app_id: &str, account: &str) -> String {
         app_id: app_id.parse().unwrap(),
         issuer: "https://idm.bench.example",
         subject: "bench-user",
-        email: "bench@shop.example",
+        email: Some("bench@shop.example"),
+        email_key: Some("bench@shop.example"),
+        phone_number: None,
+        phone_key: None,
         given_name: "Bench",
         family_name: "User",
     };
-    let account = account.parse().unwrap();
-    let user = store.provision_user(&profile, account, Role::FinancialAdmin, now).await.unwrap();
+    let membership = Membership { account: account.parse().unwrap(), role: Role::FinancialAdmin, source: Source::Controller };
+    let user = store.upsert_user(&profile, now).await.unwrap();
+    store.record_membership(&user, membership, now).await.unwrap();
     let cookie = new_session_id();
     store
         .insert_merchant_session(&NewMerchantSession {
             id_hash: &id_hash(&cookie),
             app_id: profile.app_id,
             user_id: &user,
-            account_id: account,
-            role: Role::FinancialAdmin,
+            membership: Some(membership),
             csrf_token: "bench-csrf",
-            // Only read at logout, which the benchmark never does.
-            id_token_sealed: "v1.none.none",
+            logout_hint_sealed: None,
             sign_out_origins: "https://idm.bench.example",
+            reachable_accounts: 1,
             created_at: now,
             expires_at: now + 86_400,
         })

@@ -84,8 +84,8 @@ impl Settings {
     }
 
     /// Idle and absolute lifetimes of browser sessions.
-    pub fn session_lifetimes(&self) -> crate::web::session::Lifetimes {
-        crate::web::session::Lifetimes { idle: self.session_idle_seconds, absolute: self.session_absolute_seconds, touch_after: 60 }
+    pub fn session_lifetimes(&self) -> crate::domain::session::Lifetimes {
+        crate::domain::session::Lifetimes { idle: self.session_idle_seconds, absolute: self.session_absolute_seconds, touch_after: 60 }
     }
 
     pub fn from_env() -> Result<Self, ConfigError> {

@@ -12,7 +12,7 @@ use crate::services::ServiceError;
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct ErrorBody {
     /// Stable machine-readable class: INVALID_PARAMS, NOT_AUTHORIZED, NOT_FOUND,
-    /// IDEMPOTENCY_CONFLICT, THROTTLE_EXCEEDED, UNEXPECTED_ERROR.
+    /// IDEMPOTENCY_CONFLICT, ALREADY_EXISTS, THROTTLE_EXCEEDED, UNEXPECTED_ERROR.
     pub error_code: String,
     /// A sentence for the partner's developer.
     pub error_message: String,
@@ -46,7 +46,8 @@ pub enum ApiError {
     /// No such object among this app's objects.
     #[oai(status = 404)]
     NotFound(Json<ErrorBody>),
-    /// `Unique-Key` already used with a different request.
+    /// `Unique-Key` already used with a different request (`IDEMPOTENCY_CONFLICT`), or a
+    /// second of something there is one of (`ALREADY_EXISTS`).
     #[oai(status = 409)]
     IdempotencyConflict(Json<ErrorBody>),
     /// Request body over the size limit.
@@ -191,6 +192,9 @@ impl From<ServiceError> for ApiError {
                     message: "use a new key for a different request".into(),
                 }],
             )),
+            ServiceError::AlreadyExists(field) => {
+                Self::IdempotencyConflict(body("ALREADY_EXISTS", field.message.clone(), vec![ErrorDetail::from(&field)]))
+            }
             ServiceError::Unauthenticated | ServiceError::Forbidden => Self::not_authorized(),
             ServiceError::Internal(cause) => Self::unexpected(cause.as_ref()),
         }

@@ -16,6 +16,7 @@ pub struct LegalEntityCreate {
     #[oai(validator(pattern = "^[A-Z]{2}$"))]
     pub country: String,
     pub controller: ControllerInput,
+    #[oai(nullable)]
     pub terms_of_service: Option<TermsOfServiceInput>,
 }
 
@@ -27,6 +28,7 @@ pub struct ControllerInput {
     #[oai(validator(max_length = 254, pattern = "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"))]
     pub email: String,
     /// Whether the partner has verified the address (a JSON boolean). Defaults to false.
+    #[oai(nullable)]
     pub email_is_verified: Option<bool>,
 }
 
@@ -52,7 +54,7 @@ pub struct AccountCreate {
     #[oai(validator(min_length = 1, max_length = 255))]
     pub name: String,
     /// Up to 2000 characters.
-    #[oai(validator(max_length = 2000))]
+    #[oai(nullable, validator(max_length = 2000))]
     pub description: Option<String>,
 }
 

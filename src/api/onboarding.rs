@@ -55,7 +55,7 @@ enum AccountFound {
 
 const UNIQUE_KEY_MAX: usize = 255;
 
-fn idempotency_key(header: Option<String>, route: &str, body_digest: &str) -> Result<Option<IdempotencyKey>, ApiError> {
+pub(super) fn idempotency_key(header: Option<String>, route: &str, body_digest: &str) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(key) = header else { return Ok(None) };
     if key.is_empty() || key.len() > UNIQUE_KEY_MAX || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ApiError::invalid_one(

@@ -4,7 +4,7 @@ use poem_openapi::Object;
 use poem_openapi::types::Example;
 use serde::Deserialize;
 
-use crate::domain::idm_config::IdmConfigInput;
+use crate::domain::idm_config::{ClaimNamesInput, IdmConfigInput, UserinfoMode, DEFAULT_REQUIRED_CLAIMS};
 use crate::federation::idm_check::CheckReport;
 use crate::services::idm::{IdmHistoryEntry, IdmView};
 use crate::store::brandings::BrandingRow;
@@ -19,24 +19,71 @@ pub struct IdmConfigBody {
     /// Discovery is fetched from issuer + /.well-known/openid-configuration.
     pub issuer: String,
     pub client_id: String,
-    #[oai(write_only)]
+    #[oai(nullable, write_only)]
     pub client_secret: Option<String>,
     /// client_secret_basic or client_secret_post.
     pub token_endpoint_auth_method: String,
     /// Optional overrides; required when the IdM has no discovery.
+    #[oai(nullable)]
     pub authorization_endpoint: Option<String>,
+    #[oai(nullable)]
     pub token_endpoint: Option<String>,
+    #[oai(nullable)]
     pub jwks_uri: Option<String>,
+    #[oai(nullable)]
     pub userinfo_endpoint: Option<String>,
+    #[oai(nullable)]
     pub end_session_endpoint: Option<String>,
     /// Namespace of the account claim `https://{domain}/wepay_account_id`.
     pub domain: String,
     /// Where merchants go after logout.
     pub logout_url: String,
     /// Defaults to openid, email, profile; must include openid.
+    #[oai(nullable)]
     pub scopes: Option<Vec<String>>,
     /// Clock skew allowed on ID-token exp and iat, 0–300 seconds (default 60).
+    #[oai(nullable)]
     pub clock_leeway_seconds: Option<i64>,
+    /// `oidc` (the default).
+    #[oai(nullable)]
+    pub kind: Option<String>,
+    /// when_needed (default: only if a claim Causeway needs is missing from the ID token), always or never.
+    #[oai(nullable)]
+    pub userinfo: Option<String>,
+    /// The names your IdM gives the claims Causeway reads (each defaults to the standard name).
+    #[oai(nullable)]
+    pub claims: Option<ClaimNamesBody>,
+    /// Which of email, given_name, family_name, phone_number a sign-in must carry (default the first three).
+    #[oai(nullable)]
+    pub required_claims: Option<Vec<String>>,
+    /// required (default: only email_verified true counts) or trusted_idm (your IdM sends no
+    /// email_verified and you vouch for its e-mails).
+    #[oai(nullable)]
+    pub email_verified: Option<String>,
+}
+
+/// Claim names, as your IdM spells them.
+#[derive(Object, Deserialize, Debug, Clone, Default)]
+#[oai(deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimNamesBody {
+    #[oai(nullable)]
+    pub email: Option<String>,
+    #[oai(nullable)]
+    pub given_name: Option<String>,
+    #[oai(nullable)]
+    pub family_name: Option<String>,
+    #[oai(nullable)]
+    pub phone_number: Option<String>,
+    /// The claim naming the merchant account; default https://{domain}/wepay_account_id.
+    #[oai(nullable)]
+    pub account: Option<String>,
+}
+
+impl From<ClaimNamesBody> for ClaimNamesInput {
+    fn from(b: ClaimNamesBody) -> Self {
+        Self { email: b.email, given_name: b.given_name, family_name: b.family_name, phone_number: b.phone_number, account: b.account }
+    }
 }
 
 impl Example for IdmConfigBody {
@@ -55,6 +102,11 @@ impl Example for IdmConfigBody {
             logout_url: "https://partner.example/after-logout".into(),
             scopes: Some(vec!["openid".into(), "email".into(), "profile".into()]),
             clock_leeway_seconds: None,
+            kind: Some("oidc".into()),
+            userinfo: Some("when_needed".into()),
+            claims: None,
+            required_claims: Some(vec!["email".into(), "given_name".into(), "family_name".into()]),
+            email_verified: Some("required".into()),
         }
     }
 }
@@ -74,6 +126,11 @@ impl IdmConfigBody {
             logout_url: self.logout_url.clone(),
             scopes: self.scopes.clone(),
             clock_leeway_seconds: self.clock_leeway_seconds,
+            kind: self.kind.clone(),
+            userinfo: self.userinfo.clone(),
+            claims: self.claims.clone().map(Into::into),
+            required_claims: self.required_claims.clone(),
+            email_verified: self.email_verified.clone(),
         }
     }
 }
@@ -113,17 +170,46 @@ pub struct IdmSettings {
     #[oai(skip_serializing_if_is_none)]
     pub end_session_endpoint: Option<String>,
     pub domain: String,
-    /// The claim your ID tokens must carry with the merchant's account id.
+    /// The claim that names the merchant's account (when your IdM sends one).
     pub account_claim: String,
     pub logout_url: String,
     pub scopes: Vec<String>,
     pub clock_leeway_seconds: i64,
+    pub kind: String,
+    pub userinfo: String,
+    pub claims: ClaimNamesView,
+    pub required_claims: Vec<String>,
+    pub email_verified: String,
+}
+
+/// The claim names Causeway reads.
+#[derive(Object, Debug, Clone)]
+pub struct ClaimNamesView {
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub phone_number: String,
+    pub account: String,
 }
 
 impl From<IdmConfigInput> for IdmSettings {
     fn from(c: IdmConfigInput) -> Self {
+        let account_claim = c.claims.as_ref().and_then(|n| n.account.clone()).unwrap_or_else(|| format!("https://{}/wepay_account_id", c.domain));
+        let names = c.claims.clone().unwrap_or_default();
+        let name = |n: Option<String>, standard: &str| n.unwrap_or_else(|| standard.to_owned());
         Self {
-            account_claim: format!("https://{}/wepay_account_id", c.domain),
+            kind: c.kind.clone().unwrap_or_else(|| "oidc".into()),
+            userinfo: c.userinfo.clone().unwrap_or_else(|| UserinfoMode::WhenNeeded.as_str().into()),
+            claims: ClaimNamesView {
+                email: name(names.email, "email"),
+                given_name: name(names.given_name, "given_name"),
+                family_name: name(names.family_name, "family_name"),
+                phone_number: name(names.phone_number, "phone_number"),
+                account: account_claim.clone(),
+            },
+            required_claims: c.required_claims.clone().unwrap_or_else(|| DEFAULT_REQUIRED_CLAIMS.iter().map(|r| r.as_str().to_owned()).collect()),
+            email_verified: c.email_verified.clone().unwrap_or_else(|| "required".into()),
+            account_claim,
             issuer: c.issuer,
             client_id: c.client_id,
             token_endpoint_auth_method: c.token_endpoint_auth_method,
@@ -214,11 +300,13 @@ pub struct BrandingBody {
     /// Shown in the Merchant Center header, 1–80 characters.
     pub display_name: String,
     /// https URL of a logo image.
+    #[oai(nullable)]
     pub logo_url: Option<String>,
     /// #RRGGBB.
     #[oai(validator(pattern = "^#[0-9A-Fa-f]{6}$"))]
     pub brand_color: String,
     /// Up to 120 characters, e.g. where merchants get help.
+    #[oai(nullable)]
     pub support_label: Option<String>,
 }
 

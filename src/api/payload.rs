@@ -45,18 +45,16 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for ApiJson<T> {
             poem::error::ReadBodyError::PayloadTooLarge => ApiError::too_large(limit),
             other => ApiError::invalid(format!("The request body could not be read: {other}"), &[]),
         }.reject())?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|err| {
+        let mut value: Value = serde_json::from_slice(&bytes).map_err(|err| {
             ApiError::invalid_one(&[], Reason::InvalidJson, &format!("The request body is not valid JSON: {err}.")).reject()
         })?;
         // serde would also accept a struct written as an array; the API takes objects only.
         if !value.is_object() {
             return Err(ApiError::invalid_one(&[], Reason::InvalidType, "The request body must be a JSON object.").reject());
         }
-        // The spec has no nullable fields: an optional field is left out, never null.
-        if let Some(target) = first_null(&value, &mut Vec::new()) {
-            let problem = FieldError { target, reason: Reason::InvalidType, message: "null is not allowed; leave the field out instead".into() };
-            return Err(ApiError::invalid("The request body does not have the expected shape.", &[problem]).reject());
-        }
+        // `null` for a member means "not set", exactly like leaving it out (the contract):
+        // clients built on common serializers send null for every unset optional field.
+        drop_null_members(&mut value);
         let digest = sha256_hex(canonical(&value).as_bytes());
         let parsed = serde_path_to_error::deserialize(value).map_err(|err| {
             let problem = structural_problem(&err);
@@ -101,23 +99,16 @@ fn structural_problem(err: &serde_path_to_error::Error<serde_json::Error>) -> Fi
     FieldError { target, reason, message }
 }
 
-/// The path of the first `null` member in `value`, if any.
-fn first_null(value: &Value, path: &mut Vec<String>) -> Option<Vec<String>> {
+/// Removes every object member whose value is `null`, at every depth (array elements
+/// stay: a null inside a list is a value of the wrong type, not an unset field).
+fn drop_null_members(value: &mut Value) {
     match value {
-        Value::Null => Some(path.clone()),
-        Value::Object(map) => map.iter().find_map(|(key, member)| {
-            path.push(key.clone());
-            let found = first_null(member, path);
-            path.pop();
-            found
-        }),
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
-            path.push(i.to_string());
-            let found = first_null(item, path);
-            path.pop();
-            found
-        }),
-        _ => None,
+        Value::Object(map) => {
+            map.retain(|_, member| !member.is_null());
+            map.values_mut().for_each(drop_null_members);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_null_members),
+        _ => {}
     }
 }
 
@@ -169,6 +160,13 @@ mod tests {
         assert_eq!((p.target, p.reason), (vec!["inner".to_string(), "extra".to_string()], Reason::UnknownField));
         let p = problem(r#"{"inner": {"flag": "true"}}"#);
         assert_eq!((p.target, p.reason), (vec!["inner".to_string(), "flag".to_string()], Reason::InvalidType));
+    }
+
+    #[test]
+    fn null_members_mean_not_set() {
+        let mut v: Value = serde_json::from_str(r#"{"a": null, "b": {"c": null, "d": 1}, "e": [null, {"f": null}]}"#).unwrap();
+        drop_null_members(&mut v);
+        assert_eq!(v, serde_json::json!({"b": {"d": 1}, "e": [null, {}]}));
     }
 
     #[test]

@@ -4,4 +4,5 @@ pub mod digest;
 pub mod keyring;
 pub mod random;
 pub mod sealed;
+pub mod session_ids;
 pub mod tokens;

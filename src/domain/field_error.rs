@@ -18,6 +18,7 @@ pub enum Reason {
     InvalidType,
     InvalidCountry,
     InvalidEmail,
+    InvalidPhone,
     TimeInFuture,
     InvalidTime,
     InvalidIp,
@@ -38,6 +39,7 @@ pub enum Reason {
     InvalidColor,
     InvalidScope,
     InvalidValue,
+    AlreadyExists,
 }
 
 impl Reason {
@@ -49,6 +51,7 @@ impl Reason {
             Self::InvalidType => "INVALID_TYPE",
             Self::InvalidCountry => "INVALID_COUNTRY",
             Self::InvalidEmail => "INVALID_EMAIL",
+            Self::InvalidPhone => "INVALID_PHONE",
             Self::TimeInFuture => "TIME_IN_FUTURE",
             Self::InvalidTime => "INVALID_TIME",
             Self::InvalidIp => "INVALID_IP_ADDRESS",
@@ -69,6 +72,7 @@ impl Reason {
             Self::InvalidColor => "INVALID_COLOR",
             Self::InvalidScope => "INVALID_SCOPE",
             Self::InvalidValue => "INVALID_VALUE",
+            Self::AlreadyExists => "ALREADY_EXISTS",
         }
     }
 }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::field_error::{FieldError, Reason, Verdicts};
+use super::identity::{ClaimNames, EmailTrust, IdentityPolicy, StandardClaim};
 use super::urls::{PartnerUrl, UrlPolicy};
 use super::values::{BoundedText, Invalid};
 
@@ -36,6 +37,67 @@ impl TokenAuthMethod {
             Self::ClientSecretPost => "client_secret_post",
         }
     }
+}
+
+/// Why `invalid_client` may come back although the secret is right.
+pub const BASIC_ENCODING_HINT: &str = "The secret has characters that client_secret_basic form-encodes (RFC 6749 §2.3.1) and some IdMs do not decode: try client_secret_post, or a secret of letters, digits, '-', '.', '_' and '*' only.";
+
+/// Whether client_secret_basic changes the secret on the wire (RFC 6749 §2.3.1 form-encodes
+/// it), which IdMs that do not decode it refuse as invalid_client.
+pub fn basic_encoding_changes(secret: &str) -> bool {
+    url::form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>() != secret
+}
+
+/// When the login asks the IdM's userinfo endpoint (OIDC Core §5.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserinfoMode {
+    /// Only when a claim Causeway needs is missing from the ID token.
+    WhenNeeded,
+    Always,
+    Never,
+}
+
+impl UserinfoMode {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        match raw {
+            "when_needed" => Ok(Self::WhenNeeded),
+            "always" => Ok(Self::Always),
+            "never" => Ok(Self::Never),
+            _ => Err(Invalid { reason: Reason::InvalidValue, message: "must be when_needed, always or never".into() }),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WhenNeeded => "when_needed",
+            Self::Always => "always",
+            Self::Never => "never",
+        }
+    }
+}
+
+fn parse_email_trust(raw: &str) -> Result<EmailTrust, Invalid> {
+    match raw {
+        "required" => Ok(EmailTrust::Required),
+        "trusted_idm" => Ok(EmailTrust::TrustedIdm),
+        _ => Err(Invalid { reason: Reason::InvalidValue, message: "must be required or trusted_idm".into() }),
+    }
+}
+
+/// The claim names a partner's IdM uses, as sent (each defaults to the standard name).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimNamesInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// `None`: `https://{domain}/wepay_account_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 /// The bare host name that namespaces the account claim: `https://{domain}/wepay_account_id`.
@@ -91,11 +153,18 @@ pub struct IdmConfig {
     pub logout_url: PartnerUrl,
     pub scopes: Vec<String>,
     pub clock_leeway_seconds: i64,
+    pub userinfo: UserinfoMode,
+    /// The account claim's name when the partner set one (else the domain's default).
+    pub account_claim_override: Option<String>,
+    pub policy: IdentityPolicy,
 }
 
 /// The raw fields of an IdM configuration, as a partner sent them (the secret apart).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdmConfigInput {
+    /// `oidc` (the default when absent, as in every configuration stored before kinds existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     pub issuer: String,
     pub client_id: String,
     pub token_endpoint_auth_method: String,
@@ -109,7 +178,23 @@ pub struct IdmConfigInput {
     pub scopes: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock_leeway_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<ClaimNamesInput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_claims: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<String>,
 }
+
+/// A claim name: what an IdM could put in a JSON object key, within reason.
+fn claim_name(raw: &str) -> Result<String, Invalid> {
+    BoundedText::parse(raw, 1, 255).map(BoundedText::into_string)
+}
+
+/// Required claims default to WePay's shape: e-mail and both names.
+pub const DEFAULT_REQUIRED_CLAIMS: [StandardClaim; 3] = [StandardClaim::Email, StandardClaim::GivenName, StandardClaim::FamilyName];
 
 fn scope_ok(scope: &str) -> bool {
     // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
@@ -119,6 +204,9 @@ fn scope_ok(scope: &str) -> bool {
 impl IdmConfig {
     pub fn parse(input: &IdmConfigInput, policy: UrlPolicy) -> Result<Self, Vec<FieldError>> {
         let mut v = Verdicts::default();
+        if let Some(kind) = input.kind.as_deref().filter(|k| *k != "oidc") {
+            v.check::<()>(&["kind"], Err(Invalid { reason: Reason::InvalidValue, message: format!("{kind:?} is not a connector kind: use oidc") }));
+        }
         let issuer = v.check(&["issuer"], PartnerUrl::parse_issuer(&input.issuer, policy));
         let client_id = v.check(&["client_id"], BoundedText::parse(&input.client_id, 1, 255));
         let method = v.check(&["token_endpoint_auth_method"], TokenAuthMethod::parse(&input.token_endpoint_auth_method));
@@ -154,8 +242,59 @@ impl IdmConfig {
                 Err(Invalid { reason: Reason::InvalidValue, message: format!("must be 0 to {MAX_CLOCK_LEEWAY_SECONDS} seconds") })
             },
         );
+        let userinfo = v.check(&["userinfo"], input.userinfo.as_deref().map_or(Ok(UserinfoMode::WhenNeeded), UserinfoMode::parse));
+        let email_trust = v.check(&["email_verified"], input.email_verified.as_deref().map_or(Ok(EmailTrust::Required), parse_email_trust));
+        let names = input.claims.clone().unwrap_or_default();
+        let mut name = |field: &'static str, raw: &Option<String>| match raw {
+            None => Some(None),
+            Some(raw) => v.check(&["claims", field], claim_name(raw)).map(Some),
+        };
+        let names = (
+            name("email", &names.email),
+            name("given_name", &names.given_name),
+            name("family_name", &names.family_name),
+            name("phone_number", &names.phone_number),
+            name("account", &names.account),
+        );
+        let required = match &input.required_claims {
+            None => Some(DEFAULT_REQUIRED_CLAIMS.to_vec()),
+            Some(list) => {
+                let mut required = Vec::new();
+                let mut ok = true;
+                for (i, raw) in list.iter().enumerate() {
+                    match StandardClaim::parse(raw) {
+                        Some(claim) if !required.contains(&claim) => required.push(claim),
+                        Some(_) => {}
+                        None => {
+                            ok = false;
+                            v.check::<()>(
+                                &["required_claims", &i.to_string()],
+                                Err(Invalid { reason: Reason::InvalidValue, message: "must be one of email, given_name, family_name, phone_number".into() }),
+                            );
+                        }
+                    }
+                }
+                ok.then_some(required)
+            }
+        };
         let (a, t, j, u, e) = endpoints;
+        let (ne, ng, nf, np, na) = names;
         v.finish(|| {
+            let domain = domain?;
+            let account_claim_override = na?;
+            let account = account_claim_override.clone().unwrap_or_else(|| domain.account_claim());
+            let standard = ClaimNames::standard(account.clone());
+            let policy = IdentityPolicy {
+                names: ClaimNames {
+                    email: ne?.unwrap_or(standard.email),
+                    given_name: ng?.unwrap_or(standard.given_name),
+                    family_name: nf?.unwrap_or(standard.family_name),
+                    phone_number: np?.unwrap_or(standard.phone_number),
+                    account,
+                },
+                required: required?,
+                email_trust: email_trust?,
+            };
             Some(Self {
                 issuer: issuer?,
                 client_id: client_id?.into_string(),
@@ -167,10 +306,13 @@ impl IdmConfig {
                     userinfo_endpoint: u?,
                     end_session_endpoint: e?,
                 },
-                domain: domain?,
+                domain,
                 logout_url: logout_url?,
                 scopes: scopes?,
                 clock_leeway_seconds: leeway?,
+                userinfo: userinfo?,
+                account_claim_override,
+                policy,
             })
         })
     }
@@ -179,6 +321,7 @@ impl IdmConfig {
     pub fn to_input(&self) -> IdmConfigInput {
         let url = |u: &Option<PartnerUrl>| u.as_ref().map(|u| u.as_str().to_owned());
         IdmConfigInput {
+            kind: Some("oidc".into()),
             issuer: self.issuer.as_str().to_owned(),
             client_id: self.client_id.clone(),
             token_endpoint_auth_method: self.token_endpoint_auth_method.as_str().to_owned(),
@@ -191,6 +334,16 @@ impl IdmConfig {
             logout_url: self.logout_url.as_str().to_owned(),
             scopes: Some(self.scopes.clone()),
             clock_leeway_seconds: Some(self.clock_leeway_seconds),
+            userinfo: Some(self.userinfo.as_str().to_owned()),
+            claims: Some(ClaimNamesInput {
+                email: Some(self.policy.names.email.clone()),
+                given_name: Some(self.policy.names.given_name.clone()),
+                family_name: Some(self.policy.names.family_name.clone()),
+                phone_number: Some(self.policy.names.phone_number.clone()),
+                account: self.account_claim_override.clone(),
+            }),
+            required_claims: Some(self.policy.required.iter().map(|c| c.as_str().to_owned()).collect()),
+            email_verified: Some(self.policy.email_trust.as_str().to_owned()),
         }
     }
 
@@ -254,6 +407,14 @@ mod tests {
                 ("scopes", Reason::InvalidScope),
             ]
         );
+    }
+
+    #[test]
+    fn secrets_that_basic_auth_changes() {
+        assert!(!basic_encoding_changes("Abc-123_x.y*z"));
+        for odd in ["a+b", "a/b", "a=b", "a%b", "a:b", "a b", "a~b"] {
+            assert!(basic_encoding_changes(odd), "{odd}");
+        }
     }
 
     #[test]

@@ -1,14 +1,18 @@
 //! Pure types and rules: values here can only hold what the contract allows.
 
+pub mod access;
 pub mod app;
 pub mod branding;
 pub mod field_error;
+pub mod grant;
+pub mod identity;
 pub mod idm_config;
 pub mod kyc;
 pub mod payout;
 pub mod ids;
 pub mod onboarding;
 pub mod role;
+pub mod session;
 pub mod sso_error;
 pub mod urls;
 pub mod values;

@@ -30,9 +30,13 @@ pub enum SsoError {
     IatInFuture,
     NonceMismatch,
     EmailUnverified,
+    PhoneUnverified,
     ClaimMissing(String),
+    UserinfoFailed { detail: String },
+    UserinfoSubMismatch,
     AccountUnknown,
     AccountOtherPartner,
+    AccountNotGranted,
     /// Causeway itself failed (database, sealing); details are in its own log.
     Internal,
 }
@@ -66,9 +70,13 @@ impl SsoError {
             Self::IatInFuture => "iat_in_future",
             Self::NonceMismatch => "nonce_mismatch",
             Self::EmailUnverified => "email_unverified",
+            Self::PhoneUnverified => "phone_unverified",
             Self::ClaimMissing(name) => return format!("claim_missing:{name}"),
+            Self::UserinfoFailed { .. } => "userinfo_failed",
+            Self::UserinfoSubMismatch => "userinfo_sub_mismatch",
             Self::AccountUnknown => "account_unknown",
             Self::AccountOtherPartner => "account_other_partner",
+            Self::AccountNotGranted => "account_not_granted",
             Self::Internal => "internal_error",
         };
         code.to_owned()
@@ -102,10 +110,14 @@ impl SsoError {
             Self::TokenExpired => "The ID token had expired: check the IdM's clock and token lifetime.",
             Self::IatInFuture => "The ID token was issued in the future: check the IdM's clock.",
             Self::NonceMismatch => "The ID token's nonce must be the one Causeway sent in the authorization request.",
-            Self::EmailUnverified => "email_verified must be the JSON boolean true: verify the user's e-mail address at the IdM.",
-            Self::ClaimMissing(_) => "Add the missing claim to the ID token (see the claim name in the code).",
+            Self::EmailUnverified => "email_verified must be the JSON boolean true: verify the user's e-mail address at the IdM, or set email_verified to trusted_idm if your IdM never sends it.",
+            Self::PhoneUnverified => "phone_number is required, so phone_number_verified must be the JSON boolean true: verify the user's phone number at the IdM.",
+            Self::ClaimMissing(_) => "Send the missing claim (its name is in the code) in the ID token or at userinfo, or remove it from required_claims.",
+            Self::UserinfoFailed { .. } => "Causeway could not read your IdM's userinfo endpoint (an error status, no answer in time, or not a JSON object): check the endpoint and that it accepts the access token.",
+            Self::UserinfoSubMismatch => "The userinfo response names another sub than the ID token (OIDC Core §5.3.2): both must be about the same user.",
             Self::AccountUnknown => "The account claim names no account: create it with POST /accounts first, and send its id.",
             Self::AccountOtherPartner => "The account claim names an account of another platform.",
+            Self::AccountNotGranted => "This person has no access to any of your accounts: send the account claim in the ID token, or grant access with POST /accounts/{id}/users (by e-mail, phone number or IdM subject).",
             Self::Internal => "Causeway failed on its side; quote the correlation id to Causeway's operator.",
         }
     }
@@ -117,8 +129,9 @@ impl SsoError {
                 "This sign-in link has expired or was opened in another browser. Please start again."
             }
             Self::AppSuspended => "Sign-in is temporarily unavailable for this platform.",
-            Self::AccountUnknown | Self::AccountOtherPartner => "Your user is not linked to a merchant account here yet.",
+            Self::AccountUnknown | Self::AccountOtherPartner | Self::AccountNotGranted => "Your user is not linked to a merchant account here yet.",
             Self::EmailUnverified => "Your e-mail address must be verified before you can sign in.",
+            Self::PhoneUnverified => "Your phone number must be verified before you can sign in.",
             _ => "We could not sign you in. The platform's support team can help with the code below.",
         }
     }
@@ -154,9 +167,13 @@ impl SsoError {
             Self::IatInFuture,
             Self::NonceMismatch,
             Self::EmailUnverified,
+            Self::PhoneUnverified,
             Self::ClaimMissing("<name>".into()),
+            Self::UserinfoFailed { detail: String::new() },
+            Self::UserinfoSubMismatch,
             Self::AccountUnknown,
             Self::AccountOtherPartner,
+            Self::AccountNotGranted,
             Self::Internal,
         ]
     }

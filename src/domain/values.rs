@@ -140,9 +140,37 @@ impl BoundedText {
     }
 }
 
+/// A phone number in E.164: `+`, a country code and at most 15 digits in all (ITU-T
+/// E.164 §6). Spaces, dots, dashes and parentheses people type are dropped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let fail = || invalid(Reason::InvalidPhone, "must be a phone number in E.164 form, such as \"+4799999999\"");
+        let compact: String = raw.trim().chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')')).collect();
+        let digits = compact.strip_prefix('+').ok_or_else(fail)?;
+        let well_formed = (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0');
+        if well_formed { Ok(Self(compact)) } else { Err(fail()) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_numbers() {
+        assert_eq!(PhoneNumber::parse("+47 999 99 999").unwrap().as_str(), "+4799999999");
+        assert_eq!(PhoneNumber::parse("+1 (415) 555-0100").unwrap().as_str(), "+14155550100");
+        for bad in ["", "4799999999", "+0799999999", "+47", "+47abc99999", "+1234567890123456", "+47 999\n99"] {
+            assert_eq!(PhoneNumber::parse(bad).unwrap_err().reason, Reason::InvalidPhone, "{bad:?}");
+        }
+    }
 
     #[test]
     fn country_codes() {

@@ -1,27 +1,37 @@
-//! Opened connectors per app, reopened when the partner's configuration version changes,
-//! so a partner's edit takes effect at the next login without a restart.
+//! Opened connectors per app and configuration version. A partner's edit takes effect at
+//! the next login without a restart, and a login started before the edit finishes with
+//! the connector of the version it started with.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use super::oidc::connector::Connector;
+use super::connector::Connector;
 use crate::domain::ids::AppId;
+
+/// Versions kept open per app: the current one and those that logins still in flight
+/// (at most ten minutes old) may have started with.
+const VERSIONS_KEPT: usize = 3;
 
 #[derive(Default)]
 pub struct ConnectorCache {
-    open: Mutex<HashMap<AppId, Arc<Connector>>>,
+    open: Mutex<HashMap<AppId, Vec<Arc<dyn Connector>>>>,
 }
 
 impl ConnectorCache {
-    /// The connector for `app` if it was opened from configuration `version`.
-    pub fn get(&self, app: AppId, version: i64) -> Option<Arc<Connector>> {
+    /// The connector for `app` opened from configuration `version`, if it is open.
+    pub fn get(&self, app: AppId, version: i64) -> Option<Arc<dyn Connector>> {
         let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        open.get(&app).filter(|c| c.config_version == version).cloned()
+        open.get(&app)?.iter().find(|c| c.config_version() == version).cloned()
     }
 
-    pub fn put(&self, app: AppId, connector: Connector) -> Arc<Connector> {
-        let connector = Arc::new(connector);
-        self.open.lock().unwrap_or_else(|p| p.into_inner()).insert(app, connector.clone());
+    pub fn put(&self, app: AppId, connector: Arc<dyn Connector>) -> Arc<dyn Connector> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let versions = open.entry(app).or_default();
+        versions.retain(|c| c.config_version() != connector.config_version());
+        versions.push(connector.clone());
+        // Newest versions first; the oldest fall out.
+        versions.sort_by_key(|c| std::cmp::Reverse(c.config_version()));
+        versions.truncate(VERSIONS_KEPT);
         connector
     }
 }

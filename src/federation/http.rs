@@ -103,14 +103,18 @@ impl OutboundClient {
 
     /// GETs a JSON document of at most `cap` bytes.
     pub async fn get_json(&self, url: &Url, cap: usize) -> Result<serde_json::Value, FetchError> {
+        self.get_json_as(url, None, cap).await
+    }
+
+    /// GETs a JSON document with the `Authorization: Bearer` credential (RFC 6750 §2.1),
+    /// as userinfo wants it.
+    pub async fn get_json_as(&self, url: &Url, bearer: Option<&str>, cap: usize) -> Result<serde_json::Value, FetchError> {
         self.guard(url)?;
-        let response = self
-            .client
-            .get(url.clone())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| self.classify(e))?;
+        let mut request = self.client.get(url.clone()).header(reqwest::header::ACCEPT, "application/json");
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.map_err(|e| self.classify(e))?;
         let body = self.read_capped(response, cap).await?;
         serde_json::from_slice(&body).map_err(|e| FetchError::NotJson(e.to_string()))
     }

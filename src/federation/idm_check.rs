@@ -8,7 +8,8 @@ use url::Url;
 
 use super::http::{DOCUMENT_CAP_BYTES, FetchError, OutboundClient};
 use super::oidc::endpoints::Endpoints;
-use crate::domain::idm_config::IdmConfig;
+use super::oidc::jws::VerifyingKey;
+use crate::domain::idm_config::{basic_encoding_changes, IdmConfig, TokenAuthMethod, UserinfoMode, BASIC_ENCODING_HINT};
 
 /// Signing algorithms Causeway accepts in ID tokens (never `none`, never HS*).
 pub const ALLOWED_ALGS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
@@ -85,21 +86,12 @@ fn strings(doc: &Value, field: &str) -> Option<Vec<String>> {
     doc.get(field)?.as_array().map(|items| items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
 }
 
-/// Whether a JWK can verify ID tokens under Causeway's rules.
+/// Whether a JWK can verify ID tokens under Causeway's rules: exactly the parsing logins use.
 fn usable_signing_key(jwk: &Value) -> bool {
-    let has = |field: &str| jwk.get(field).and_then(Value::as_str).is_some_and(|v| !v.is_empty());
-    let for_signing = jwk.get("use").and_then(Value::as_str).is_none_or(|u| u == "sig");
-    let alg_allowed = jwk.get("alg").and_then(Value::as_str).is_none_or(|a| ALLOWED_ALGS.contains(&a));
-    let shape = match jwk.get("kty").and_then(Value::as_str) {
-        Some("RSA") => has("n") && has("e"),
-        Some("EC") => jwk.get("crv").and_then(Value::as_str) == Some("P-256") && has("x") && has("y"),
-        Some("OKP") => jwk.get("crv").and_then(Value::as_str) == Some("Ed25519") && has("x"),
-        _ => false,
-    };
-    for_signing && alg_allowed && shape
+    VerifyingKey::from_jwk(jwk).is_some()
 }
 
-pub async fn check(client: &OutboundClient, config: &IdmConfig) -> CheckReport {
+pub async fn check(client: &OutboundClient, config: &IdmConfig, secret: &str) -> CheckReport {
     let mut steps = Steps(Vec::new());
     let overrides = &config.endpoints;
 
@@ -174,12 +166,26 @@ pub async fn check(client: &OutboundClient, config: &IdmConfig) -> CheckReport {
         if !methods.iter().any(|m| m == method) {
             problems.push(format!("token_endpoint_auth_methods_supported ({}) does not include the configured {method}", methods.join(", ")));
         }
+        if config.token_endpoint_auth_method == TokenAuthMethod::ClientSecretBasic && basic_encoding_changes(secret) {
+            warnings.push(BASIC_ENCODING_HINT.trim_end_matches('.').to_owned());
+        }
         let (status, detail) = match (problems.is_empty(), warnings.is_empty()) {
             (true, true) => (StepStatus::Passed, format!("Supports the code flow, PKCE S256 and {method}.")),
             (true, false) => (StepStatus::Warning, format!("{}.", warnings.join("; "))),
             (false, _) => (StepStatus::Failed, format!("{}.", problems.join("; "))),
         };
         steps.push("capabilities", status, detail, started);
+    }
+
+    let started = Instant::now();
+    match (config.userinfo, endpoints.userinfo.as_deref()) {
+        (UserinfoMode::Never, _) => steps.push("userinfo", StepStatus::Skipped, "Userinfo is never called: every claim must be in the ID token.", started),
+        (_, Some(url)) => steps.push("userinfo", StepStatus::Passed, format!("Userinfo is at {url} and is called {}.", match config.userinfo {
+            UserinfoMode::Always => "at every sign-in",
+            _ => "when the ID token lacks a claim Causeway needs",
+        }), started),
+        (UserinfoMode::Always, None) => steps.push("userinfo", StepStatus::Failed, "Userinfo is set to always, but the IdM publishes no userinfo_endpoint: configure it or choose never.", started),
+        (_, None) => steps.push("userinfo", StepStatus::Warning, "The IdM publishes no userinfo_endpoint: every claim Causeway needs must be in the ID token.", started),
     }
 
     let started = Instant::now();
@@ -227,9 +233,12 @@ mod tests {
 
     #[test]
     fn signing_keys() {
+        let b64 = |n: usize| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, vec![7u8; n]);
         assert!(usable_signing_key(&json!({"kty": "RSA", "n": "abc", "e": "AQAB", "use": "sig", "alg": "RS256"})));
-        assert!(usable_signing_key(&json!({"kty": "EC", "crv": "P-256", "x": "a", "y": "b"})));
-        assert!(usable_signing_key(&json!({"kty": "OKP", "crv": "Ed25519", "x": "a"})));
+        assert!(usable_signing_key(&json!({"kty": "EC", "crv": "P-256", "x": b64(32), "y": b64(32)})));
+        assert!(usable_signing_key(&json!({"kty": "OKP", "crv": "Ed25519", "x": b64(32)})));
+        // The same parsing as logins: a P-256 point of the wrong size is no key.
+        assert!(!usable_signing_key(&json!({"kty": "EC", "crv": "P-256", "x": "a", "y": "b"})));
         assert!(!usable_signing_key(&json!({"kty": "RSA", "n": "abc", "e": "AQAB", "use": "enc"})));
         assert!(!usable_signing_key(&json!({"kty": "oct", "k": "secret"})));
         assert!(!usable_signing_key(&json!({"kty": "RSA", "n": "abc", "e": "AQAB", "alg": "HS256"})));

@@ -28,7 +28,7 @@ impl ResponseError for PageError {
         match self {
             Self::Service(ServiceError::NotFound { .. }) => StatusCode::NOT_FOUND,
             Self::Service(ServiceError::Invalid(_)) => StatusCode::BAD_REQUEST,
-            Self::Service(ServiceError::IdempotencyConflict) => StatusCode::CONFLICT,
+            Self::Service(ServiceError::IdempotencyConflict | ServiceError::AlreadyExists(_)) => StatusCode::CONFLICT,
             Self::Service(ServiceError::Unauthenticated) => StatusCode::UNAUTHORIZED,
             Self::Service(ServiceError::Internal(_)) | Self::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Csrf | Self::Service(ServiceError::Forbidden) => StatusCode::FORBIDDEN,

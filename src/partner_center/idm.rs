@@ -13,7 +13,7 @@ use super::session::PartnerSession;
 use super::view::{ago, Shell};
 use crate::web::view::FieldErrors;
 use super::CHANGED_BY;
-use crate::domain::idm_config::{DEFAULT_CLOCK_LEEWAY_SECONDS, IdmConfigInput, DEFAULT_SCOPES};
+use crate::domain::idm_config::{basic_encoding_changes, TokenAuthMethod, ClaimNamesInput, BASIC_ENCODING_HINT, IdmConfigInput, UserinfoMode, DEFAULT_CLOCK_LEEWAY_SECONDS, DEFAULT_REQUIRED_CLAIMS, DEFAULT_SCOPES};
 use crate::services::{idm, ServiceError};
 use crate::state::AppState;
 
@@ -35,6 +35,18 @@ pub struct IdmForm {
     logout_url: String,
     scopes: String,
     clock_leeway_seconds: String,
+    userinfo: String,
+    claims_email: String,
+    claims_given_name: String,
+    claims_family_name: String,
+    claims_phone_number: String,
+    claims_account: String,
+    /// Checkboxes: present ("on") when ticked.
+    require_email: Option<String>,
+    require_given_name: Option<String>,
+    require_family_name: Option<String>,
+    require_phone_number: Option<String>,
+    email_verified: String,
     csrf_token: String,
 }
 
@@ -52,6 +64,15 @@ pub struct IdmValues {
     pub logout_url: String,
     pub scopes: String,
     pub clock_leeway_seconds: String,
+    pub userinfo: String,
+    pub claims_email: String,
+    pub claims_given_name: String,
+    pub claims_family_name: String,
+    pub claims_phone_number: String,
+    /// Empty: the domain's default claim.
+    pub claims_account: String,
+    pub required: Vec<String>,
+    pub email_verified: String,
 }
 
 fn optional(raw: &str) -> Option<String> {
@@ -65,6 +86,7 @@ impl IdmValues {
 
     fn from_config(c: &IdmConfigInput) -> Self {
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        let names = c.claims.clone().unwrap_or_default();
         Self {
             issuer: c.issuer.clone(),
             client_id: c.client_id.clone(),
@@ -78,6 +100,14 @@ impl IdmValues {
             logout_url: c.logout_url.clone(),
             scopes: c.scopes.as_ref().map_or_else(|| DEFAULT_SCOPES.join(" "), |s| s.join(" ")),
             clock_leeway_seconds: c.clock_leeway_seconds.unwrap_or(DEFAULT_CLOCK_LEEWAY_SECONDS).to_string(),
+            userinfo: c.userinfo.clone().unwrap_or_else(|| UserinfoMode::WhenNeeded.as_str().into()),
+            claims_email: names.email.unwrap_or_else(|| "email".into()),
+            claims_given_name: names.given_name.unwrap_or_else(|| "given_name".into()),
+            claims_family_name: names.family_name.unwrap_or_else(|| "family_name".into()),
+            claims_phone_number: names.phone_number.unwrap_or_else(|| "phone_number".into()),
+            claims_account: names.account.unwrap_or_default(),
+            required: c.required_claims.clone().unwrap_or_else(|| DEFAULT_REQUIRED_CLAIMS.iter().map(|r| r.as_str().to_owned()).collect()),
+            email_verified: c.email_verified.clone().unwrap_or_else(|| "required".into()),
         }
     }
 
@@ -95,6 +125,23 @@ impl IdmValues {
             logout_url: f.logout_url.clone(),
             scopes: f.scopes.clone(),
             clock_leeway_seconds: f.clock_leeway_seconds.clone(),
+            userinfo: f.userinfo.clone(),
+            claims_email: f.claims_email.clone(),
+            claims_given_name: f.claims_given_name.clone(),
+            claims_family_name: f.claims_family_name.clone(),
+            claims_phone_number: f.claims_phone_number.clone(),
+            claims_account: f.claims_account.clone(),
+            required: [
+                ("email", &f.require_email),
+                ("given_name", &f.require_given_name),
+                ("family_name", &f.require_family_name),
+                ("phone_number", &f.require_phone_number),
+            ]
+            .into_iter()
+            .filter(|(_, ticked)| ticked.is_some())
+            .map(|(claim, _)| claim.to_owned())
+            .collect(),
+            email_verified: f.email_verified.clone(),
         }
     }
 
@@ -114,7 +161,34 @@ impl IdmValues {
             scopes: Some(scopes).filter(|s| !s.is_empty()),
             // Not a number: a value the range check refuses, so the field shows the error.
             clock_leeway_seconds: optional(&self.clock_leeway_seconds).map(|v| v.parse().unwrap_or(-1)),
+            kind: Some("oidc".into()),
+            userinfo: optional(&self.userinfo),
+            claims: Some(ClaimNamesInput {
+                // An emptied name box means the standard name, as for a field left out of the API.
+                email: optional(&self.claims_email),
+                given_name: optional(&self.claims_given_name),
+                family_name: optional(&self.claims_family_name),
+                phone_number: optional(&self.claims_phone_number),
+                account: optional(&self.claims_account),
+            }),
+            required_claims: Some(self.required.clone()),
+            email_verified: optional(&self.email_verified),
         }
+    }
+
+    /// Whether `claim` is ticked as required.
+    pub fn requires(&self, claim: &str) -> bool {
+        self.required.iter().any(|r| r == claim)
+    }
+
+    /// Whether the identity section starts open: something differs from WePay's shape.
+    fn identity_customised(&self) -> bool {
+        let standard = [("email", &self.claims_email), ("given_name", &self.claims_given_name), ("family_name", &self.claims_family_name), ("phone_number", &self.claims_phone_number)];
+        standard.iter().any(|(name, value)| value.trim() != *name)
+            || !self.claims_account.trim().is_empty()
+            || self.required != DEFAULT_REQUIRED_CLAIMS.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>()
+            || self.userinfo != UserinfoMode::WhenNeeded.as_str()
+            || self.email_verified != "required"
     }
 
     /// Whether any optional endpoint is set, so the collapsed section starts open.
@@ -140,11 +214,21 @@ pub fn label(field: &str) -> &'static str {
         "jwks_uri" => "JWKS URI",
         "userinfo_endpoint" => "UserInfo endpoint",
         "end_session_endpoint" => "End-session endpoint",
+        "userinfo" => "UserInfo",
+        "claims_email" => "E-mail claim",
+        "claims_given_name" => "Given-name claim",
+        "claims_family_name" => "Family-name claim",
+        "claims_phone_number" => "Phone-number claim",
+        "claims_account" => "Account claim",
+        "required_claims" => "Required claims",
+        "email_verified" => "Verified e-mail",
         _ => "Configuration",
     }
 }
 
 const OVERRIDE_FIELDS: [&str; 5] = ["authorization_endpoint", "token_endpoint", "jwks_uri", "userinfo_endpoint", "end_session_endpoint"];
+const IDENTITY_FIELDS: [&str; 8] =
+    ["userinfo", "claims_email", "claims_given_name", "claims_family_name", "claims_phone_number", "claims_account", "required_claims", "email_verified"];
 
 #[derive(Template)]
 #[template(path = "partner_center/idm.html")]
@@ -157,10 +241,12 @@ struct IdmPage {
     /// A secret was typed but the form had errors: it is not echoed back, so ask again.
     secret_retype: bool,
     overrides_open: bool,
+    identity_open: bool,
     redirect_uri: String,
     version: Option<i64>,
     updated: String,
     notice: Option<String>,
+    basic_warning: Option<&'static str>,
 }
 
 #[derive(Deserialize, Default)]
@@ -168,6 +254,8 @@ struct IdmPage {
 pub struct Notices {
     saved: Option<i64>,
     restored: Option<i64>,
+    /// The saved secret is one client_secret_basic changes on the wire.
+    basic_encoding: Option<u8>,
 }
 
 /// The IdM form, filled with the current configuration. Caller: a signed-in partner.
@@ -180,9 +268,11 @@ pub async fn show(signed_in: PartnerSession, state: Data<&AppState>, Query(notic
         (None, Some(n)) => Some(format!("Version {n} is the current configuration again (saved as a new version).")),
         _ => None,
     };
+    let basic_warning = notices.basic_encoding.is_some().then_some(BASIC_ENCODING_HINT);
     let page = IdmPage {
         shell: Shell::new(&signed_in, "idm"),
         overrides_open: v.has_overrides(),
+        identity_open: v.identity_customised(),
         v,
         errors: FieldErrors::default(),
         configured: view.config.is_some(),
@@ -192,6 +282,7 @@ pub async fn show(signed_in: PartnerSession, state: Data<&AppState>, Query(notic
         version: view.version,
         updated: view.updated_at.map(|t| ago(t, state.clock.now())).unwrap_or_default(),
         notice,
+        basic_warning,
     };
     Ok(Html(page.render()?))
 }
@@ -207,7 +298,11 @@ pub async fn save(signed_in: PartnerSession, state: Data<&AppState>, Form(form):
     match idm::put(&state, signed_in.app_id, &values.input(), secret.as_ref(), CHANGED_BY).await {
         Ok(view) => {
             let version = view.version.unwrap_or_default();
-            Ok(Redirect::see_other(format!("{}/idm?saved={version}", super::BASE_PATH)).into_response())
+            use secrecy::ExposeSecret;
+            let basic = values.method == TokenAuthMethod::ClientSecretBasic.as_str();
+            let warn = basic && secret.as_ref().is_some_and(|s| basic_encoding_changes(s.expose_secret()));
+            let flag = if warn { "&basic_encoding=1" } else { "" };
+            Ok(Redirect::see_other(format!("{}/idm?saved={version}{flag}", super::BASE_PATH)).into_response())
         }
         Err(ServiceError::Invalid(field_errors)) => {
             let current = idm::get(&state, signed_in.app_id).await?;
@@ -215,6 +310,7 @@ pub async fn save(signed_in: PartnerSession, state: Data<&AppState>, Form(form):
             let page = IdmPage {
                 shell: Shell::new(&signed_in, "idm"),
                 overrides_open: values.has_overrides() || errors.any(&OVERRIDE_FIELDS),
+                identity_open: values.identity_customised() || errors.any(&IDENTITY_FIELDS),
                 v: values,
                 errors,
                 configured: current.config.is_some(),
@@ -224,6 +320,7 @@ pub async fn save(signed_in: PartnerSession, state: Data<&AppState>, Form(form):
                 version: current.version,
                 updated: current.updated_at.map(|t| ago(t, state.clock.now())).unwrap_or_default(),
                 notice: None,
+                basic_warning: None,
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }

@@ -18,7 +18,9 @@ use crate::domain::ids::AppId;
 use crate::services::ServiceError;
 use crate::state::AppState;
 use crate::store::partner_sessions::NewPartnerSession;
-use crate::web::session::{self as web_session, Freshness, SameSite};
+use crate::crypto::session_ids;
+use crate::domain::session::Freshness;
+use crate::web::session::{self as web_session, SameSite};
 use crate::web::csrf;
 
 pub const COOKIE: &str = "__Host-causeway_pc";
@@ -49,13 +51,13 @@ fn token_fingerprint(token_hash: &str) -> String {
 pub async fn open(state: &AppState, app: AppId, verified_token: &SecretString) -> Result<String, ServiceError> {
     let now = state.clock.now();
     state.store.sweep_partner_sessions(now, now - state.settings.session_lifetimes().idle).await?;
-    let id = web_session::new_session_id();
+    let id = session_ids::new_session_id();
     let fingerprint = token_fingerprint(&tokens::hash(verified_token.expose_secret()));
     let csrf_token = csrf::new_token();
     state
         .store
         .insert_partner_session(&NewPartnerSession {
-            id_hash: &web_session::id_hash(&id),
+            id_hash: &session_ids::id_hash(&id),
             app_id: app,
             csrf_token: &csrf_token,
             token_fingerprint: &fingerprint,
@@ -68,7 +70,7 @@ pub async fn open(state: &AppState, app: AppId, verified_token: &SecretString) -
 
 /// The session named by a cookie value, if it is still valid; an invalid one is deleted.
 pub async fn resume(state: &AppState, id: &str) -> Result<Option<PartnerSession>, ServiceError> {
-    let id_hash = web_session::id_hash(id);
+    let id_hash = session_ids::id_hash(id);
     let Some(row) = state.store.find_partner_session(&id_hash).await? else {
         return Ok(None);
     };
@@ -86,7 +88,7 @@ pub async fn resume(state: &AppState, id: &str) -> Result<Option<PartnerSession>
 }
 
 pub async fn close(state: &AppState, id: &str) -> Result<(), ServiceError> {
-    Ok(state.store.delete_partner_session(&web_session::id_hash(id)).await?)
+    Ok(state.store.delete_partner_session(&session_ids::id_hash(id)).await?)
 }
 
 pub fn set_cookie(id: &str) -> String {

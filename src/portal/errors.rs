@@ -6,7 +6,7 @@ use poem::http::StatusCode;
 use poem::{IntoResponse, Response};
 
 use super::frame::{page_response, BrandView, Frame};
-use crate::store::merchants::MerchantSessionRow;
+use crate::store::merchants::{MerchantSessionRow, SessionRow};
 use crate::api::error::ErrorChain;
 use crate::services::ServiceError;
 
@@ -14,6 +14,8 @@ use crate::services::ServiceError;
 pub enum PortalError {
     /// No session, or it expired or was signed out.
     SignedOut,
+    /// Signed in, but the person has yet to choose an account.
+    ChooseAccount,
     /// Signed in, but the role may not do this.
     Forbidden(Box<Signed>),
     /// A form post without the session's CSRF token.
@@ -35,6 +37,11 @@ impl PortalError {
 
     pub fn expired_form(session: &MerchantSessionRow, active: &'static str) -> Self {
         Self::Csrf(Box::new(Signed { brand: BrandView::of_session(session), frame: Frame::new(session, active) }))
+    }
+
+    /// The "form expired" page for any live session (bound or still choosing).
+    pub fn expired_form_of(session: &SessionRow, active: &'static str) -> Self {
+        Self::Csrf(Box::new(Signed { brand: BrandView::of_any(session), frame: Frame::of_any(session, active) }))
     }
 }
 
@@ -63,6 +70,9 @@ struct NoticePage<'a> {
 impl IntoResponse for PortalError {
     fn into_response(self) -> Response {
         let (status, signed, kicker, heading, message) = match self {
+            Self::ChooseAccount => {
+                return Response::builder().status(StatusCode::SEE_OTHER).header("location", "/merchant-center/accounts").finish();
+            }
             Self::SignedOut => (
                 StatusCode::UNAUTHORIZED,
                 None,

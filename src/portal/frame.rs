@@ -8,7 +8,7 @@ use poem::{IntoResponse, Response};
 use crate::domain::role::Role;
 use crate::web::headers::content_security_policy;
 use crate::store::brandings::BrandingRow;
-use crate::store::merchants::MerchantSessionRow;
+use crate::store::merchants::{MerchantSessionRow, SessionRow};
 
 /// What every partner-branded page shows of the partner.
 #[derive(Debug)]
@@ -42,6 +42,13 @@ impl BrandView {
     pub fn of_session(session: &MerchantSessionRow) -> Self {
         Self::of_partner(&session.app_id.to_string(), &session.app_name, session.branding.as_ref())
     }
+
+    pub fn of_any(session: &SessionRow) -> Self {
+        match session {
+            SessionRow::Bound(s) => Self::of_session(s),
+            SessionRow::Choosing(s) => Self::of_partner(&s.app_id.to_string(), &s.app_name, s.branding.as_ref()),
+        }
+    }
 }
 
 /// The navigation, the user and the sign-out form around a signed-in page (its branding
@@ -56,6 +63,10 @@ pub struct Frame {
     pub role_label: &'static str,
     pub role_class: &'static str,
     pub is_admin: bool,
+    /// The person reaches several accounts: the navigation offers a switch.
+    pub can_switch: bool,
+    /// Signed in, but no account chosen yet: no navigation.
+    pub choosing: bool,
     /// Origins the sign-out form leads through (for the page's CSP).
     pub sign_out_origins: String,
 }
@@ -66,12 +77,34 @@ impl Frame {
             csrf_token: session.csrf_token.clone(),
             active,
             account_name: session.account_name.clone(),
-            user_name: format!("{} {}", session.given_name, session.family_name),
+            user_name: format!("{} {}", session.given_name, session.family_name).trim().to_owned(),
             email: session.email.clone(),
             role_label: session.role.label(),
             role_class: role_class(session.role),
             is_admin: session.role == Role::FinancialAdmin,
+            can_switch: session.reachable_accounts > 1,
+            choosing: false,
             sign_out_origins: session.sign_out_origins.clone(),
+        }
+    }
+
+    /// The frame of any live session: a choosing one has no account or role yet.
+    pub fn of_any(session: &SessionRow, active: &'static str) -> Self {
+        match session {
+            SessionRow::Bound(s) => Self::new(s, active),
+            SessionRow::Choosing(s) => Self {
+                csrf_token: s.csrf_token.clone(),
+                active,
+                account_name: String::new(),
+                user_name: format!("{} {}", s.given_name, s.family_name).trim().to_owned(),
+                email: s.email.clone(),
+                role_label: "Choose an account",
+                role_class: "moderator",
+                is_admin: false,
+                can_switch: true,
+                choosing: true,
+                sign_out_origins: s.sign_out_origins.clone(),
+            },
         }
     }
 

@@ -3,6 +3,7 @@
 //! one statement; every post checks the session's CSRF token and the user's role, and
 //! acts only on the session's own account — no page takes an account id from the request.
 
+mod accounts;
 mod errors;
 mod frame;
 mod kyc;
@@ -41,9 +42,9 @@ pub async fn brand(state: &AppState, app: Option<AppId>) -> BrandView {
 
 /// The Merchant Center's "this form has expired" page, for a sign-out whose CSRF token
 /// does not match the session.
-pub fn expired_form(session: &crate::store::merchants::MerchantSessionRow) -> Response {
+pub fn expired_form(session: &crate::store::merchants::SessionRow) -> Response {
     use poem::IntoResponse;
-    errors::PortalError::expired_form(session, "overview").into_response()
+    errors::PortalError::expired_form_of(session, "overview").into_response()
 }
 
 /// `:root { --brand: #RRGGBB }` for a partner: the colour was validated when stored, and
@@ -70,6 +71,7 @@ pub fn routes() -> impl poem::Endpoint<Output = Response> {
         .at("/kyc", get(kyc::show).post(kyc::submit))
         .at("/payout", get(payout::show).post(payout::submit))
         .at("/users", get(users::show))
+        .at("/accounts", get(accounts::show).post(accounts::choose))
         .around(crate::web::headers::page_headers)
         .map_to_response()
 }

@@ -8,6 +8,7 @@ use poem::{handler, Request, Response};
 use super::errors::PortalError;
 use super::frame::{page_response, role_class, BrandView, Frame};
 use super::signed_in;
+use crate::domain::access::Source;
 use crate::services::team;
 use crate::state::AppState;
 use crate::web::view::when;
@@ -17,6 +18,8 @@ pub struct Member {
     pub email: String,
     pub role_label: &'static str,
     pub role_class: &'static str,
+    /// Where the access comes from, in words.
+    pub access: &'static str,
     pub first_sign_in: String,
     pub last_sign_in: String,
     pub is_you: bool,
@@ -38,9 +41,14 @@ pub async fn show(req: &Request, state: Data<&AppState>) -> Result<Response, Por
     let members = rows
         .into_iter()
         .map(|m| Member {
-            name: format!("{} {}", m.given_name, m.family_name),
+            name: format!("{} {}", m.given_name, m.family_name).trim().to_owned(),
             is_you: m.user_id == session.user_id,
-            email: m.email,
+            email: if m.email.is_empty() { m.phone_number.unwrap_or_default() } else { m.email },
+            access: match m.source {
+                Source::Claim => "Your platform names this account for them",
+                Source::Grant => "Granted by your platform",
+                Source::Controller => "The business's controller",
+            },
             role_label: m.role.label(),
             role_class: role_class(m.role),
             first_sign_in: when(m.first_sign_in_at),

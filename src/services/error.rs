@@ -10,6 +10,9 @@ pub enum ServiceError {
     Invalid(Vec<FieldError>),
     #[error("idempotency key reused with a different request")]
     IdempotencyConflict,
+    /// The request would create a second of something there may be only one of.
+    #[error("already exists")]
+    AlreadyExists(FieldError),
     /// Deliberately carries no reason: callers must not learn which credential was wrong.
     #[error("not authenticated")]
     Unauthenticated,

@@ -184,5 +184,10 @@ pub async fn test(state: &AppState, app: AppId) -> Result<idm_check::CheckReport
     // Stored configurations were validated on the way in; the outbound client enforces
     // the address policy again on every connection.
     let config = IdmConfig::parse(&stored_input(&current)?, UrlPolicy::AllowInsecure).map_err(ServiceError::Invalid)?;
-    Ok(idm_check::check(&state.outbound, &config).await)
+    let secret = match current.client_secret_sealed.as_deref() {
+        Some(sealed_secret) => sealed::open(&state.keyring, &secret_context(app), sealed_secret).map_err(|e| ServiceError::Internal(e.into()))?,
+        None => SecretString::from(""),
+    };
+    use secrecy::ExposeSecret;
+    Ok(idm_check::check(&state.outbound, &config, secret.expose_secret()).await)
 }

@@ -1,10 +1,14 @@
-//! One SSO login: `begin` at the CTA, `complete` at the callback. Every failure is an
-//! `SsoError` from the catalog, recorded in the partner's event log.
+//! One SSO login: `begin` at the CTA, `complete` at the callback, the same for every
+//! connector kind. Every failure is an `SsoError` from the catalog, recorded in the
+//! partner's event log.
 
-use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
+
+use secrecy::SecretString;
 use url::Url;
 
-use super::{idm, merchant_sessions, provisioning, sso_events};
+use super::access;
+use super::{idm, provisioning, sso_events};
 use crate::crypto::digest::sha256_hex;
 use crate::crypto::random::url_safe_token;
 use crate::crypto::sealed;
@@ -13,9 +17,8 @@ use crate::domain::idm_config::{IdmConfig, IdmConfigInput};
 use crate::domain::ids::AppId;
 use crate::domain::sso_error::SsoError;
 use crate::domain::urls::UrlPolicy;
-use crate::federation::oidc::claims::ClaimRules;
-use crate::federation::oidc::connector::Connector;
-use crate::federation::oidc::id_token::Verifier;
+use crate::federation::connector::{Callback, Connector, Context, FederationError};
+use crate::federation::registry;
 use crate::state::AppState;
 use crate::store::flows::{FlowRow, Taken};
 use crate::store::idm_configs::IdmVersionRow;
@@ -42,11 +45,11 @@ pub struct Begun {
 pub struct Completed {
     pub app: AppId,
     pub session_id: String,
-    /// Who signed in where, for the partner's event log (no token, no code).
-    pub summary: String,
+    /// The person reaches several accounts and chooses one next.
+    pub choosing: bool,
 }
 
-/// The query of the callback (OIDC Core §3.1.2.5/6, RFC 9207).
+/// The query of the callback (OIDC Core §3.1.2.5/6, RFC 9207; the hosted-login redirect).
 #[derive(Default, Debug, serde::Deserialize)]
 #[serde(default)]
 pub struct CallbackParams {
@@ -68,57 +71,88 @@ impl From<StoreError> for SsoError {
     }
 }
 
-fn flow_context(state_hash: &str) -> String {
-    format!("sso-flow-verifier:{state_hash}")
+/// The SSO error catalog's code for each way a connector refuses an IdM's answer: the one
+/// place protocol errors become what partners read.
+pub fn catalog(err: FederationError) -> SsoError {
+    use FederationError as F;
+    match err {
+        F::Unavailable { detail } => SsoError::IdmUnavailable { detail },
+        F::NotConfigured => SsoError::IdmNotConfigured,
+        F::IssParamMismatch => SsoError::IssParamMismatch,
+        F::CodeMissing => SsoError::IdmError { error: "no code".into() },
+        F::TokenEndpoint { detail } => SsoError::TokenEndpointFailed { detail },
+        F::CodeRejected => SsoError::CodeRejected,
+        F::IdTokenMissing => SsoError::IdTokenMissing,
+        F::IdTokenMalformed => SsoError::IdTokenMalformed,
+        F::AlgNotAllowed => SsoError::AlgNotAllowed,
+        F::KidUnknownAfterRefresh => SsoError::KidUnknownAfterRefresh,
+        F::SignatureInvalid => SsoError::SignatureInvalid,
+        F::IssMismatch => SsoError::IssMismatch,
+        F::AudMismatch => SsoError::AudMismatch,
+        F::AzpMismatch => SsoError::AzpMismatch,
+        F::TokenExpired => SsoError::TokenExpired,
+        F::IatInFuture => SsoError::IatInFuture,
+        F::NonceMismatch => SsoError::NonceMismatch,
+        F::ClaimMissing(name) => SsoError::ClaimMissing(name),
+        F::UserinfoFailed { detail } => SsoError::UserinfoFailed { detail },
+        F::UserinfoSubMismatch => SsoError::UserinfoSubMismatch,
+        F::PrivateState => internal("a login flow's private state does not parse"),
+    }
 }
 
-/// The app named in the URL, active, with its current IdM configuration (one read).
-async fn active_app(state: &AppState, raw: &str) -> Result<(AppId, Option<IdmVersionRow>), Failure> {
+fn flow_context(state_hash: &str) -> String {
+    format!("sso-flow:{state_hash}")
+}
+
+/// The app named in the URL: unknown, suspended, or active with its IdM configuration of
+/// `version` (the current one when `None`), in one read.
+async fn active_app(state: &AppState, raw: &str, version: Option<i64>) -> Result<(AppId, Option<IdmVersionRow>), Failure> {
     let app: AppId = raw.parse().map_err(|_| Failure { app: None, error: SsoError::AppUnknown })?;
-    match state.store.app_with_current_idm(app).await {
-        Ok(Some((AppStatus::Active, current))) => Ok((app, current)),
+    match state.store.app_with_idm(app, version).await {
+        Ok(Some((AppStatus::Active, config))) => Ok((app, config)),
         Ok(Some(_)) => Err(Failure { app: Some(app), error: SsoError::AppSuspended }),
         Ok(None) => Err(Failure { app: None, error: SsoError::AppUnknown }),
         Err(err) => Err(Failure { app: None, error: err.into() }),
     }
 }
 
-/// The app's connector for its current configuration (opened once per version).
-async fn connector(state: &AppState, app: AppId) -> Result<std::sync::Arc<Connector>, SsoError> {
+/// The connector of one configuration version, opened once per version and process.
+async fn connector_for(state: &AppState, app: AppId, config: Option<IdmVersionRow>) -> Result<Arc<dyn Connector>, SsoError> {
+    let config = config.ok_or(SsoError::IdmNotConfigured)?;
+    if let Some(open) = state.connectors.get(app, config.version) {
+        return Ok(open);
+    }
+    let input: IdmConfigInput = serde_json::from_str(&config.config_json).map_err(internal)?;
+    // Validated when stored; the outbound client re-checks addresses at every connection.
+    let parsed = IdmConfig::parse(&input, UrlPolicy::AllowInsecure).map_err(|_| SsoError::IdmNotConfigured)?;
+    let sealed_secret = config.client_secret_sealed.as_deref().ok_or(SsoError::IdmNotConfigured)?;
+    let secret = sealed::open(&state.keyring, &idm::secret_context(app), sealed_secret).map_err(internal)?;
+    let opened = registry::open(&parsed, secret, config.version, &state.outbound).await.map_err(catalog)?;
+    Ok(state.connectors.put(app, opened))
+}
+
+/// The current connector of `app`, for what happens outside a login (sign-out).
+async fn current_connector(state: &AppState, app: AppId) -> Result<Arc<dyn Connector>, SsoError> {
     let current = state.store.current_idm_version(app).await?;
     connector_for(state, app, current).await
 }
 
-async fn connector_for(state: &AppState, app: AppId, current: Option<IdmVersionRow>) -> Result<std::sync::Arc<Connector>, SsoError> {
-    let current = current.ok_or(SsoError::IdmNotConfigured)?;
-    if let Some(open) = state.connectors.get(app, current.version) {
-        return Ok(open);
-    }
-    let input: IdmConfigInput = serde_json::from_str(&current.config_json).map_err(internal)?;
-    // Validated when stored; the outbound client re-checks addresses at every connection.
-    let config = IdmConfig::parse(&input, UrlPolicy::AllowInsecure).map_err(|_| SsoError::IdmNotConfigured)?;
-    let sealed_secret = current.client_secret_sealed.as_deref().ok_or(SsoError::IdmNotConfigured)?;
-    let secret = sealed::open(&state.keyring, &idm::secret_context(app), sealed_secret).map_err(internal)?;
-    let opened = Connector::open(&config, secret, current.version, &state.outbound).await?;
-    Ok(state.connectors.put(app, opened))
-}
-
 pub async fn begin(state: &AppState, app_raw: &str, browser_id: Option<&str>) -> Result<Begun, Failure> {
-    let (app, current) = active_app(state, app_raw).await?;
+    let (app, current) = active_app(state, app_raw, None).await?;
     let fail = |error| Failure { app: Some(app), error };
     let connector = connector_for(state, app, current).await.map_err(fail)?;
     let new_browser_id = browser_id.is_none().then(|| url_safe_token(32));
     let browser = browser_id.or(new_browser_id.as_deref()).unwrap_or_default();
-    let start = connector.begin(&idm::redirect_uri(state, app));
-    let state_hash = sha256_hex(start.state.expose_secret().as_bytes());
+    let login_state = url_safe_token(32);
+    let start = connector.begin_login(&login_state, &idm::redirect_uri(state, app));
+    let state_hash = sha256_hex(login_state.as_bytes());
     let now = state.clock.now();
     let flow = FlowRow {
-        verifier_sealed: sealed::seal(&state.keyring, &flow_context(&state_hash), &start.pkce_verifier),
+        private_sealed: sealed::seal(&state.keyring, &flow_context(&state_hash), &start.private),
         state_hash,
         app_id: app,
         browser_hash: sha256_hex(browser.as_bytes()),
-        nonce: start.nonce,
-        config_version: connector.config_version,
+        config_version: connector.config_version(),
         created_at: now,
         expires_at: now + FLOW_SECONDS,
     };
@@ -127,105 +161,93 @@ pub async fn begin(state: &AppState, app_raw: &str, browser_id: Option<&str>) ->
     Ok(Begun { redirect: start.url, new_browser_id })
 }
 
-pub async fn complete(state: &AppState, app_raw: &str, params: &CallbackParams, browser_id: Option<&str>) -> Result<Completed, Failure> {
-    let (app, current) = active_app(state, app_raw).await?;
+pub async fn complete(state: &AppState, app_raw: &str, params: &CallbackParams, browser_id: Option<&str>, correlation_id: &str) -> Result<Completed, Failure> {
+    let app: AppId = app_raw.parse().map_err(|_| Failure { app: None, error: SsoError::AppUnknown })?;
     let started = std::time::Instant::now();
-    let result = complete_for(state, app, current, params, browser_id).await;
+    let result = complete_for(state, app, params, browser_id).await;
     state.metrics.sso_callback_seconds.observe(started.elapsed().as_secs_f64());
-    let correlation = crate::web::correlation::current();
+    // An unknown app has no event log to write to.
+    let logged_app = match &result {
+        Err(Failure { app: None, .. }) => None,
+        _ => Some(app),
+    };
     let (outcome, code, detail) = match &result {
-        Ok(done) => (sso_events::Outcome::Succeeded, None, done.summary.clone()),
-        Err(error) => (sso_events::Outcome::Failed, Some(error.code()), event_detail(error)),
+        Ok((_, summary)) => (sso_events::Outcome::Succeeded, None, summary.clone()),
+        Err(failure) => (sso_events::Outcome::Failed, Some(failure.error.code()), event_detail(&failure.error)),
     };
     state.metrics.sso_outcomes.with_label_values(&[outcome.as_str(), code.as_deref().unwrap_or("")]).inc();
-    if let Err(err) = sso_events::record(state, app, outcome, code.as_deref(), &detail, &correlation).await {
+    if let Some(app) = logged_app
+        && let Err(err) = sso_events::record(state, app, outcome, code.as_deref(), &detail, correlation_id).await
+    {
         tracing::warn!(error = %err, "could not record an SSO event");
     }
-    result.map_err(|error| Failure { app: Some(app), error })
+    result.map(|(done, _)| done)
 }
 
 /// What the partner reads in its log: the hint, and what the IdM said (bounded), never
 /// a code, token or secret.
 fn event_detail(error: &SsoError) -> String {
+    let bounded = |text: &str, max: usize| text.chars().filter(|c| !c.is_control()).take(max).collect::<String>();
     let extra = match error {
-        SsoError::IdmError { error } => format!(" The IdM answered error={}.", error.chars().take(100).collect::<String>()),
-        SsoError::IdmUnavailable { detail } | SsoError::TokenEndpointFailed { detail } => format!(" ({})", detail.chars().take(200).collect::<String>()),
+        SsoError::IdmError { error } => format!(" The IdM answered error={}.", bounded(error, 100)),
+        SsoError::IdmUnavailable { detail } | SsoError::TokenEndpointFailed { detail } | SsoError::UserinfoFailed { detail } => {
+            format!(" ({})", bounded(detail, 400))
+        }
         _ => String::new(),
     };
     format!("{}{extra}", error.fix_hint())
 }
 
-async fn complete_for(
-    state: &AppState,
-    app: AppId,
-    current: Option<IdmVersionRow>,
-    params: &CallbackParams,
-    browser_id: Option<&str>,
-) -> Result<Completed, SsoError> {
+async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, browser_id: Option<&str>) -> Result<(Completed, String), Failure> {
+    let fail = |error| Failure { app: Some(app), error };
     let now = state.clock.now();
-    let raw_state = params.state.as_deref().filter(|s| !s.is_empty()).ok_or(SsoError::StateMissing)?;
+    let Some(raw_state) = params.state.as_deref().filter(|s| !s.is_empty()) else {
+        active_app(state, &app.to_string(), None).await?;
+        return Err(fail(SsoError::StateMissing));
+    };
     let state_hash = sha256_hex(raw_state.as_bytes());
     // The flow is consumed first, so an error response cannot be replayed either.
-    let flow = match state.store.take_flow(&state_hash, now).await? {
+    let flow = match state.store.take_flow(&state_hash, now).await.map_err(|e| fail(e.into()))? {
         Taken::Flow(flow) if flow.app_id == app => flow,
-        Taken::Flow(_) | Taken::Unknown => return Err(SsoError::StateUnknown),
-        Taken::Replayed => return Err(SsoError::StateReplayed),
+        Taken::Flow(_) | Taken::Unknown => {
+            // No flow of this app: an unknown or suspended app says so rather than "unknown state".
+            active_app(state, &app.to_string(), None).await?;
+            return Err(fail(SsoError::StateUnknown));
+        }
+        Taken::Replayed => return Err(fail(SsoError::StateReplayed)),
     };
+    // The configuration the login started with: a partner's edit meanwhile applies to the
+    // next login, not to this one.
+    let (app, config) = active_app(state, &app.to_string(), Some(flow.config_version)).await?;
     if let Some(error) = &params.error {
-        return Err(SsoError::IdmError { error: error.clone() });
+        return Err(fail(SsoError::IdmError { error: error.clone() }));
     }
     if now > flow.expires_at {
-        return Err(SsoError::StateExpired);
+        return Err(fail(SsoError::StateExpired));
     }
     if browser_id.map(|b| sha256_hex(b.as_bytes())) != Some(flow.browser_hash.clone()) {
-        return Err(SsoError::FlowOtherBrowser);
+        return Err(fail(SsoError::FlowOtherBrowser));
     }
-    let connector = connector_for(state, app, current).await?;
-    // RFC 9207 §2.4: a present iss must match; an IdM that promises it must send it.
-    match params.iss.as_deref() {
-        Some(iss) if iss != connector.issuer => return Err(SsoError::IssParamMismatch),
-        None if connector.iss_parameter_supported => return Err(SsoError::IssParamMismatch),
-        _ => {}
-    }
-    let code = params.code.as_deref().filter(|c| !c.is_empty()).ok_or(SsoError::IdmError { error: "no code".into() })?;
-    let verifier: SecretString = sealed::open(&state.keyring, &flow_context(&state_hash), &flow.verifier_sealed).map_err(internal)?;
+    let connector = connector_for(state, app, config).await.map_err(fail)?;
+    let private: SecretString = sealed::open(&state.keyring, &flow_context(&state_hash), &flow.private_sealed).map_err(|e| fail(internal(e)))?;
     let redirect_uri = idm::redirect_uri(state, app);
-    let exchange_started = std::time::Instant::now();
-    let exchanged = connector.exchange(code, &verifier, &redirect_uri, &state.outbound).await;
-    state.metrics.token_endpoint_seconds.observe(exchange_started.elapsed().as_secs_f64());
-    let id_token = exchanged?;
-    let rules = ClaimRules {
-        issuer: &connector.issuer,
-        client_id: &connector.client_id,
-        nonce: &flow.nonce,
-        account_claim: &connector.account_claim,
-        now,
-        leeway_seconds: connector.clock_leeway_seconds,
-    };
-    let verifier = Verifier { cache: &state.jwks, client: &state.outbound, app, jwks_uri: &connector.jwks_uri };
-    let identity = verifier.verify(&id_token, &rules).await?;
-    let linked = provisioning::link(state, app, &identity).await?;
-    let session_id = merchant_sessions::open(state, app, &linked, &id_token, &connector.sign_out_origins()).await.map_err(internal)?;
-    let summary = format!("{} signed in to account {} as {}.", identity.email, linked.account, linked.role.label());
-    Ok(Completed { app, session_id, summary })
+    let ctx = Context { client: &state.outbound, jwks: &state.jwks, app, now, redirect_uri: &redirect_uri };
+    let callback = Callback { code: params.code.as_deref(), iss: params.iss.as_deref() };
+    let completion = connector.complete_login(ctx, callback, &private).await.map_err(|e| fail(catalog(e)))?;
+    state.metrics.token_endpoint_seconds.observe(completion.exchange_took.as_secs_f64());
+    let person = connector.identity_policy().person(&completion.identity).map_err(fail)?;
+    let access = access::resolve(state, app, &person).await.map_err(fail)?;
+    let signed_in = provisioning::sign_in(state, app, &person, access, completion.logout_hint.as_ref(), &connector.sign_out_origins())
+        .await
+        .map_err(fail)?;
+    Ok((Completed { app, session_id: signed_in.session_id, choosing: signed_in.choosing }, signed_in.summary))
 }
 
-/// Where a merchant goes after logout: the IdM's end-session endpoint with
-/// `id_token_hint` and `post_logout_redirect_uri` when it has one, else the partner's
-/// logout URL.
-pub async fn logout_target(state: &AppState, app: AppId, id_token: &str) -> String {
-    match connector(state, app).await {
-        Ok(connector) => match &connector.end_session {
-            Some(end_session) => {
-                let mut url = end_session.clone();
-                url.query_pairs_mut()
-                    .append_pair("id_token_hint", id_token)
-                    .append_pair("post_logout_redirect_uri", &connector.logout_url)
-                    .append_pair("client_id", &connector.client_id);
-                url.to_string()
-            }
-            None => connector.logout_url.clone(),
-        },
+/// Where a merchant goes after logout: through the IdM's end-session endpoint when it has
+/// one, else straight to the partner's logout URL.
+pub async fn logout_target(state: &AppState, app: AppId, hint: Option<&SecretString>) -> String {
+    match current_connector(state, app).await {
+        Ok(connector) => connector.sign_out_url(hint),
         Err(_) => "/merchant-center".to_owned(),
     }
 }

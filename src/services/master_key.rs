@@ -69,6 +69,6 @@ fn context_of(col: SealedColumn, key: &str) -> Result<String, ServiceError> {
     Ok(match col {
         SealedColumn::KycTaxId => super::kyc::tax_id_context(account()?),
         SealedColumn::PayoutBank => super::payout::bank_context(account()?),
-        SealedColumn::SessionIdToken => super::merchant_sessions::token_context(key),
+        SealedColumn::SessionIdToken => super::merchant_sessions::hint_context(key),
     })
 }

@@ -1,8 +1,11 @@
 //! Use cases. Each function takes the `AppState` it needs and speaks domain types.
 
+pub mod access;
+pub mod account_choice;
 pub mod apps;
 pub mod branding;
 pub mod error;
+pub mod grants;
 pub mod idm;
 pub mod kyc;
 pub mod login;

@@ -44,7 +44,7 @@ pub async fn create_legal_entity(
     };
     match state.store.create_legal_entity(&row, claim(state, key).as_ref()).await? {
         Creation::Created => Ok(row),
-        Creation::Replay { resource_id } => get_legal_entity(state, caller, &resource_id).await,
+        Creation::Replay { resource_id, .. } => get_legal_entity(state, caller, &resource_id).await,
         Creation::KeyReused => Err(ServiceError::IdempotencyConflict),
     }
 }
@@ -70,7 +70,7 @@ pub async fn create_account(
     };
     match state.store.create_account(&row, claim(state, key).as_ref()).await {
         Ok(Creation::Created) => Ok(row),
-        Ok(Creation::Replay { resource_id }) => get_account(state, caller, &resource_id).await,
+        Ok(Creation::Replay { resource_id, .. }) => get_account(state, caller, &resource_id).await,
         Ok(Creation::KeyReused) => Err(ServiceError::IdempotencyConflict),
         // Another app's legal entity is reported exactly like a missing one.
         Err(StoreError::NotFound) => Err(ServiceError::NotFound {

@@ -6,7 +6,6 @@ use askama::Template;
 use poem::http::{header, StatusCode};
 use poem::web::{Data, Form, Html, Path, Query};
 use poem::{get, handler, post, IntoResponse, Request, Response, Route};
-use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use crate::domain::sso_error::SsoError;
@@ -82,10 +81,10 @@ async fn cta(Path(app): Path<String>, req: &Request, state: Data<&AppState>) -> 
 /// Caller: a merchant's browser, redirected by the partner's IdM.
 #[handler]
 async fn callback(Path(app): Path<String>, Query(params): Query<CallbackParams>, req: &Request, state: Data<&AppState>) -> Response {
-    match login::complete(&state, &app, &params, read_cookie(req, BROWSER_COOKIE)).await {
+    match login::complete(&state, &app, &params, read_cookie(req, BROWSER_COOKIE), &correlation::current()).await {
         Ok(done) => Response::builder()
             .status(StatusCode::FOUND)
-            .header(header::LOCATION, "/merchant-center")
+            .header(header::LOCATION, if done.choosing { "/merchant-center/accounts" } else { "/merchant-center" })
             .header(header::SET_COOKIE, set_cookie(merchant_sessions::COOKIE, &done.session_id, SameSite::Lax))
             .header(header::CACHE_CONTROL, "no-store")
             .finish(),
@@ -108,12 +107,12 @@ async fn logout(req: &Request, Form(form): Form<LogoutForm>, state: Data<&AppSta
         return Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, "/merchant-center").finish();
     };
     let session = match merchant_sessions::find(&state, cookie).await {
-        Ok(Some(session)) if crate::web::csrf::matches(&session.csrf_token, &form.csrf_token) => session,
+        Ok(Some(session)) if crate::web::csrf::matches(session.csrf_token(), &form.csrf_token) => session,
         Ok(Some(session)) => return crate::portal::expired_form(&session),
         _ => return Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, "/merchant-center").finish(),
     };
     let target = match merchant_sessions::close(&state, cookie, &session).await {
-        Ok(id_token) => login::logout_target(&state, session.app_id, id_token.expose_secret()).await,
+        Ok(hint) => login::logout_target(&state, session.app_id(), hint.as_ref()).await,
         Err(_) => "/merchant-center".to_owned(),
     };
     Response::builder()

@@ -7,8 +7,8 @@ pub struct FlowRow {
     pub state_hash: String,
     pub app_id: AppId,
     pub browser_hash: String,
-    pub nonce: String,
-    pub verifier_sealed: String,
+    /// The connector's private state (sealed): what its callback needs back.
+    pub private_sealed: String,
     pub config_version: i64,
     pub created_at: i64,
     pub expires_at: i64,
@@ -28,14 +28,13 @@ pub enum Taken {
 impl Store {
     pub async fn insert_flow(&self, flow: &FlowRow) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO sso_flows (state_hash, app_id, browser_hash, nonce, verifier_sealed, config_version, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO sso_flows (state_hash, app_id, browser_hash, private_sealed, config_version, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&flow.state_hash)
         .bind(flow.app_id.to_string())
         .bind(&flow.browser_hash)
-        .bind(&flow.nonce)
-        .bind(&flow.verifier_sealed)
+        .bind(&flow.private_sealed)
         .bind(flow.config_version)
         .bind(flow.created_at)
         .bind(flow.expires_at)
@@ -49,7 +48,7 @@ impl Store {
     pub async fn take_flow(&self, state_hash: &str, now: i64) -> Result<Taken, StoreError> {
         let row = sqlx::query(
             "UPDATE sso_flows SET used_at = $2 WHERE state_hash = $1 AND used_at IS NULL
-             RETURNING app_id, browser_hash, nonce, verifier_sealed, config_version, created_at, expires_at",
+             RETURNING app_id, browser_hash, private_sealed, config_version, created_at, expires_at",
         )
         .bind(state_hash)
         .bind(now)
@@ -60,8 +59,7 @@ impl Store {
                 state_hash: state_hash.to_owned(),
                 app_id: parsed(&row, "app_id")?,
                 browser_hash: column(&row, "browser_hash")?,
-                nonce: column(&row, "nonce")?,
-                verifier_sealed: column(&row, "verifier_sealed")?,
+                private_sealed: column(&row, "private_sealed")?,
                 config_version: column(&row, "config_version")?,
                 created_at: column(&row, "created_at")?,
                 expires_at: column(&row, "expires_at")?,

@@ -22,8 +22,9 @@ pub struct KeyClaim {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Creation {
     Created,
-    /// The key was used before for the same request: answer with this object again.
-    Replay { resource_id: String },
+    /// The key was used before for the same request: answer with this object again (and
+    /// the first answer's status, where the operation has more than one success status).
+    Replay { resource_id: String, status: Option<i64> },
     /// The key was used before for a different request.
     KeyReused,
 }
@@ -57,14 +58,14 @@ pub(super) async fn claim(
     if claimed.is_some() {
         return Ok(Creation::Created);
     }
-    let holder = sqlx::query("SELECT fingerprint, resource_id FROM idempotency_keys WHERE app_id = $1 AND idem_key = $2")
+    let holder = sqlx::query("SELECT fingerprint, resource_id, replay_status FROM idempotency_keys WHERE app_id = $1 AND idem_key = $2")
         .bind(&app)
         .bind(&claim.key)
         .fetch_one(&mut *conn)
         .await?;
     let fingerprint: String = column(&holder, "fingerprint")?;
     Ok(if fingerprint == claim.fingerprint {
-        Creation::Replay { resource_id: column(&holder, "resource_id")? }
+        Creation::Replay { resource_id: column(&holder, "resource_id")?, status: column(&holder, "replay_status")? }
     } else {
         Creation::KeyReused
     })
@@ -98,6 +99,19 @@ impl Store {
         insert(&mut tx).await?;
         tx.commit().await?;
         Ok(Creation::Created)
+    }
+
+    /// Records, inside the claiming transaction, which object a key's request touched and
+    /// with which status (an upsert learns both only after its write).
+    pub(super) async fn settle_key(conn: &mut AnyConnection, app: AppId, key: &str, resource_id: &str, status: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE idempotency_keys SET resource_id = $3, replay_status = $4 WHERE app_id = $1 AND idem_key = $2")
+            .bind(app.to_string())
+            .bind(key)
+            .bind(resource_id)
+            .bind(status)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
     }
 
     pub async fn sweep_idempotency_keys(&self, expired_before: i64) -> Result<u64, StoreError> {

@@ -38,8 +38,8 @@ impl Store {
             Box::pin(async move {
                 sqlx::query(
                     "INSERT INTO legal_entities (id, app_id, country, controller_email, controller_email_verified,
-                        tos_acceptance_time, tos_original_ip, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        tos_acceptance_time, tos_original_ip, created_at, controller_email_key)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .bind(le.id.to_string())
                 .bind(le.app_id.to_string())
@@ -49,6 +49,7 @@ impl Store {
                 .bind(le.tos_acceptance_time)
                 .bind(&le.tos_original_ip)
                 .bind(le.created_at)
+                .bind(crate::domain::identity::email_key(&le.controller_email))
                 .execute(conn)
                 .await?;
                 Ok(())

@@ -3,6 +3,7 @@
 
 use super::error::{column, parsed};
 use super::{Store, StoreError};
+use crate::domain::access::Source;
 use crate::domain::ids::AccountId;
 use crate::domain::role::Role;
 
@@ -55,8 +56,15 @@ pub struct MemberRow {
     pub user_id: String,
     pub given_name: String,
     pub family_name: String,
+    /// '' when the IdM sent none.
     pub email: String,
+    pub phone_number: Option<String>,
+    pub subject: String,
+    /// What grants match (verified only).
+    pub email_key: Option<String>,
+    pub phone_key: Option<String>,
     pub role: Role,
+    pub source: Source,
     pub first_sign_in_at: i64,
     pub last_sign_in_at: i64,
 }
@@ -76,7 +84,7 @@ impl SealedColumn {
         match self {
             Self::KycTaxId => "SELECT account_id AS k, tax_id_sealed AS v FROM kyc_profiles",
             Self::PayoutBank => "SELECT account_id AS k, bank_sealed AS v FROM payout_methods",
-            Self::SessionIdToken => "SELECT id_hash AS k, id_token_sealed AS v FROM merchant_sessions",
+            Self::SessionIdToken => "SELECT id_hash AS k, logout_hint_sealed AS v FROM merchant_sessions WHERE logout_hint_sealed IS NOT NULL",
         }
     }
 
@@ -84,7 +92,7 @@ impl SealedColumn {
         match self {
             Self::KycTaxId => "UPDATE kyc_profiles SET tax_id_sealed = $2 WHERE account_id = $1",
             Self::PayoutBank => "UPDATE payout_methods SET bank_sealed = $2 WHERE account_id = $1",
-            Self::SessionIdToken => "UPDATE merchant_sessions SET id_token_sealed = $2 WHERE id_hash = $1",
+            Self::SessionIdToken => "UPDATE merchant_sessions SET logout_hint_sealed = $2 WHERE id_hash = $1",
         }
     }
 }
@@ -151,7 +159,8 @@ impl Store {
     /// Everyone who has signed in to the account, most recent first.
     pub async fn account_members(&self, account: AccountId) -> Result<Vec<MemberRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT m.user_id, u.given_name, u.family_name, u.email, m.role, m.first_sign_in_at, m.last_sign_in_at
+            "SELECT m.user_id, u.given_name, u.family_name, u.email, u.phone_number, u.subject, u.email_key, u.phone_key, m.role, m.source,
+                    m.first_sign_in_at, m.last_sign_in_at
              FROM account_memberships m JOIN merchant_users u ON u.id = m.user_id
              WHERE m.account_id = $1 ORDER BY m.last_sign_in_at DESC, u.email",
         )
@@ -165,12 +174,35 @@ impl Store {
                     given_name: column(r, "given_name")?,
                     family_name: column(r, "family_name")?,
                     email: column(r, "email")?,
+                    phone_number: column(r, "phone_number")?,
+                    subject: column(r, "subject")?,
+                    email_key: column(r, "email_key")?,
+                    phone_key: column(r, "phone_key")?,
                     role: parsed(r, "role")?,
+                    source: {
+                        let raw: String = column(r, "source")?;
+                        Source::parse(&raw).ok_or_else(|| StoreError::Corrupt(format!("source: {raw:?}")))?
+                    },
                     first_sign_in_at: column(r, "first_sign_in_at")?,
                     last_sign_in_at: column(r, "last_sign_in_at")?,
                 })
             })
             .collect()
+    }
+
+    /// Forgets that the user signed in to the account and ends their sessions there.
+    pub async fn remove_member(&self, account: AccountId, user_id: &str) -> Result<bool, StoreError> {
+        sqlx::query("DELETE FROM merchant_sessions WHERE account_id = $1 AND user_id = $2")
+            .bind(account.to_string())
+            .bind(user_id)
+            .execute(self.writer())
+            .await?;
+        let done = sqlx::query("DELETE FROM account_memberships WHERE account_id = $1 AND user_id = $2")
+            .bind(account.to_string())
+            .bind(user_id)
+            .execute(self.writer())
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// (key, sealed value) of every row of `col`, for master-key rotation.

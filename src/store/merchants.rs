@@ -6,43 +6,50 @@ use super::brandings::BrandingRow;
 use super::error::{column, parsed};
 use super::merchant_center::{KycRow, PayoutRow};
 use super::{Store, StoreError};
+use crate::domain::access::Source;
 use crate::domain::ids::{AccountId, AppId};
 use crate::domain::role::Role;
-
-/// An account with what provisioning needs to decide a role: its app and its legal
-/// entity's controller.
-#[derive(Clone, Debug)]
-pub struct AccountOwner {
-    pub app_id: AppId,
-    pub account_name: String,
-    pub controller_email: String,
-    pub controller_email_verified: bool,
-}
 
 pub struct UserProfile<'a> {
     pub app_id: AppId,
     pub issuer: &'a str,
     pub subject: &'a str,
-    pub email: &'a str,
+    /// As the IdM sent it, verified or not; `None` when it sent none.
+    pub email: Option<&'a str>,
+    /// What e-mail grants and the controller rule match: lower case, verified only.
+    pub email_key: Option<&'a str>,
+    pub phone_number: Option<&'a str>,
+    /// What phone grants match: E.164, verified only.
+    pub phone_key: Option<&'a str>,
     pub given_name: &'a str,
     pub family_name: &'a str,
+}
+
+/// An account a session is (or is being) bound to, with the role and where access came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Membership {
+    pub account: AccountId,
+    pub role: Role,
+    pub source: Source,
 }
 
 pub struct NewMerchantSession<'a> {
     pub id_hash: &'a str,
     pub app_id: AppId,
     pub user_id: &'a str,
-    pub account_id: AccountId,
-    pub role: Role,
+    /// `None`: the person reaches several accounts and chooses one first.
+    pub membership: Option<Membership>,
     pub csrf_token: &'a str,
-    pub id_token_sealed: &'a str,
+    pub logout_hint_sealed: Option<&'a str>,
     pub sign_out_origins: &'a str,
+    /// How many accounts the person reached at sign-in (more than one: they may switch).
+    pub reachable_accounts: i64,
     pub created_at: i64,
     pub expires_at: i64,
 }
 
-/// A live session with everything a Merchant Center page shows around it, read in one
-/// statement: the page's only database round trip.
+/// A live session bound to an account, with everything a Merchant Center page shows
+/// around it, read in one statement: the page's only database round trip.
 #[derive(Clone, Debug)]
 pub struct MerchantSessionRow {
     pub app_id: AppId,
@@ -50,8 +57,9 @@ pub struct MerchantSessionRow {
     pub account_id: AccountId,
     pub role: Role,
     pub csrf_token: String,
-    pub id_token_sealed: String,
+    pub logout_hint_sealed: Option<String>,
     pub sign_out_origins: String,
+    pub reachable_accounts: i64,
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
@@ -69,37 +77,85 @@ pub struct MerchantSessionRow {
     pub payout: Option<PayoutRow>,
 }
 
-impl Store {
-    /// The account's owner, whatever app asks: the caller compares apps, so that "another
-    /// partner's account" and "no such account" can be told apart in the partner's log.
-    pub async fn account_owner(&self, account: AccountId) -> Result<Option<AccountOwner>, StoreError> {
-        let row = sqlx::query(
-            "SELECT a.app_id, a.name, le.controller_email, le.controller_email_verified
-             FROM accounts a JOIN legal_entities le ON le.id = a.legal_entity_id WHERE a.id = $1",
-        )
-        .bind(account.to_string())
-        .fetch_optional(self.reader())
-        .await?;
-        row.map(|r| {
-            Ok(AccountOwner {
-                app_id: parsed(&r, "app_id")?,
-                account_name: column(&r, "name")?,
-                controller_email: column(&r, "controller_email")?,
-                controller_email_verified: column::<i64>(&r, "controller_email_verified")? != 0,
-            })
-        })
-        .transpose()
+/// A live session whose person has yet to choose among their accounts.
+#[derive(Clone, Debug)]
+pub struct ChoosingSessionRow {
+    pub app_id: AppId,
+    pub user_id: String,
+    pub csrf_token: String,
+    pub logout_hint_sealed: Option<String>,
+    pub sign_out_origins: String,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub app_name: String,
+    pub app_active: bool,
+    pub branding: Option<BrandingRow>,
+}
+
+#[derive(Clone, Debug)]
+pub enum SessionRow {
+    Bound(Box<MerchantSessionRow>),
+    Choosing(Box<ChoosingSessionRow>),
+}
+
+impl SessionRow {
+    pub fn app_id(&self) -> AppId {
+        match self {
+            Self::Bound(s) => s.app_id,
+            Self::Choosing(s) => s.app_id,
+        }
     }
 
-    /// Creates or updates the user keyed by (app, iss, sub) and records the sign-in on the
-    /// account; returns the user's id. Two statements without a transaction: a user whose
-    /// membership write failed holds no access (access is the membership), the next sign-in
-    /// writes it, and BEGIN/COMMIT would double the round trips of every login.
-    pub async fn provision_user(&self, profile: &UserProfile<'_>, account: AccountId, role: Role, now: i64) -> Result<String, StoreError> {
+    pub fn app_active(&self) -> bool {
+        match self {
+            Self::Bound(s) => s.app_active,
+            Self::Choosing(s) => s.app_active,
+        }
+    }
+
+    /// (last seen, absolute expiry)
+    pub fn times(&self) -> (i64, i64) {
+        match self {
+            Self::Bound(s) => (s.last_seen_at, s.expires_at),
+            Self::Choosing(s) => (s.last_seen_at, s.expires_at),
+        }
+    }
+
+    pub fn user_id(&self) -> &str {
+        match self {
+            Self::Bound(s) => &s.user_id,
+            Self::Choosing(s) => &s.user_id,
+        }
+    }
+
+    pub fn csrf_token(&self) -> &str {
+        match self {
+            Self::Bound(s) => &s.csrf_token,
+            Self::Choosing(s) => &s.csrf_token,
+        }
+    }
+
+    pub fn logout_hint_sealed(&self) -> Option<&str> {
+        match self {
+            Self::Bound(s) => s.logout_hint_sealed.as_deref(),
+            Self::Choosing(s) => s.logout_hint_sealed.as_deref(),
+        }
+    }
+}
+
+impl Store {
+    /// Creates or updates the user keyed by (app, iss, sub) with the profile the IdM sent
+    /// this time; returns the user's id.
+    pub async fn upsert_user(&self, profile: &UserProfile<'_>, now: i64) -> Result<String, StoreError> {
         let row = sqlx::query(
-            "INSERT INTO merchant_users (id, app_id, issuer, subject, email, given_name, family_name, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
-             ON CONFLICT (app_id, issuer, subject) DO UPDATE SET email = excluded.email, given_name = excluded.given_name,
+            "INSERT INTO merchant_users (id, app_id, issuer, subject, email, email_key, phone_number, phone_key, given_name, family_name,
+                created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+             ON CONFLICT (app_id, issuer, subject) DO UPDATE SET email = excluded.email, email_key = excluded.email_key,
+                phone_number = excluded.phone_number, phone_key = excluded.phone_key, given_name = excluded.given_name,
                 family_name = excluded.family_name, updated_at = excluded.updated_at
              RETURNING id",
         )
@@ -107,42 +163,73 @@ impl Store {
         .bind(profile.app_id.to_string())
         .bind(profile.issuer)
         .bind(profile.subject)
-        .bind(profile.email)
+        .bind(profile.email.unwrap_or_default())
+        .bind(profile.email_key)
+        .bind(profile.phone_number)
+        .bind(profile.phone_key)
         .bind(profile.given_name)
         .bind(profile.family_name)
         .bind(now)
         .fetch_one(self.writer())
         .await?;
-        let user_id: String = column(&row, "id")?;
+        column(&row, "id")
+    }
+
+    /// Records a sign-in on an account: who, with which role, from which source.
+    pub async fn record_membership(&self, user_id: &str, m: Membership, now: i64) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO account_memberships (user_id, account_id, role, first_sign_in_at, last_sign_in_at) VALUES ($1, $2, $3, $4, $4)
-             ON CONFLICT (user_id, account_id) DO UPDATE SET role = excluded.role, last_sign_in_at = excluded.last_sign_in_at",
+            "INSERT INTO account_memberships (user_id, account_id, role, source, first_sign_in_at, last_sign_in_at) VALUES ($1, $2, $3, $4, $5, $5)
+             ON CONFLICT (user_id, account_id) DO UPDATE SET role = excluded.role, source = excluded.source,
+                last_sign_in_at = excluded.last_sign_in_at",
         )
-        .bind(&user_id)
-        .bind(account.to_string())
-        .bind(role.as_str())
+        .bind(user_id)
+        .bind(m.account.to_string())
+        .bind(m.role.as_str())
+        .bind(m.source.as_str())
         .bind(now)
         .execute(self.writer())
         .await?;
-        Ok(user_id)
+        Ok(())
+    }
+
+    /// What the user's access is looked up by: (verified e-mail key, verified phone, subject).
+    pub async fn user_access_keys(&self, user_id: &str) -> Result<(Option<String>, Option<String>, String), StoreError> {
+        let row = sqlx::query("SELECT email_key, phone_key, subject FROM merchant_users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok((column(&row, "email_key")?, column(&row, "phone_key")?, column(&row, "subject")?))
+    }
+
+    /// Binds a choosing session to the account its person chose (or switches a bound one).
+    pub async fn bind_merchant_session(&self, id_hash: &str, m: Membership) -> Result<(), StoreError> {
+        sqlx::query("UPDATE merchant_sessions SET account_id = $2, role = $3 WHERE id_hash = $1")
+            .bind(id_hash)
+            .bind(m.account.to_string())
+            .bind(m.role.as_str())
+            .execute(self.writer())
+            .await?;
+        Ok(())
     }
 
     pub async fn insert_merchant_session(&self, s: &NewMerchantSession<'_>) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO merchant_sessions (id_hash, app_id, user_id, account_id, role, csrf_token, id_token_sealed, created_at, last_seen_at,
-                expires_at, sign_out_origins)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)",
+            "INSERT INTO merchant_sessions (id_hash, app_id, user_id, account_id, role, csrf_token, logout_hint_sealed, created_at, last_seen_at,
+                expires_at, sign_out_origins, reachable_accounts)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)",
         )
         .bind(s.id_hash)
         .bind(s.app_id.to_string())
         .bind(s.user_id)
-        .bind(s.account_id.to_string())
-        .bind(s.role.as_str())
+        .bind(s.membership.map(|m| m.account.to_string()))
+        .bind(s.membership.map(|m| m.role.as_str()))
         .bind(s.csrf_token)
-        .bind(s.id_token_sealed)
+        .bind(s.logout_hint_sealed)
         .bind(s.created_at)
         .bind(s.expires_at)
         .bind(s.sign_out_origins)
+        .bind(s.reachable_accounts)
         .execute(self.writer())
         .await?;
         Ok(())
@@ -150,9 +237,10 @@ impl Store {
 
     /// The session with its user, account, legal entity country, app, branding, KYC and
     /// payout summary, in one statement.
-    pub async fn find_merchant_session(&self, id_hash: &str) -> Result<Option<MerchantSessionRow>, StoreError> {
+    pub async fn find_merchant_session(&self, id_hash: &str) -> Result<Option<SessionRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT s.app_id, s.user_id, s.account_id, s.role, s.csrf_token, s.id_token_sealed, s.sign_out_origins, s.created_at, s.last_seen_at,
+            "SELECT s.app_id, s.user_id, s.account_id, s.role, s.csrf_token, s.logout_hint_sealed, s.sign_out_origins, s.reachable_accounts,
+                    s.created_at, s.last_seen_at,
                     s.expires_at, u.email, u.given_name, u.family_name, a.name AS account_name,
                     a.description AS account_description, le.country, ap.name AS app_name, ap.status AS app_status,
                     b.display_name, b.logo_url, b.brand_color, b.support_label, b.updated_at AS branding_updated_at,
@@ -161,8 +249,8 @@ impl Store {
                     p.account_holder, p.routing_last4, p.account_last4, p.updated_at AS payout_updated_at
              FROM merchant_sessions s
              JOIN merchant_users u ON u.id = s.user_id
-             JOIN accounts a ON a.id = s.account_id
-             JOIN legal_entities le ON le.id = a.legal_entity_id
+             LEFT JOIN accounts a ON a.id = s.account_id
+             LEFT JOIN legal_entities le ON le.id = a.legal_entity_id
              JOIN apps ap ON ap.id = s.app_id
              LEFT JOIN brandings b ON b.app_id = s.app_id
              LEFT JOIN kyc_profiles k ON k.account_id = s.account_id
@@ -185,6 +273,22 @@ impl Store {
         Ok(())
     }
 
+    /// Ends the app's sessions that match every filter given (at least one is): on the
+    /// account, of users with the e-mail (any case, verified or not), of the IdM subject.
+    pub async fn revoke_merchant_sessions(&self, app: AppId, account: Option<AccountId>, email_key: Option<&str>, subject: Option<&str>) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM merchant_sessions WHERE app_id = $1 AND ($2 IS NULL OR account_id = $2)
+               AND user_id IN (SELECT id FROM merchant_users WHERE app_id = $1 AND ($3 IS NULL OR lower(email) = $3) AND ($4 IS NULL OR subject = $4))",
+        )
+        .bind(app.to_string())
+        .bind(account.map(|a| a.to_string()))
+        .bind(email_key)
+        .bind(subject)
+        .execute(self.writer())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Deletes sessions past their absolute lifetime.
     pub async fn sweep_merchant_sessions(&self, now: i64) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM merchant_sessions WHERE expires_at <= $1").bind(now).execute(self.writer()).await?;
@@ -197,7 +301,7 @@ impl Store {
     }
 }
 
-fn session_row(r: &AnyRow) -> Result<MerchantSessionRow, StoreError> {
+fn session_row(r: &AnyRow) -> Result<SessionRow, StoreError> {
     let branding = match column::<Option<i64>>(r, "branding_updated_at")? {
         None => None,
         Some(updated_at) => Some(BrandingRow {
@@ -232,14 +336,32 @@ fn session_row(r: &AnyRow) -> Result<MerchantSessionRow, StoreError> {
             updated_at,
         }),
     };
-    Ok(MerchantSessionRow {
+    if column::<Option<String>>(r, "account_id")?.is_none() {
+        return Ok(SessionRow::Choosing(Box::new(ChoosingSessionRow {
+            app_id: parsed(r, "app_id")?,
+            user_id: column(r, "user_id")?,
+            csrf_token: column(r, "csrf_token")?,
+            logout_hint_sealed: column(r, "logout_hint_sealed")?,
+            sign_out_origins: column(r, "sign_out_origins")?,
+            last_seen_at: column(r, "last_seen_at")?,
+            expires_at: column(r, "expires_at")?,
+            email: column(r, "email")?,
+            given_name: column(r, "given_name")?,
+            family_name: column(r, "family_name")?,
+            app_name: column(r, "app_name")?,
+            app_active: column::<String>(r, "app_status")? == "active",
+            branding,
+        })));
+    }
+    Ok(SessionRow::Bound(Box::new(MerchantSessionRow {
         app_id: parsed(r, "app_id")?,
         user_id: column(r, "user_id")?,
         account_id: parsed(r, "account_id")?,
         role: parsed(r, "role")?,
         csrf_token: column(r, "csrf_token")?,
-        id_token_sealed: column(r, "id_token_sealed")?,
+        logout_hint_sealed: column(r, "logout_hint_sealed")?,
         sign_out_origins: column(r, "sign_out_origins")?,
+        reachable_accounts: column(r, "reachable_accounts")?,
         created_at: column(r, "created_at")?,
         last_seen_at: column(r, "last_seen_at")?,
         expires_at: column(r, "expires_at")?,
@@ -254,5 +376,5 @@ fn session_row(r: &AnyRow) -> Result<MerchantSessionRow, StoreError> {
         branding,
         kyc,
         payout,
-    })
+    })))
 }

@@ -32,6 +32,7 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(4, "sso flows", "0004_sso_flows"),
     embedded!(5, "merchant users", "0005_merchant_users"),
     embedded!(6, "merchant center", "0006_merchant_center"),
+    embedded!(7, "identity breadth", "0007_identity_breadth"),
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {

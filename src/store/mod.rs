@@ -8,6 +8,7 @@ pub mod brandings;
 pub mod apps;
 pub mod error;
 pub mod flows;
+pub mod grants;
 pub mod idempotency;
 pub mod idm_configs;
 pub mod legal_entities;

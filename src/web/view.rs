@@ -14,8 +14,16 @@ pub fn when(unix: i64) -> String {
 pub struct FieldErrors(Vec<(String, String)>);
 
 impl FieldErrors {
+    /// A nested target names its form field by its first two parts (`claims`, `email` →
+    /// `claims_email`); a list index stays with its list (`required_claims`, `0`).
     pub fn from_service(errors: &[crate::domain::field_error::FieldError]) -> Self {
-        Self(errors.iter().map(|e| (e.target.first().cloned().unwrap_or_default(), sentence(&e.message))).collect())
+        let field = |target: &[String]| match target {
+            [list, index, ..] if index.bytes().all(|b| b.is_ascii_digit()) => list.clone(),
+            [object, member, ..] => format!("{object}_{member}"),
+            [one] => one.clone(),
+            [] => String::new(),
+        };
+        Self(errors.iter().map(|e| (field(&e.target), sentence(&e.message))).collect())
     }
 
     /// The fields with errors, in form order, for the summary's links.

@@ -36,7 +36,11 @@ function fail(message) {
 
 const SUPPORTED_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
-const STANDARD_ACCOUNT_FIELDS = ['email', 'email_verified', 'given_name', 'family_name'];
+const STANDARD_ACCOUNT_FIELDS = [
+  'email', 'email_verified', 'given_name', 'family_name', 'name', 'phone_number', 'phone_number_verified',
+];
+// Discovery members whose endpoint may be served from another loopback address (`hosts`).
+const HOSTED_ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'jwks_uri', 'end_session_endpoint'];
 
 const DEFAULT_CLIENT = {
   client_id: 'causeway',
@@ -107,6 +111,21 @@ function normalizeAccount(input, index) {
   return { ...input, claims };
 }
 
+// `hosts`: discovery member -> loopback address (e.g. {"token_endpoint": "127.0.0.3"}). The
+// provider also listens on each address named (its own ephemeral port) and discovery points the
+// member there: an IdM whose endpoints live on several hosts, as some real ones do.
+function readHosts(raw) {
+  if (raw === undefined) return {};
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail('hosts must be an object');
+  for (const [member, address] of Object.entries(raw)) {
+    if (!HOSTED_ENDPOINTS.includes(member)) fail(`hosts: ${member} is not one of ${HOSTED_ENDPOINTS.join(', ')}`);
+    if (typeof address !== 'string' || !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address)) {
+      fail(`hosts.${member} must be a 127.x.y.z address`);
+    }
+  }
+  return raw;
+}
+
 function loadSettings() {
   const config = readConfig();
 
@@ -134,6 +153,8 @@ function loadSettings() {
     pairwiseSalt: String(config.pairwise_salt ?? 'causeway-test-idp'),
     claimsScope: String(config.claims_scope ?? 'profile'),
     issuerOverride: config.issuer_override,
+    conformIdTokenClaims: config.conform_id_token_claims === true,
+    hosts: readHosts(config.hosts),
     exitOnStdinClose: config.exit_on_stdin_close !== false,
     debug: config.debug === true,
   };
@@ -291,7 +312,8 @@ function buildProvider(issuer, settings, state) {
     iss: null,
     openid: ['sub'],
     email: ['email', 'email_verified'],
-    profile: ['given_name', 'family_name'],
+    profile: ['given_name', 'family_name', 'name'],
+    phone: ['phone_number', 'phone_number_verified'],
   };
   claims[settings.claimsScope] = [...new Set([...(claims[settings.claimsScope] ?? []), ...customClaimNames])];
 
@@ -316,8 +338,10 @@ function buildProvider(issuer, settings, state) {
     },
 
     claims,
-    // Put the scope-requested claims into the ID token itself (not only at userinfo).
-    conformIdTokenClaims: false,
+    // false (the default here): the scope-requested claims go into the ID token itself. true (the
+    // library's default): with an access token issued, the ID token carries only `sub` and the
+    // protocol claims, and the profile is read at userinfo, as many real IdMs do.
+    conformIdTokenClaims: settings.conformIdTokenClaims,
 
     // oidc-provider 9 only *requires* PKCE for public clients and FAPI profiles by default; we
     // require it for every client. Only S256 is accepted (the library's default method list).
@@ -385,8 +409,16 @@ ${confirmForm}
   provider.use(async (ctx, next) => {
     await next();
     if (settings.debug) log(`${ctx.method} ${ctx.originalUrl} -> ${ctx.status}`);
-    if (settings.issuerOverride !== undefined && ctx.oidc?.route === 'discovery' && ctx.body) {
-      ctx.body = { ...ctx.body, issuer: settings.issuerOverride };
+    if (ctx.oidc?.route === 'discovery' && ctx.body) {
+      const body = { ...ctx.body };
+      if (settings.issuerOverride !== undefined) body.issuer = settings.issuerOverride;
+      for (const [member, origin] of Object.entries(state.hostOrigins ?? {})) {
+        if (typeof body[member] === 'string') {
+          const moved = new URL(body[member]);
+          body[member] = `${origin}${moved.pathname}${moved.search}`;
+        }
+      }
+      ctx.body = body;
     }
   });
 
@@ -446,7 +478,7 @@ function main() {
     handler: null,
   };
 
-  const server = http.createServer((req, res) => {
+  const handle = (req, res) => {
     const path = req.url.split('?')[0];
     if (path === '/__admin/rotate') {
       if (req.method !== 'POST') {
@@ -485,12 +517,16 @@ function main() {
       return;
     }
     state.handler(req, res);
-  });
+  };
+  const server = http.createServer(handle);
+  const extraServers = [];
 
   const shutdown = (why) => {
     log(`shutting down (${why})`);
-    server.close();
-    server.closeAllConnections();
+    for (const s of [server, ...extraServers]) {
+      s.close();
+      s.closeAllConnections();
+    }
     process.exit(0);
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -502,17 +538,32 @@ function main() {
   }
 
   server.on('error', (err) => fail(`cannot listen: ${err.message}`));
-  server.listen(settings.port, '127.0.0.1', () => {
-    const { port } = server.address();
+  const listen = (srv, port, address) => new Promise((resolve) => {
+    srv.listen(port, address, () => resolve(srv.address().port));
+  });
+  (async () => {
+    const port = await listen(server, settings.port, '127.0.0.1');
     state.issuer = `http://127.0.0.1:${port}`;
+    // One more listener per other address in `hosts`, serving the same provider.
+    const origins = new Map();
+    state.hostOrigins = {};
+    for (const [member, address] of Object.entries(settings.hosts)) {
+      if (!origins.has(address)) {
+        const extra = http.createServer(handle);
+        extra.on('error', (err) => fail(`cannot listen on ${address}: ${err.message}`));
+        extraServers.push(extra);
+        origins.set(address, `http://${address}:${await listen(extra, 0, address)}`);
+      }
+      state.hostOrigins[member] = origins.get(address);
+    }
     try {
       install(state, buildProvider(state.issuer, settings, state));
     } catch (err) {
       fail(`invalid provider configuration: ${err.message}`);
     }
-    log(`listening on ${state.issuer} (signing keys: ${state.keys.map((k) => k.publicJwk.kid).join(', ')})`);
-    process.stdout.write(`${JSON.stringify({ issuer: state.issuer, port })}\n`);
-  });
+    log(`listening on ${state.issuer} ${[...origins.values()].join(' ')} (signing keys: ${state.keys.map((k) => k.publicJwk.kid).join(', ')})`);
+    process.stdout.write(`${JSON.stringify({ issuer: state.issuer, port, hosts: state.hostOrigins })}\n`);
+  })();
 }
 
 main();

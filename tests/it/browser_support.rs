@@ -123,6 +123,7 @@ fn discovery(issuer: poem::web::Data<&String>) -> Json<Value> {
         "authorization_endpoint": format!("{}/protocol/openid-connect/auth", *issuer),
         "token_endpoint": format!("{}/protocol/openid-connect/token", *issuer),
         "jwks_uri": format!("{}/protocol/openid-connect/certs", *issuer),
+        "userinfo_endpoint": format!("{}/protocol/openid-connect/userinfo", *issuer),
         "response_types_supported": ["code"],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

@@ -11,6 +11,7 @@ use causeway::federation::jwks::{JwksCache, JwksPolicy};
 use causeway::federation::oidc::claims::ClaimRules;
 use causeway::federation::oidc::id_token::Verifier;
 use causeway::federation::oidc::signer::Signer;
+use causeway::services::login::catalog;
 use poem::web::Json;
 use poem::{Route, get};
 use serde_json::{Value, json};
@@ -61,7 +62,7 @@ fn payload() -> Value {
 }
 
 fn rules() -> ClaimRules<'static> {
-    ClaimRules { issuer: "https://idm.partner.example", client_id: "causeway", nonce: "n", account_claim: CLAIM, now: now(), leeway_seconds: 60 }
+    ClaimRules { issuer: "https://idm.partner.example", client_id: "causeway", nonce: "n", now: now(), leeway_seconds: 60 }
 }
 
 fn client() -> OutboundClient {
@@ -72,7 +73,7 @@ async fn verify(cache: &JwksCache, app: AppId, keys: &Keys, token: &str) -> Resu
     let client = client();
     let uri = keys.uri();
     let verifier = Verifier { cache, client: &client, app, jwks_uri: &uri };
-    verifier.verify(token, &rules()).await.map(|id| id.subject).map_err(|e| e.code())
+    verifier.verify(token, &rules()).await.map(|id| id.subject).map_err(|e| catalog(e).code())
 }
 
 #[tokio::test]

@@ -4,16 +4,17 @@
 
 use std::time::Duration;
 
+use causeway::domain::identity::Person;
 use causeway::domain::idm_config::{IdmConfig, IdmConfigInput};
 use causeway::domain::ids::AppId;
 use causeway::domain::urls::UrlPolicy;
+use causeway::federation::connector::{Callback, Connector, Context, LoginStart};
 use causeway::federation::http::OutboundClient;
 use causeway::federation::jwks::{JwksCache, JwksPolicy};
-use causeway::federation::oidc::claims::{ClaimRules, FederatedIdentity};
-use causeway::federation::oidc::connector::Connector;
-use causeway::federation::oidc::id_token::Verifier;
+use causeway::federation::oidc::connector::OidcConnector;
+use causeway::services::login::catalog;
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::form_browser::FormBrowser;
 use crate::helpers::now;
@@ -38,7 +39,7 @@ async fn provider(pairwise: bool) -> OidcProvider {
     .await
 }
 
-async fn connector(idp: &OidcProvider, client_id: &str, secret: &str, method: &str) -> Connector {
+async fn connector(idp: &OidcProvider, client_id: &str, secret: &str, method: &str) -> OidcConnector {
     let input = IdmConfigInput {
         issuer: idp.issuer.clone(),
         client_id: client_id.into(),
@@ -48,26 +49,33 @@ async fn connector(idp: &OidcProvider, client_id: &str, secret: &str, method: &s
         ..Default::default()
     };
     let config = IdmConfig::parse(&input, UrlPolicy::AllowInsecure).unwrap();
-    Connector::open(&config, SecretString::from(secret), 1, &client()).await.unwrap()
+    OidcConnector::open(&config, SecretString::from(secret), 1, &client()).await.unwrap()
 }
 
 fn client() -> OutboundClient {
     OutboundClient::new(UrlPolicy::AllowInsecure, Duration::from_secs(5)).unwrap()
 }
 
-/// One whole login as a browser and Causeway would do it; returns the identity.
-/// `app` keys the JWKS cache, as the partner app does in production.
-async fn login(app: AppId, connector: &Connector, cache: &JwksCache, browser: &mut FormBrowser) -> Result<FederatedIdentity, String> {
-    let start = connector.begin(REDIRECT);
+/// The PKCE verifier a login start sealed in its private state.
+fn verifier_of(start: &LoginStart) -> String {
+    let private: Value = serde_json::from_str(start.private.expose_secret()).unwrap();
+    private["verifier"].as_str().unwrap().to_owned()
+}
+
+/// One whole login as a browser and Causeway would do it; returns the person the partner's
+/// identity policy sees. `app` keys the JWKS cache, as the partner app does in production.
+async fn login(app: AppId, connector: &OidcConnector, cache: &JwksCache, browser: &mut FormBrowser) -> Result<Person, String> {
+    let state = format!("state-{}", uuid::Uuid::new_v4());
+    let start = connector.begin_login(&state, REDIRECT);
     let back = browser.run_until(start.url.as_str(), REDIRECT, &[("login", "alice"), ("password", "any")]).await;
     let query: std::collections::HashMap<String, String> = back.query_pairs().into_owned().collect();
-    assert_eq!(query.get("state").map(String::as_str), Some(start.state.expose_secret()), "state comes back unchanged");
+    assert_eq!(query.get("state"), Some(&state), "state comes back unchanged");
     assert_eq!(query.get("iss"), Some(&connector.issuer), "RFC 9207 iss parameter");
-    let code = query.get("code").expect("a code");
-    let id_token = connector.exchange(code, &start.pkce_verifier, REDIRECT, &client()).await.map_err(|e| e.code())?;
-    let rules = ClaimRules { issuer: &connector.issuer, client_id: &connector.client_id, nonce: &start.nonce, account_claim: &connector.account_claim, now: now(), leeway_seconds: 60 };
-    let verifier = Verifier { cache, client: &client(), app, jwks_uri: &connector.jwks_uri };
-    verifier.verify(&id_token, &rules).await.map_err(|e| e.code())
+    let client = client();
+    let ctx = Context { client: &client, jwks: cache, app, now: now(), redirect_uri: REDIRECT };
+    let callback = Callback { code: query.get("code").map(String::as_str), iss: query.get("iss").map(String::as_str) };
+    let completion = connector.complete_login(ctx, callback, &start.private).await.map_err(|e| catalog(e).code())?;
+    connector.identity_policy().person(&completion.identity).map_err(|e| e.code())
 }
 
 #[tokio::test]
@@ -80,9 +88,9 @@ async fn rs256_with_client_secret_basic_and_es256_with_client_secret_post() {
         assert!(connector.iss_parameter_supported);
         let identity = login(AppId::new(), &connector, &cache, &mut browser).await.unwrap_or_else(|e| panic!("{client_id}: {e}"));
         assert_eq!(identity.subject, "alice");
-        assert_eq!(identity.email, "alice@shop.example");
+        assert_eq!((identity.email.as_deref(), identity.email_verified), (Some("alice@shop.example"), true));
         assert_eq!((identity.given_name.as_str(), identity.family_name.as_str()), ("Alice", "Merchant"));
-        assert_eq!(identity.account_id, ACCOUNT);
+        assert_eq!(identity.account_claim.as_deref(), Some(ACCOUNT));
         assert_eq!(identity.issuer, idp.issuer);
     }
 }
@@ -104,23 +112,24 @@ async fn the_provider_enforces_pkce_and_single_use_codes() {
     let idp = provider(false).await;
     let connector = connector(&idp, "basic-rs", "s3cret:with/odd&chars", "client_secret_basic").await;
     let mut browser = FormBrowser::new();
-    let start = connector.begin(REDIRECT);
+    let start = connector.begin_login("s-1", REDIRECT);
     let back = browser.run_until(start.url.as_str(), REDIRECT, &[("login", "alice"), ("password", "any")]).await;
     let code = back.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
-    let wrong = SecretString::from("a-verifier-that-does-not-match-the-challenge-0123456789");
-    assert_eq!(connector.exchange(&code, &wrong, REDIRECT, &client()).await.unwrap_err().code(), "code_rejected");
-    assert!(connector.exchange(&code, &start.pkce_verifier, REDIRECT, &client()).await.is_ok());
+    let code_of = |r: Result<_, _>| r.map(|_| ()).map_err(|e| catalog(e).code());
+    let wrong = "a-verifier-that-does-not-match-the-challenge-0123456789";
+    assert_eq!(code_of(connector.exchange(&code, wrong, REDIRECT, &client()).await), Err("code_rejected".into()));
+    assert!(connector.exchange(&code, &verifier_of(&start), REDIRECT, &client()).await.is_ok());
     // The same code a second time.
-    assert_eq!(connector.exchange(&code, &start.pkce_verifier, REDIRECT, &client()).await.unwrap_err().code(), "code_rejected");
+    assert_eq!(code_of(connector.exchange(&code, &verifier_of(&start), REDIRECT, &client()).await), Err("code_rejected".into()));
     // A wrong client secret is a token-endpoint failure, not a rejected code.
     let bad_secret = connector_with_secret(&idp, "nope").await;
-    let start = bad_secret.begin(REDIRECT);
+    let start = bad_secret.begin_login("s-2", REDIRECT);
     let back = browser.run_until(start.url.as_str(), REDIRECT, &[("login", "alice"), ("password", "any")]).await;
     let code = back.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
-    assert_eq!(bad_secret.exchange(&code, &start.pkce_verifier, REDIRECT, &client()).await.unwrap_err().code(), "token_endpoint_failed");
+    assert_eq!(code_of(bad_secret.exchange(&code, &verifier_of(&start), REDIRECT, &client()).await), Err("token_endpoint_failed".into()));
 }
 
-async fn connector_with_secret(idp: &OidcProvider, secret: &str) -> Connector {
+async fn connector_with_secret(idp: &OidcProvider, secret: &str) -> OidcConnector {
     connector(idp, "basic-rs", secret, "client_secret_basic").await
 }
 
@@ -137,6 +146,6 @@ async fn signing_key_rotation_between_two_logins_is_followed() {
     let rotated = reqwest::Client::new().post(format!("{}/__admin/rotate", idp.issuer)).send().await.unwrap();
     assert_eq!(rotated.status(), 200);
     let identity = login(app, &connector, &cache, &mut browser).await.unwrap();
-    assert_eq!(identity.account_id, ACCOUNT);
+    assert_eq!(identity.account_claim.as_deref(), Some(ACCOUNT));
     assert_eq!(cache.fetch_count(), 2, "the new kid caused exactly one refetch");
 }

@@ -45,7 +45,8 @@ async fn legal_entity_rules() {
         ("unknown top-level field", { let mut o = ok.clone(); o["extra"] = json!(1); o }, target(&["extra"]), "UNKNOWN_FIELD"),
         ("unknown nested field", { let mut o = ok.clone(); o["controller"]["phone"] = json!("555"); o }, target(&["controller", "phone"]), "UNKNOWN_FIELD"),
         ("body is an array", json!([ok.clone()]), vec![], "INVALID_TYPE"),
-        ("explicit null for an optional field", { let mut o = ok.clone(); o["terms_of_service"] = json!(null); o }, target(&["terms_of_service"]), "INVALID_TYPE"),
+        ("null for a required field", { let mut o = ok.clone(); o["country"] = json!(null); o }, target(&["country"]), "MISSING_FIELD"),
+        ("null inside a list is no value", { let mut o = ok.clone(); o["controller"] = json!([null]); o }, target(&["controller", "0"]), "INVALID_TYPE"),
     ];
     for (name, body, expected_target, reason) in cases {
         let resp = app.post_json("/legal_entities", &app.partner, &body).await;
@@ -53,6 +54,21 @@ async fn legal_entity_rules() {
         assert_eq!(details(&err), vec![(expected_target, reason.to_string())], "case {name}: {err}");
     }
     assert_eq!(app.count_legal_entities(&app.partner).await, 0, "nothing is written");
+}
+
+#[tokio::test]
+async fn null_for_an_optional_field_means_not_set() {
+    let app = spawn_app().await;
+    let body = json!({"country": "US", "controller": {"email": "owner@shop.example", "email_is_verified": null}, "terms_of_service": null});
+    let resp = app.post_json("/legal_entities", &app.partner, &body).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let le: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(le["controller"]["email_is_verified"], false, "the default");
+    assert!(le.get("terms_of_service").is_none(), "{le}");
+    let account = json!({"legal_entity_id": le["id"], "name": "Shop", "description": null});
+    let resp = app.post_json("/accounts", &app.partner, &account).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert!(resp.json::<serde_json::Value>().await.unwrap().get("description").is_none());
 }
 
 #[tokio::test]

@@ -1,77 +1,82 @@
-//! A partner IdM opened for logins: endpoints from discovery or the partner's overrides,
-//! the authorization request (code flow, PKCE S256, state, nonce) and the code exchange
-//! with the configured client authentication.
+//! A partner's OpenID provider opened for logins: endpoints from discovery or the
+//! partner's overrides, the authorization request (code flow, PKCE S256, state, nonce),
+//! the code exchange with the configured client authentication, the ID token's checks,
+//! and userinfo when the partner's IdM keeps claims there.
 
-use openidconnect::{CsrfToken, Nonce, PkceCodeChallenge};
+use std::time::Instant;
+
+use futures_util::future::BoxFuture;
+use openidconnect::{Nonce, PkceCodeChallenge};
 use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
+use super::claims::ClaimRules;
 use super::endpoints::Endpoints;
-use crate::domain::idm_config::{IdmConfig, TokenAuthMethod};
-use crate::domain::sso_error::SsoError;
+use super::id_token::Verifier;
+use super::userinfo;
+use crate::domain::identity::{FederatedIdentity, IdentityPolicy};
+use crate::domain::idm_config::{IdmConfig, TokenAuthMethod, UserinfoMode, BASIC_ENCODING_HINT};
+use crate::federation::connector::{origins, Callback, Completion, Connector, Context, FederationError, LoginStart};
 use crate::federation::http::{DOCUMENT_CAP_BYTES, FetchError, OutboundClient};
 use crate::federation::idm_check::discovery_url;
 
 /// Token responses carry a few short tokens; anything larger is not a token response.
 const TOKEN_RESPONSE_CAP_BYTES: usize = 64 * 1024;
 
-pub struct Connector {
-    pub config_version: i64,
+pub struct OidcConnector {
+    config_version: i64,
     pub issuer: String,
     pub client_id: String,
     client_secret: SecretString,
-    pub auth_method: TokenAuthMethod,
-    pub scopes: Vec<String>,
-    pub account_claim: String,
-    pub logout_url: String,
-    pub clock_leeway_seconds: i64,
+    auth_method: TokenAuthMethod,
+    scopes: Vec<String>,
+    /// As the partner wrote it: post_logout_redirect_uri is compared exactly by IdMs.
+    logout_url: String,
+    clock_leeway_seconds: i64,
     authorization: Url,
     token: Url,
     pub jwks_uri: Url,
-    pub end_session: Option<Url>,
+    userinfo_endpoint: Option<Url>,
+    userinfo: UserinfoMode,
+    end_session: Option<Url>,
     pub iss_parameter_supported: bool,
+    policy: IdentityPolicy,
 }
 
-/// A login about to be sent to the IdM; the caller stores state, nonce and verifier.
-pub struct LoginStart {
-    pub url: Url,
-    pub state: SecretString,
-    pub nonce: String,
-    pub pkce_verifier: SecretString,
+/// What the callback needs back from the authorization request; sealed in the flow.
+#[derive(Serialize, Deserialize)]
+struct Private {
+    nonce: String,
+    verifier: String,
 }
 
+/// The token endpoint's answer (OIDC Core §3.1.3.3), what Causeway uses of it.
+pub struct Tokens {
+    pub id_token: String,
+    pub access_token: Option<SecretString>,
+}
+
+/// Discovery members are URLs only if they parse as absolute http(s) URLs: a hostile
+/// document's `javascript:` or `data:` must never reach a Location header.
 fn parse_endpoint(raw: Option<String>) -> Option<Url> {
-    raw.and_then(|u| Url::parse(&u).ok())
+    raw.and_then(|u| Url::parse(&u).ok()).filter(|u| matches!(u.scheme(), "https" | "http"))
 }
 
-impl Connector {
-    /// The origins a sign-out passes through: the end-session endpoint's and the logout
-    /// page's, space-separated (a CSP source list).
-    pub fn sign_out_origins(&self) -> String {
-        let mut origins: Vec<String> = Vec::new();
-        let logout = Url::parse(&self.logout_url).ok();
-        for url in self.end_session.iter().chain(logout.iter()) {
-            let origin = url.origin().ascii_serialization();
-            if origin != "null" && !origins.contains(&origin) {
-                origins.push(origin);
-            }
-        }
-        origins.join(" ")
-    }
-
+impl OidcConnector {
     /// Resolves the IdM's endpoints (discovery unless the partner configured all of them)
     /// and checks that discovery names exactly the configured issuer (OIDC Discovery §4.3).
-    pub async fn open(config: &IdmConfig, client_secret: SecretString, config_version: i64, client: &OutboundClient) -> Result<Self, SsoError> {
+    pub async fn open(config: &IdmConfig, client_secret: SecretString, config_version: i64, client: &OutboundClient) -> Result<Self, FederationError> {
         let overrides = &config.endpoints;
         let needs_discovery = overrides.authorization_endpoint.is_none() || overrides.token_endpoint.is_none() || overrides.jwks_uri.is_none();
         let discovery = if needs_discovery {
             let doc = client
                 .get_json(&discovery_url(config.issuer.url()), DOCUMENT_CAP_BYTES)
                 .await
-                .map_err(|err: FetchError| SsoError::IdmUnavailable { detail: err.to_string() })?;
+                .map_err(|err: FetchError| FederationError::Unavailable { detail: err.to_string() })?;
             if doc.get("issuer").and_then(Value::as_str) != Some(config.issuer.as_str()) {
-                return Err(SsoError::IssMismatch);
+                return Err(FederationError::IssMismatch);
             }
             Some(doc)
         } else {
@@ -81,7 +86,7 @@ impl Connector {
         let (Some(authorization), Some(token), Some(jwks_uri)) =
             (parse_endpoint(endpoints.authorization), parse_endpoint(endpoints.token), parse_endpoint(endpoints.jwks_uri))
         else {
-            return Err(SsoError::IdmNotConfigured);
+            return Err(FederationError::NotConfigured);
         };
         Ok(Self {
             config_version,
@@ -90,50 +95,24 @@ impl Connector {
             client_secret,
             auth_method: config.token_endpoint_auth_method,
             scopes: config.scopes.clone(),
-            account_claim: config.domain.account_claim(),
             logout_url: config.logout_url.as_str().to_owned(),
             clock_leeway_seconds: config.clock_leeway_seconds,
             authorization,
             token,
             jwks_uri,
+            userinfo_endpoint: parse_endpoint(endpoints.userinfo),
+            userinfo: config.userinfo,
             end_session: parse_endpoint(endpoints.end_session),
             iss_parameter_supported: endpoints.iss_parameter_supported,
+            policy: config.policy.clone(),
         })
     }
 
-    /// The authorization request (OIDC Core §3.1.2.1) with PKCE S256 (RFC 7636).
-    pub fn begin(&self, redirect_uri: &str) -> LoginStart {
-        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let state = CsrfToken::new_random();
-        let nonce = Nonce::new_random();
-        let mut url = self.authorization.clone();
-        url.query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &self.client_id)
-            .append_pair("redirect_uri", redirect_uri)
-            .append_pair("scope", &self.scopes.join(" "))
-            .append_pair("state", state.secret())
-            .append_pair("nonce", nonce.secret())
-            .append_pair("code_challenge", challenge.as_str())
-            .append_pair("code_challenge_method", "S256");
-        LoginStart {
-            url,
-            state: SecretString::from(state.secret().clone()),
-            nonce: nonce.secret().clone(),
-            pkce_verifier: SecretString::from(verifier.secret().clone()),
-        }
-    }
-
-    /// Exchanges the code for the ID token (OIDC Core §3.1.3), authenticating as the
-    /// partner configured (client_secret_basic or client_secret_post).
-    pub async fn exchange(&self, code: &str, verifier: &SecretString, redirect_uri: &str, client: &OutboundClient) -> Result<String, SsoError> {
+    /// Exchanges the code for tokens (OIDC Core §3.1.3), authenticating as the partner
+    /// configured (client_secret_basic or client_secret_post).
+    pub async fn exchange(&self, code: &str, verifier: &str, redirect_uri: &str, client: &OutboundClient) -> Result<Tokens, FederationError> {
         let secret = self.client_secret.expose_secret();
-        let mut form = vec![
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", redirect_uri),
-            ("code_verifier", verifier.expose_secret()),
-        ];
+        let mut form = vec![("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect_uri), ("code_verifier", verifier)];
         // RFC 6749 §2.3.1: id and secret are form-encoded before they go into Basic auth.
         let encode = |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
         let (basic_id, basic_secret) = (encode(&self.client_id), encode(secret));
@@ -148,16 +127,107 @@ impl Connector {
         let (status, body) = client
             .post_form(&self.token, &form, basic, TOKEN_RESPONSE_CAP_BYTES)
             .await
-            .map_err(|err| SsoError::TokenEndpointFailed { detail: err.to_string() })?;
+            .map_err(|err| FederationError::TokenEndpoint { detail: err.to_string() })?;
         let json: Option<Value> = serde_json::from_slice(&body).ok();
         if status != 200 {
             let error = json.as_ref().and_then(|j| j.get("error")).and_then(Value::as_str).unwrap_or_default();
             return Err(match error {
-                "invalid_grant" => SsoError::CodeRejected,
-                _ => SsoError::TokenEndpointFailed { detail: format!("HTTP {status} {error}").trim().to_owned() },
+                "invalid_grant" => FederationError::CodeRejected,
+                "invalid_client" if self.auth_method == TokenAuthMethod::ClientSecretBasic && basic_secret != secret => {
+                    FederationError::TokenEndpoint { detail: format!("HTTP {status} invalid_client. {}", BASIC_ENCODING_HINT) }
+                }
+                _ => FederationError::TokenEndpoint { detail: format!("HTTP {status} {}", error.chars().take(64).collect::<String>()).trim().to_owned() },
             });
         }
-        let json = json.ok_or_else(|| SsoError::TokenEndpointFailed { detail: "the response is not JSON".into() })?;
-        json.get("id_token").and_then(Value::as_str).map(str::to_owned).ok_or(SsoError::IdTokenMissing)
+        let json = json.ok_or_else(|| FederationError::TokenEndpoint { detail: "the response is not JSON".into() })?;
+        let id_token = json.get("id_token").and_then(Value::as_str).map(str::to_owned).ok_or(FederationError::IdTokenMissing)?;
+        let access_token = json.get("access_token").and_then(Value::as_str).map(SecretString::from);
+        Ok(Tokens { id_token, access_token })
+    }
+
+    async fn complete(&self, ctx: Context<'_>, callback: Callback<'_>, private: &SecretString) -> Result<Completion, FederationError> {
+        // RFC 9207 §2.4: a present iss must match; an IdM that promises it must send it.
+        match callback.iss {
+            Some(iss) if iss != self.issuer => return Err(FederationError::IssParamMismatch),
+            None if self.iss_parameter_supported => return Err(FederationError::IssParamMismatch),
+            _ => {}
+        }
+        let code = callback.code.filter(|c| !c.is_empty()).ok_or(FederationError::CodeMissing)?;
+        let private: Private = serde_json::from_str(private.expose_secret()).map_err(|_| FederationError::PrivateState)?;
+        let started = Instant::now();
+        let exchanged = self.exchange(code, &private.verifier, ctx.redirect_uri, ctx.client).await;
+        let exchange_took = started.elapsed();
+        let tokens = exchanged?;
+        let rules = ClaimRules { issuer: &self.issuer, client_id: &self.client_id, nonce: &private.nonce, now: ctx.now, leeway_seconds: self.clock_leeway_seconds };
+        let verifier = Verifier { cache: ctx.jwks, client: ctx.client, app: ctx.app, jwks_uri: &self.jwks_uri };
+        let verified = verifier.verify(&tokens.id_token, &rules).await?;
+        let userinfo = match (self.userinfo, &self.userinfo_endpoint, &tokens.access_token) {
+            (UserinfoMode::Never, _, _) => None,
+            (UserinfoMode::Always, None, _) => return Err(FederationError::UserinfoFailed { detail: "the IdM publishes no userinfo_endpoint".into() }),
+            (UserinfoMode::Always, Some(_), None) => return Err(FederationError::UserinfoFailed { detail: "the token response has no access_token".into() }),
+            (UserinfoMode::Always, Some(endpoint), Some(token)) => Some(userinfo::fetch(ctx.client, endpoint, token, &verified.subject).await?),
+            // Needed, and possible: without an endpoint or an access token, the policy judges
+            // the ID token alone (and names what is missing from it).
+            (UserinfoMode::WhenNeeded, Some(endpoint), Some(token)) if self.policy.needs_more_than(&verified.claims) => {
+                Some(userinfo::fetch(ctx.client, endpoint, token, &verified.subject).await?)
+            }
+            (UserinfoMode::WhenNeeded, _, _) => None,
+        };
+        let identity = FederatedIdentity { issuer: verified.issuer, subject: verified.subject, primary: verified.claims, userinfo };
+        Ok(Completion { identity, logout_hint: Some(SecretString::from(tokens.id_token)), exchange_took })
+    }
+}
+
+impl Connector for OidcConnector {
+    fn config_version(&self) -> i64 {
+        self.config_version
+    }
+
+    /// The authorization request (OIDC Core §3.1.2.1) with PKCE S256 (RFC 7636).
+    fn begin_login(&self, state: &str, redirect_uri: &str) -> LoginStart {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let nonce = Nonce::new_random();
+        let mut url = self.authorization.clone();
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", &self.client_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("scope", &self.scopes.join(" "))
+            .append_pair("state", state)
+            .append_pair("nonce", nonce.secret())
+            .append_pair("code_challenge", challenge.as_str())
+            .append_pair("code_challenge_method", "S256");
+        let private = Private { nonce: nonce.secret().clone(), verifier: verifier.secret().clone() };
+        LoginStart { url, private: SecretString::from(serde_json::to_string(&private).unwrap_or_default()) }
+    }
+
+    fn complete_login<'a>(&'a self, ctx: Context<'a>, callback: Callback<'a>, private: &'a SecretString) -> BoxFuture<'a, Result<Completion, FederationError>> {
+        Box::pin(self.complete(ctx, callback, private))
+    }
+
+    fn identity_policy(&self) -> &IdentityPolicy {
+        &self.policy
+    }
+
+    /// OIDC RP-Initiated Logout 1.0 §2 when the IdM has an end-session endpoint.
+    fn sign_out_url(&self, hint: Option<&SecretString>) -> String {
+        match &self.end_session {
+            Some(end_session) => {
+                let mut url = end_session.clone();
+                let mut query = url.query_pairs_mut();
+                if let Some(id_token) = hint {
+                    query.append_pair("id_token_hint", id_token.expose_secret());
+                }
+                query.append_pair("post_logout_redirect_uri", &self.logout_url).append_pair("client_id", &self.client_id);
+                drop(query);
+                url.to_string()
+            }
+            None => self.logout_url.clone(),
+        }
+    }
+
+    fn sign_out_origins(&self) -> String {
+        let logout = Url::parse(&self.logout_url).ok();
+        origins(self.end_session.iter().chain(logout.iter()))
     }
 }

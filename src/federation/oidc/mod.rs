@@ -1,4 +1,5 @@
-//! OpenID Connect relying-party pieces: ID-token signatures and claim rules.
+//! The OpenID Connect connector: discovery and endpoints, the code flow with PKCE, ID-token
+//! signatures and protocol claim rules, userinfo.
 
 pub mod claims;
 pub mod connector;
@@ -6,3 +7,4 @@ pub mod endpoints;
 pub mod id_token;
 pub mod jws;
 pub mod signer;
+pub mod userinfo;

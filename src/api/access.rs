@@ -1,0 +1,137 @@
+//! Access grants and session revocation: who may reach an account when the partner's IdM
+//! names no account, and ending Merchant Center sessions at once.
+
+use poem::web::Data;
+use poem_openapi::param::{Header, Path};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi, Tags};
+
+use super::access_models::*;
+use super::auth::AppAuth;
+use super::error::ApiError;
+use super::onboarding::{idempotency_key, ApiVersion};
+use super::payload::ApiJson;
+use crate::domain::field_error::Reason;
+use crate::domain::grant::NewGrant;
+use crate::domain::values::EmailAddress;
+use crate::services::grants::{self, GrantOutcome, Revocation};
+use crate::state::AppState;
+
+#[derive(Tags)]
+enum Tag {
+    /// Who may sign in to an account, and ending their sessions.
+    Access,
+}
+
+#[derive(ApiResponse)]
+enum GrantResponse {
+    /// The grant was made.
+    #[oai(status = 201)]
+    Created(Json<AccountUser>),
+    /// This person already had a grant on the account; it now has the role asked for.
+    #[oai(status = 200)]
+    Updated(Json<AccountUser>),
+}
+
+#[derive(ApiResponse)]
+enum AccountUsersResponse {
+    #[oai(status = 200)]
+    Ok(Json<AccountUserList>),
+}
+
+#[derive(ApiResponse)]
+enum RemovedResponse {
+    /// Access removed; that person's sessions on the account have ended.
+    #[oai(status = 204)]
+    Removed,
+}
+
+#[derive(ApiResponse)]
+enum RevokedResponse {
+    #[oai(status = 200)]
+    Ok(Json<SessionsRevoked>),
+}
+
+pub struct AccessApi;
+
+#[OpenApi(tag = "Tag::Access")]
+impl AccessApi {
+    /// Grant a person access to one of your accounts, by verified e-mail, verified phone
+    /// number or IdM subject. Caller: a partner app.
+    #[oai(path = "/accounts/:id/users", method = "post")]
+    #[allow(clippy::too_many_arguments)] // each parameter is one of the operation's in the spec
+    async fn grant_access(
+        &self,
+        auth: AppAuth,
+        state: Data<&AppState>,
+        #[oai(name = "App-Id")] _app_id: Header<String>,
+        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
+        /// Makes the request idempotent for 24 hours.
+        #[oai(name = "Unique-Key")]
+        unique_key: Header<Option<String>>,
+        id: Path<String>,
+        body: ApiJson<AccountUserCreate>,
+    ) -> Result<GrantResponse, ApiError> {
+        let key = idempotency_key(unique_key.0, &format!("POST /accounts/{}/users", id.0), &body.digest)?;
+        let b = &body.value;
+        let new = NewGrant::parse(b.email.as_deref(), b.phone_number.as_deref(), b.idm_subject.as_deref(), b.role.as_deref())
+            .map_err(|errors| ApiError::invalid("The grant has invalid fields.", &errors))?;
+        Ok(match grants::grant(&state, &auth.0, &id.0, &new, key).await? {
+            GrantOutcome::Created(row) => GrantResponse::Created(Json(AccountUser::of_grant(row))),
+            GrantOutcome::Updated(row) => GrantResponse::Updated(Json(AccountUser::of_grant(row))),
+        })
+    }
+
+    /// Everyone with access to one of your accounts: grants and the people who signed in,
+    /// with where their access comes from. Caller: a partner app.
+    #[oai(path = "/accounts/:id/users", method = "get")]
+    async fn list_account_users(
+        &self,
+        auth: AppAuth,
+        state: Data<&AppState>,
+        #[oai(name = "App-Id")] _app_id: Header<String>,
+        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
+        id: Path<String>,
+    ) -> Result<AccountUsersResponse, ApiError> {
+        let users = grants::users(&state, &auth.0, &id.0).await?;
+        Ok(AccountUsersResponse::Ok(Json(AccountUserList { users: users.into_iter().map(|u| AccountUser::of(&id.0, u)).collect() })))
+    }
+
+    /// Remove a person's access to one of your accounts; their sessions there end at once.
+    /// Caller: a partner app.
+    #[oai(path = "/accounts/:id/users/:user_id", method = "delete")]
+    async fn remove_account_user(
+        &self,
+        auth: AppAuth,
+        state: Data<&AppState>,
+        #[oai(name = "App-Id")] _app_id: Header<String>,
+        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
+        id: Path<String>,
+        user_id: Path<String>,
+    ) -> Result<RemovedResponse, ApiError> {
+        grants::remove(&state, &auth.0, &id.0, &user_id.0).await?;
+        Ok(RemovedResponse::Removed)
+    }
+
+    /// End Merchant Center sessions at once, on every replica: those on an account, of an
+    /// e-mail, or of an IdM subject (every filter given must match). Caller: a partner app.
+    #[oai(path = "/partner/sessions/revoke", method = "post")]
+    async fn revoke_sessions(
+        &self,
+        auth: AppAuth,
+        state: Data<&AppState>,
+        #[oai(name = "App-Id")] _app_id: Header<String>,
+        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
+        body: ApiJson<SessionRevocation>,
+    ) -> Result<RevokedResponse, ApiError> {
+        let b = &body.value;
+        if let Some(email) = b.email.as_deref()
+            && let Err(invalid) = EmailAddress::parse(email)
+        {
+            return Err(ApiError::invalid_one(&["email"], Reason::InvalidEmail, &invalid.message));
+        }
+        let filters = Revocation { account_id: b.account_id.as_deref(), email: b.email.as_deref(), idm_subject: b.idm_subject.as_deref() };
+        let revoked = grants::revoke_sessions(&state, &auth.0, &filters).await?;
+        Ok(RevokedResponse::Ok(Json(SessionsRevoked { revoked })))
+    }
+}

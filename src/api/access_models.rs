@@ -1,0 +1,130 @@
+//! Bodies of the access-grant and session-revocation operations.
+
+use poem_openapi::types::Example;
+use poem_openapi::Object;
+use serde::Deserialize;
+
+use crate::services::grants::AccountUser as Access;
+use crate::store::grants::GrantRow;
+
+/// Who gets access: exactly one of `email`, `phone_number` or `idm_subject`.
+#[derive(Object, Deserialize, Debug, Clone)]
+#[oai(deny_unknown_fields, example)]
+#[serde(deny_unknown_fields)]
+pub struct AccountUserCreate {
+    /// A verified e-mail at your IdM (compared case-insensitively).
+    #[oai(nullable)]
+    pub email: Option<String>,
+    /// A verified phone number at your IdM, in E.164 (+4799999999).
+    #[oai(nullable)]
+    pub phone_number: Option<String>,
+    /// Your IdM's `sub` for the person (or the hosted-login user id), compared exactly.
+    #[oai(nullable)]
+    pub idm_subject: Option<String>,
+    /// moderator (default) or financial_admin (one per legal entity: it names the controller at your IdM).
+    #[oai(nullable)]
+    pub role: Option<String>,
+}
+
+impl Example for AccountUserCreate {
+    fn example() -> Self {
+        Self { email: Some("clerk@corner-shop.example".into()), phone_number: None, idm_subject: None, role: Some("moderator".into()) }
+    }
+}
+
+/// Someone with access to an account.
+#[derive(Object, Debug, Clone)]
+pub struct AccountUser {
+    /// The grant's id, or (for someone who signed in by the account claim or as the
+    /// controller) the user's; DELETE takes either.
+    pub id: String,
+    /// Always `account_users`.
+    pub resource: String,
+    pub account_id: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub email: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub phone_number: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub idm_subject: Option<String>,
+    /// financial_admin or moderator.
+    pub role: String,
+    /// grant, claim or controller: where the access comes from.
+    pub source: String,
+    /// The name the IdM gave, once the person has signed in.
+    #[oai(skip_serializing_if_is_none)]
+    pub name: Option<String>,
+    /// Unix time the grant was made (or of the first sign-in).
+    pub create_time: i64,
+    #[oai(skip_serializing_if_is_none)]
+    pub last_sign_in_time: Option<i64>,
+}
+
+impl AccountUser {
+    pub fn of(account_id: &str, a: Access) -> Self {
+        let (kind, value) = a.matcher;
+        let pick = |k: &str| (kind == k).then(|| value.clone());
+        Self {
+            id: a.id,
+            resource: "account_users".into(),
+            account_id: account_id.to_owned(),
+            email: pick("email"),
+            phone_number: pick("phone_number"),
+            idm_subject: pick("idm_subject"),
+            role: a.role.as_str().into(),
+            source: a.source.as_str().into(),
+            name: a.name,
+            create_time: a.create_time,
+            last_sign_in_time: a.last_sign_in_time,
+        }
+    }
+
+    pub fn of_grant(g: GrantRow) -> Self {
+        let pick = |k: &str| (g.matcher_kind == k).then(|| g.display_value.clone());
+        Self {
+            resource: "account_users".into(),
+            account_id: g.account_id.to_string(),
+            email: pick("email"),
+            phone_number: pick("phone_number"),
+            idm_subject: pick("idm_subject"),
+            role: g.role.as_str().into(),
+            source: "grant".into(),
+            name: None,
+            create_time: g.created_at,
+            last_sign_in_time: None,
+            id: g.id,
+        }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct AccountUserList {
+    /// Grants first (oldest first), then the people who signed in by claim or as controller.
+    pub users: Vec<AccountUser>,
+}
+
+/// Which Merchant Center sessions to end: every filter given must match (at least one).
+#[derive(Object, Deserialize, Debug, Clone)]
+#[oai(deny_unknown_fields, example)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRevocation {
+    #[oai(nullable)]
+    pub account_id: Option<String>,
+    /// The person's e-mail (any case).
+    #[oai(nullable)]
+    pub email: Option<String>,
+    #[oai(nullable)]
+    pub idm_subject: Option<String>,
+}
+
+impl Example for SessionRevocation {
+    fn example() -> Self {
+        Self { account_id: None, email: Some("clerk@corner-shop.example".into()), idm_subject: None }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct SessionsRevoked {
+    /// How many sessions ended.
+    pub revoked: u64,
+}

@@ -1,0 +1,356 @@
+//! From what a partner IdM said to a person Causeway can decide access for: the partner's
+//! identity policy (which claims, which are required, which e-mails count as verified),
+//! the same for every connector kind. Connectors know protocols; this module knows what
+//! the product needs from an identity (contract, "Connectors and identity").
+
+use serde_json::{Map, Value};
+
+use super::sso_error::SsoError;
+use super::values::PhoneNumber;
+
+/// What a connector delivers once the IdM's answer passed every protocol rule.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FederatedIdentity {
+    /// The IdM's issuer (OIDC `iss`) or the hosted-login base URL.
+    pub issuer: String,
+    /// Possibly pairwise: unique per (IdM, client), so identities are keyed by (app, issuer, subject).
+    pub subject: String,
+    /// The verified ID token's claims (or the hosted-login directory record, in standard names).
+    pub primary: Map<String, Value>,
+    /// Claims from the userinfo endpoint, when it was called (its `sub` already matched).
+    pub userinfo: Option<Map<String, Value>>,
+}
+
+impl FederatedIdentity {
+    /// Where `name` was found: the ID token wins over userinfo (contract).
+    fn source_of(&self, name: &str) -> Option<&Map<String, Value>> {
+        if self.primary.contains_key(name) {
+            Some(&self.primary)
+        } else {
+            self.userinfo.as_ref().filter(|u| u.contains_key(name))
+        }
+    }
+
+    fn text(&self, name: &str) -> Option<String> {
+        let value = self.source_of(name)?.get(name)?.as_str()?.trim();
+        (!value.is_empty()).then(|| value.to_owned())
+    }
+
+    /// A value with its verification flag read from the same source, so an e-mail from
+    /// userinfo is never vouched for by an `email_verified` that the ID token said of another.
+    fn verified_text(&self, name: &str, flag: &str) -> Option<(String, bool)> {
+        let source = self.source_of(name)?;
+        let value = source.get(name)?.as_str()?.trim();
+        // Only the JSON boolean true counts: "true" as a string is a misconfigured IdM.
+        (!value.is_empty()).then(|| (value.to_owned(), source.get(flag) == Some(&Value::Bool(true))))
+    }
+}
+
+/// The standard claims a partner may require.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StandardClaim {
+    Email,
+    GivenName,
+    FamilyName,
+    PhoneNumber,
+}
+
+impl StandardClaim {
+    pub const ALL: [Self; 4] = [Self::Email, Self::GivenName, Self::FamilyName, Self::PhoneNumber];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::GivenName => "given_name",
+            Self::FamilyName => "family_name",
+            Self::PhoneNumber => "phone_number",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == raw)
+    }
+}
+
+/// Which e-mails Causeway may use for an access decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmailTrust {
+    /// Only with `email_verified: true` from the IdM.
+    Required,
+    /// The IdM sends no `email_verified` (Entra ID, directories): the partner vouches for its e-mails.
+    TrustedIdm,
+}
+
+impl EmailTrust {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Required => "required",
+            Self::TrustedIdm => "trusted_idm",
+        }
+    }
+}
+
+/// The names of the claims Causeway reads, as the partner's IdM calls them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimNames {
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub phone_number: String,
+    /// The claim naming the merchant account (`https://{domain}/wepay_account_id` by default).
+    pub account: String,
+}
+
+impl ClaimNames {
+    pub fn standard(account: String) -> Self {
+        Self {
+            email: "email".into(),
+            given_name: "given_name".into(),
+            family_name: "family_name".into(),
+            phone_number: "phone_number".into(),
+            account,
+        }
+    }
+
+    fn of(&self, claim: StandardClaim) -> &str {
+        match claim {
+            StandardClaim::Email => &self.email,
+            StandardClaim::GivenName => &self.given_name,
+            StandardClaim::FamilyName => &self.family_name,
+            StandardClaim::PhoneNumber => &self.phone_number,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityPolicy {
+    pub names: ClaimNames,
+    pub required: Vec<StandardClaim>,
+    pub email_trust: EmailTrust,
+}
+
+/// The person behind an identity, with only what the policy lets Causeway rely on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    pub issuer: String,
+    pub subject: String,
+    /// The e-mail as the IdM sent it, verified or not (shown, never used for access unless verified).
+    pub email: Option<String>,
+    pub email_verified: bool,
+    /// The phone number in E.164 when the IdM's value is one.
+    pub phone: Option<String>,
+    pub phone_verified: bool,
+    pub given_name: String,
+    pub family_name: String,
+    /// The account the IdM names; whether it is this partner's is for access to decide.
+    pub account_claim: Option<String>,
+}
+
+impl Person {
+    /// The key that grants by e-mail and the controller rule compare: lower case, verified only.
+    pub fn verified_email_key(&self) -> Option<String> {
+        self.email.as_deref().filter(|_| self.email_verified).map(email_key)
+    }
+
+    pub fn verified_phone(&self) -> Option<&str> {
+        self.phone.as_deref().filter(|_| self.phone_verified)
+    }
+
+    /// "Ada Lovelace", or what the display-name fallback left.
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.given_name, self.family_name).trim().to_owned()
+    }
+
+    /// How the partner's event log names who signed in: e-mail, phone, or subject.
+    pub fn label(&self) -> &str {
+        self.email.as_deref().or(self.phone.as_deref()).unwrap_or(&self.subject)
+    }
+}
+
+/// E-mail addresses compare case-insensitively for access (the contract; mailbox local
+/// parts are case-sensitive in theory, never in practice).
+pub fn email_key(email: &str) -> String {
+    email.trim().to_ascii_lowercase()
+}
+
+impl IdentityPolicy {
+    /// The default policy: WePay's shape, every claim required and verified e-mail.
+    pub fn standard(account_claim: String) -> Self {
+        Self {
+            names: ClaimNames::standard(account_claim),
+            required: vec![StandardClaim::Email, StandardClaim::GivenName, StandardClaim::FamilyName],
+            email_trust: EmailTrust::Required,
+        }
+    }
+
+    fn requires(&self, claim: StandardClaim) -> bool {
+        self.required.contains(&claim)
+    }
+
+    /// Whether a login whose ID token carries `claims` lacks something Causeway needs, so
+    /// that userinfo must be asked (`"userinfo": "when_needed"`): a required claim, the
+    /// verification flag of a present e-mail or phone number, or the account claim.
+    pub fn needs_more_than(&self, claims: &Map<String, Value>) -> bool {
+        let has = |name: &str| claims.get(name).is_some_and(|v| !v.is_null());
+        let required_missing = self.required.iter().any(|c| !has(self.names.of(*c)));
+        let email_flag_missing = self.email_trust == EmailTrust::Required && has(&self.names.email) && !has("email_verified");
+        let phone_flag_missing = has(&self.names.phone_number) && !has("phone_number_verified");
+        required_missing || email_flag_missing || phone_flag_missing || !has(&self.names.account)
+    }
+
+    /// Applies the policy: every required claim present, a required e-mail or phone number
+    /// verified, display names filled from what there is.
+    pub fn person(&self, identity: &FederatedIdentity) -> Result<Person, SsoError> {
+        let n = &self.names;
+        for claim in &self.required {
+            if identity.text(n.of(*claim)).is_none() {
+                return Err(SsoError::ClaimMissing(n.of(*claim).to_owned()));
+            }
+        }
+        let email = identity.verified_text(&n.email, "email_verified");
+        let email_verified = email.as_ref().is_some_and(|(_, flag)| *flag || self.email_trust == EmailTrust::TrustedIdm);
+        if self.requires(StandardClaim::Email) && !email_verified {
+            return Err(SsoError::EmailUnverified);
+        }
+        let phone = identity.verified_text(&n.phone_number, "phone_number_verified");
+        let phone_verified = phone.as_ref().is_some_and(|(_, flag)| *flag);
+        if self.requires(StandardClaim::PhoneNumber) && !phone_verified {
+            return Err(SsoError::PhoneUnverified);
+        }
+        // A number that is not E.164 cannot match a grant; it is kept for display only.
+        let (phone, phone_verified) = match phone {
+            Some((raw, flag)) => match PhoneNumber::parse(&raw) {
+                Ok(e164) => (Some(e164.as_str().to_owned()), flag),
+                Err(_) => (Some(raw), false),
+            },
+            None => (None, false),
+        };
+        let email = email.map(|(e, _)| e);
+        let given = identity.text(&n.given_name);
+        let family = identity.text(&n.family_name);
+        // Display-name fallback: `name`, then the e-mail or phone number, then the subject.
+        let (given_name, family_name) = match (given, family) {
+            (None, None) => {
+                let fallback = identity.text("name").or_else(|| email.clone()).or_else(|| phone.clone()).unwrap_or_else(|| identity.subject.clone());
+                (fallback, String::new())
+            }
+            (given, family) => (given.unwrap_or_default(), family.unwrap_or_default()),
+        };
+        let account_claim = match identity.source_of(&n.account).and_then(|s| s.get(&n.account)) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(id)) => Some(id.trim().to_owned()),
+            // A number or object names no account Causeway could have issued.
+            Some(other) => Some(other.to_string()),
+        };
+        Ok(Person {
+            issuer: identity.issuer.clone(),
+            subject: identity.subject.clone(),
+            email,
+            email_verified,
+            phone,
+            phone_verified,
+            given_name,
+            family_name,
+            account_claim,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const CLAIM: &str = "https://partner.example/wepay_account_id";
+
+    fn identity(primary: Value, userinfo: Option<Value>) -> FederatedIdentity {
+        let map = |v: Value| v.as_object().unwrap().clone();
+        FederatedIdentity { issuer: "https://idm.example".into(), subject: "u-1".into(), primary: map(primary), userinfo: userinfo.map(map) }
+    }
+
+    fn full() -> Value {
+        json!({"sub": "u-1", "email": "Ada@Shop.example", "email_verified": true, "given_name": "Ada", "family_name": "Lovelace", CLAIM: "acc-1"})
+    }
+
+    fn policy() -> IdentityPolicy {
+        IdentityPolicy::standard(CLAIM.into())
+    }
+
+    #[test]
+    fn the_wepay_shape_yields_everything() {
+        let p = policy().person(&identity(full(), None)).unwrap();
+        assert_eq!(p.verified_email_key().as_deref(), Some("ada@shop.example"));
+        assert_eq!((p.display_name().as_str(), p.account_claim.as_deref()), ("Ada Lovelace", Some("acc-1")));
+        assert!(!policy().needs_more_than(&identity(full(), None).primary));
+    }
+
+    #[test]
+    fn the_id_token_wins_and_flags_travel_with_their_value() {
+        let id = identity(json!({"sub": "u-1", "email": "a@x.example"}), Some(json!({"sub": "u-1", "email": "b@x.example", "email_verified": true, "given_name": "B", "family_name": "C"})));
+        // The ID token's e-mail has no flag of its own; userinfo's flag is about another address.
+        assert_eq!(policy().person(&id).unwrap_err(), SsoError::EmailUnverified);
+        let id = identity(json!({"sub": "u-1"}), Some(json!({"email": "b@x.example", "email_verified": true, "given_name": "B", "family_name": "C"})));
+        let p = policy().person(&id).unwrap();
+        assert_eq!((p.email.as_deref(), p.email_verified, p.given_name.as_str()), (Some("b@x.example"), true, "B"));
+    }
+
+    #[test]
+    fn required_claims_and_verification() {
+        let without = |field: &str| {
+            let mut v = full();
+            v.as_object_mut().unwrap().remove(field);
+            v
+        };
+        assert_eq!(policy().person(&identity(without("given_name"), None)).unwrap_err().code(), "claim_missing:given_name");
+        assert_eq!(policy().person(&identity(without("email_verified"), None)).unwrap_err(), SsoError::EmailUnverified);
+        let mut string_flag = full();
+        string_flag["email_verified"] = json!("true");
+        assert_eq!(policy().person(&identity(string_flag, None)).unwrap_err(), SsoError::EmailUnverified);
+        // The partner vouches for its IdM's e-mails.
+        let trusted = IdentityPolicy { email_trust: EmailTrust::TrustedIdm, ..policy() };
+        assert!(trusted.person(&identity(without("email_verified"), None)).unwrap().email_verified);
+        // Not required: an unverified e-mail is kept for display but never used for access.
+        let lax = IdentityPolicy { required: vec![], ..policy() };
+        let p = lax.person(&identity(without("email_verified"), None)).unwrap();
+        assert_eq!((p.email.is_some(), p.verified_email_key()), (true, None));
+    }
+
+    #[test]
+    fn phone_only_identities_and_name_fallbacks() {
+        let phone_policy = IdentityPolicy { required: vec![StandardClaim::PhoneNumber], ..policy() };
+        let p = phone_policy.person(&identity(json!({"sub": "pw-9", "phone_number": "+47 999 99 999", "phone_number_verified": true}), None)).unwrap();
+        assert_eq!((p.verified_phone(), p.display_name().as_str(), p.email.as_deref()), (Some("+4799999999"), "+4799999999", None));
+        let unverified = json!({"sub": "pw-9", "phone_number": "+4799999999", "phone_number_verified": false});
+        assert_eq!(phone_policy.person(&identity(unverified.clone(), None)).unwrap_err(), SsoError::PhoneUnverified);
+        let lax = IdentityPolicy { required: vec![], ..policy() };
+        assert_eq!(lax.person(&identity(unverified, None)).unwrap().verified_phone(), None);
+        let named = lax.person(&identity(json!({"sub": "s", "name": "Grace Hopper"}), None)).unwrap();
+        assert_eq!(named.display_name(), "Grace Hopper");
+        assert_eq!(lax.person(&identity(json!({"sub": "s"}), None)).unwrap().display_name(), "u-1");
+    }
+
+    #[test]
+    fn userinfo_is_needed_only_for_what_is_missing() {
+        let obj = |v: Value| v.as_object().unwrap().clone();
+        assert!(policy().needs_more_than(&obj(json!({"sub": "u-1"}))));
+        let mut no_account = full();
+        no_account.as_object_mut().unwrap().remove(CLAIM);
+        assert!(policy().needs_more_than(&obj(no_account)));
+        let mut no_flag = full();
+        no_flag.as_object_mut().unwrap().remove("email_verified");
+        assert!(policy().needs_more_than(&obj(no_flag.clone())));
+        let trusted = IdentityPolicy { email_trust: EmailTrust::TrustedIdm, ..policy() };
+        assert!(!trusted.needs_more_than(&obj(no_flag)));
+    }
+
+    #[test]
+    fn configured_claim_names_are_read() {
+        let custom = IdentityPolicy {
+            names: ClaimNames { email: "mail".into(), given_name: "first".into(), family_name: "last".into(), phone_number: "tel".into(), account: "acct".into() },
+            ..policy()
+        };
+        let p = custom.person(&identity(json!({"sub": "u", "mail": "m@x.example", "email_verified": true, "first": "F", "last": "L", "acct": "a-9"}), None)).unwrap();
+        assert_eq!((p.email.as_deref(), p.display_name().as_str(), p.account_claim.as_deref()), (Some("m@x.example"), "F L", Some("a-9")));
+        assert_eq!(custom.person(&identity(json!({"sub": "u", "email": "m@x.example"}), None)).unwrap_err().code(), "claim_missing:mail");
+    }
+}

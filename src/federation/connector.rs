@@ -1,0 +1,137 @@
+//! The seam between Causeway and a partner IdM, after Dex's connectors: one required core
+//! (send the browser to the IdM, then turn its answer into a `FederatedIdentity`) and the
+//! few capabilities logins around it need (the identity policy, sign-out). Every kind
+//! (OpenID Connect, hosted login) implements it; nothing outside `federation/` knows which
+//! kind it talks to.
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use secrecy::SecretString;
+use url::Url;
+
+use super::http::OutboundClient;
+use super::jwks::JwksCache;
+use crate::domain::identity::{FederatedIdentity, IdentityPolicy};
+use crate::domain::ids::AppId;
+
+/// Where to send the browser, and what the callback will need back. The caller seals
+/// `private` into the login flow: the browser never sees it.
+pub struct LoginStart {
+    pub url: Url,
+    pub private: SecretString,
+}
+
+/// What the IdM put on the redirect back to Causeway, besides `state` and `error`, which
+/// the login service reads itself.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Callback<'a> {
+    pub code: Option<&'a str>,
+    /// RFC 9207's `iss` authorization-response parameter.
+    pub iss: Option<&'a str>,
+}
+
+/// What a connector may use to complete a login.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub client: &'a OutboundClient,
+    pub jwks: &'a JwksCache,
+    pub app: AppId,
+    pub now: i64,
+    pub redirect_uri: &'a str,
+}
+
+pub struct Completion {
+    pub identity: FederatedIdentity,
+    /// What sign-out hands back to the IdM (the ID token, as `id_token_hint`).
+    pub logout_hint: Option<SecretString>,
+    /// How long the IdM's code exchange took (token endpoint, or the hosted-login exchange).
+    pub exchange_took: Duration,
+}
+
+/// Why an IdM's answer was refused, in protocol terms; `services::login` maps each to the
+/// SSO error catalog.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FederationError {
+    #[error("the IdM could not be reached: {detail}")]
+    Unavailable { detail: String },
+    #[error("the IdM configuration lacks an endpoint a login needs")]
+    NotConfigured,
+    #[error("the iss parameter of the redirect is not the configured issuer")]
+    IssParamMismatch,
+    #[error("the redirect carries no code")]
+    CodeMissing,
+    #[error("the token endpoint failed: {detail}")]
+    TokenEndpoint { detail: String },
+    #[error("the IdM refused the code")]
+    CodeRejected,
+    #[error("the token response has no id_token")]
+    IdTokenMissing,
+    #[error("the id_token is not a well-formed JWS")]
+    IdTokenMalformed,
+    #[error("the id_token's algorithm is not allowed")]
+    AlgNotAllowed,
+    #[error("no key for the id_token's kid, even after refetching the JWKS")]
+    KidUnknownAfterRefresh,
+    #[error("the id_token's signature does not verify")]
+    SignatureInvalid,
+    #[error("iss is not the configured issuer")]
+    IssMismatch,
+    #[error("aud does not contain the client id")]
+    AudMismatch,
+    #[error("azp is not the client id")]
+    AzpMismatch,
+    #[error("the id_token expired")]
+    TokenExpired,
+    #[error("the id_token was issued in the future")]
+    IatInFuture,
+    #[error("nonce mismatch")]
+    NonceMismatch,
+    #[error("claim {0} is missing")]
+    ClaimMissing(String),
+    #[error("userinfo failed: {detail}")]
+    UserinfoFailed { detail: String },
+    #[error("userinfo names another sub")]
+    UserinfoSubMismatch,
+    #[error("the flow's private state cannot be read")]
+    PrivateState,
+}
+
+/// A partner IdM opened from one version of its configuration.
+pub trait Connector: Send + Sync {
+    /// The configuration version this connector was opened from.
+    fn config_version(&self) -> i64;
+
+    /// The IdM's authorization URL for a login carrying Causeway's `state`.
+    fn begin_login(&self, state: &str, redirect_uri: &str) -> LoginStart;
+
+    /// The IdM's answer at the callback, checked by every rule of the protocol.
+    fn complete_login<'a>(
+        &'a self,
+        ctx: Context<'a>,
+        callback: Callback<'a>,
+        private: &'a SecretString,
+    ) -> BoxFuture<'a, Result<Completion, FederationError>>;
+
+    /// Which claims the partner's IdM uses, which it must send, which e-mails count.
+    fn identity_policy(&self) -> &IdentityPolicy;
+
+    /// Where a signed-out merchant's browser goes (through the IdM's end-session endpoint
+    /// when it has one); `hint` is the login's `logout_hint`.
+    fn sign_out_url(&self, hint: Option<&SecretString>) -> String;
+
+    /// The origins that sign-out passes through, space-separated (a CSP source list).
+    fn sign_out_origins(&self) -> String;
+}
+
+/// The distinct origins of `urls`, space-separated, for a CSP source list.
+pub fn origins<'a>(urls: impl IntoIterator<Item = &'a Url>) -> String {
+    let mut origins: Vec<String> = Vec::new();
+    for url in urls {
+        let origin = url.origin().ascii_serialization();
+        if origin != "null" && !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    origins.join(" ")
+}
