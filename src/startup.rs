@@ -11,7 +11,7 @@ use poem::{Endpoint, EndpointExt, Response, Route, Server};
 
 use crate::api;
 use crate::api::error::render_poem_error;
-use crate::api::rate_limit::AppRateLimiter;
+use crate::rate_limit::AppRateLimiter;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::keyring::{key_file_for_sqlite_url, KeySource, Keyring};
@@ -89,7 +89,7 @@ impl Application {
             outbound,
             connectors: Arc::new(ConnectorCache::default()),
             jwks: Arc::new(JwksCache::new(JwksPolicy::default())),
-            metrics: Arc::new(crate::web::metrics::Metrics::new()?),
+            metrics: Arc::new(crate::metrics::Metrics::new()?),
             rate_limiter: Arc::new(AppRateLimiter::new(settings.api_rate_per_second, settings.api_rate_burst)),
             settings: Arc::new(settings),
         };

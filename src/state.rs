@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use crate::api::rate_limit::AppRateLimiter;
+use crate::rate_limit::AppRateLimiter;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::keyring::Keyring;
@@ -8,7 +8,7 @@ use crate::federation::cache::ConnectorCache;
 use crate::federation::http::OutboundClient;
 use crate::federation::jwks::JwksCache;
 use crate::store::Store;
-use crate::web::metrics::Metrics;
+use crate::metrics::Metrics;
 
 /// Everything a request handler or service may use, built once in `startup`.
 #[derive(Clone)]

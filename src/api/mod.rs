@@ -9,7 +9,6 @@ pub mod onboarding;
 pub mod partner;
 pub mod partner_models;
 pub mod payload;
-pub mod rate_limit;
 
 use poem_openapi::OpenApiService;
 

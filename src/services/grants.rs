@@ -12,7 +12,7 @@ use crate::domain::identity::email_key;
 use crate::domain::ids::AccountId;
 use crate::domain::role::Role;
 use crate::state::AppState;
-use crate::store::grants::{GrantRow, Granted};
+use crate::store::grants::{GrantRow, Granted, ONE_ADMIN};
 use crate::store::idempotency::KeyClaim;
 use crate::store::merchant_center::MemberRow;
 use crate::store::StoreError;
@@ -65,7 +65,7 @@ pub async fn grant(state: &AppState, caller: &AppPrincipal, account: &str, new: 
             Ok(if status == 201 { GrantOutcome::Created(row) } else { GrantOutcome::Updated(row) })
         }
         Ok(Granted::KeyReused) => Err(ServiceError::IdempotencyConflict),
-        Err(StoreError::Conflict { constraint }) if constraint.contains("one_admin") => Err(ServiceError::AlreadyExists(FieldError::new(
+        Err(StoreError::Conflict { constraint }) if constraint == ONE_ADMIN => Err(ServiceError::AlreadyExists(FieldError::new(
             &["role"],
             Reason::AlreadyExists,
             "this legal entity already has a financial-admin grant (it names the controller at your IdM): remove it first",

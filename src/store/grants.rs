@@ -42,6 +42,9 @@ pub struct PersonKeys<'a> {
     pub subject: &'a str,
 }
 
+/// The index that keeps one financial-admin grant per legal entity.
+pub const ONE_ADMIN: &str = "account_grants_one_admin";
+
 const GRANT_COLUMNS: &str = "id, account_id, matcher_kind, matcher_value, display_value, role, created_at, updated_at";
 
 fn grant_row(r: &AnyRow) -> Result<GrantRow, StoreError> {
@@ -126,7 +129,13 @@ impl Store {
         .bind(new.role.as_str())
         .bind(now)
         .fetch_optional(&mut *tx)
-        .await?;
+        .await
+        .map_err(|err| match StoreError::from(err) {
+            // The matcher's own conflict is the upsert's; the only other unique rule is one
+            // financial admin per legal entity (SQLite names no constraint, so say which).
+            StoreError::Conflict { .. } => StoreError::Conflict { constraint: ONE_ADMIN.into() },
+            other => other,
+        })?;
         let Some(row) = row else {
             tx.rollback().await?;
             return Err(StoreError::NotFound);

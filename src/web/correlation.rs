@@ -15,7 +15,7 @@ pub fn current() -> String {
     CORRELATION_ID.try_with(Clone::clone).unwrap_or_else(|_| uuid::Uuid::new_v4().to_string())
 }
 
-pub async fn log_requests<E: Endpoint>(next: E, req: Request, metrics: std::sync::Arc<super::metrics::Metrics>) -> poem::Result<Response> {
+pub async fn log_requests<E: Endpoint>(next: E, req: Request, metrics: std::sync::Arc<crate::metrics::Metrics>) -> poem::Result<Response> {
     let id = uuid::Uuid::new_v4().to_string();
     let method = req.method().clone();
     // The path only: query strings may carry codes or state values.

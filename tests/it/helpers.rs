@@ -221,6 +221,35 @@ impl TestApp {
         text
     }
 
+    /// The partner's CTA (sign-in link).
+    pub fn cta(&self) -> String {
+        self.url(&format!("/sso/oidc/{}", self.partner.app_id))
+    }
+
+    /// Runs a sign-in in `browser` from the CTA through the IdM (its login form filled with
+    /// `fill`) to Causeway's callback: where Causeway sends the browser on success (its
+    /// session cookie kept), or the error page's code.
+    pub async fn sign_in(&self, browser: &mut crate::form_browser::FormBrowser, fill: &[(&str, &str)]) -> Result<String, String> {
+        let callback = self.url(&format!("/sso/oidc/{}/callback", self.partner.app_id));
+        let back = browser.run_until(&self.cta(), &callback, fill).await;
+        let (status, location, page) = browser.get(back.as_str()).await;
+        match (status, location) {
+            (StatusCode::FOUND, Some(location)) => Ok(location),
+            _ => Err(error_code(&page).unwrap_or_else(|| panic!("{status}: {page}"))),
+        }
+    }
+
+    /// PUT /partner/idm as the first partner; panics unless it is accepted.
+    pub async fn configure_idm(&self, config: &Value) {
+        let resp = self.api(reqwest::Method::PUT, "/partner/idm", &self.partner).json(config).send().await.unwrap();
+        let status = resp.status();
+        assert_eq!(status, StatusCode::OK, "{}", resp.text().await.unwrap());
+    }
+
+    pub async fn count_merchant_sessions(&self) -> i64 {
+        self.store.count_merchant_sessions(self.partner.app_id.parse().unwrap()).await.unwrap()
+    }
+
     pub async fn count_legal_entities(&self, who: &Credentials) -> i64 {
         self.store.count_legal_entities(who.app_id.parse().unwrap()).await.unwrap()
     }
@@ -240,6 +269,13 @@ pub fn legal_entity_body() -> Value {
         "controller": {"email": "owner@merchant.example", "email_is_verified": true},
         "terms_of_service": {"acceptance_time": now() - 60, "original_ip": "203.0.113.7"}
     })
+}
+
+/// The error code an SSO error page shows.
+pub fn error_code(page: &str) -> Option<String> {
+    let marker = "Error code</dt><dd><code>";
+    let start = page.find(marker)? + marker.len();
+    Some(page[start..start + page[start..].find('<')?].to_owned())
 }
 
 /// Asserts the contract's error shape and returns the body.

@@ -36,3 +36,7 @@ mod replicas;
 mod merchant_center;
 mod merchant_journey;
 mod demo;
+mod fake_op;
+mod grants;
+mod idm_shapes;
+mod userinfo;

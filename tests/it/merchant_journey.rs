@@ -53,6 +53,11 @@ impl Journey {
 
     /// From the CTA through the IdM's pages to the Merchant Center overview.
     async fn sign_in(&self, browser: &Client, person: &str, shoot_login: bool) {
+        self.sign_in_to(browser, person, shoot_login, "/merchant-center").await;
+    }
+
+    /// From the CTA through the IdM's pages to `landing`.
+    async fn sign_in_to(&self, browser: &Client, person: &str, shoot_login: bool, landing: &str) {
         browser.goto(&self.cta).await.unwrap();
         for step in 0..4 {
             if self.on_causeway(browser).await {
@@ -72,7 +77,7 @@ impl Journey {
                 }
             }
         }
-        assert_eq!(path(browser).await, "/merchant-center", "the login ends on the Merchant Center");
+        assert_eq!(path(browser).await, landing, "where the login ends");
     }
 
     /// Sign out, through the IdM's end-session page, to the partner's logout URL.
@@ -231,4 +236,74 @@ async fn the_same_journey_against_causeway_demo() {
     for secret in [ACCOUNT_NUMBER, ROUTING, "456012345", "45-6012345"] {
         assert!(!log.contains(secret), "{secret} is in the demo's log");
     }
+}
+
+/// Access without an account claim, as the Wenme-shaped IdM (seed 003) needs it: a
+/// moderator by an e-mail grant lands in the Merchant Center; a person with grants on two
+/// accounts chooses one, then switches without signing in again.
+#[tokio::test]
+async fn granted_people_and_the_account_chooser_in_chromium() {
+    let app = spawn_app_for_sso(&[]).await;
+    let partner = FakeIdm::start(|_| Route::new().at("/signed-out", get(signed_out_page))).await;
+    let logout_url = format!("{}/signed-out", partner.base);
+    let bakery = app.account(&app.partner, "owner@bakery.example", "Sunrise Bakery").await;
+    let atelier = app.account(&app.partner, "owner@atelier.example", "Atelier Nord").await;
+    for (account, body) in [
+        (&bakery, json!({"email": "dana@partner-staff.example"})),
+        (&bakery, json!({"email": "carol@partner-staff.example"})),
+        (&atelier, json!({"email": "carol@partner-staff.example", "role": "financial_admin"})),
+    ] {
+        let resp = app.post_json(&format!("/accounts/{account}/users"), &app.partner, &body).await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+    }
+    let standard = |sub: &str, email: &str, given: &str| json!({"sub": sub, "email": email, "email_verified": true, "given_name": given, "family_name": "Staff"});
+    let idp = OidcProvider::start(json!({
+        "conform_id_token_claims": true,
+        "clients": [causeway_client(&app, &logout_url, "RS256")],
+        "accounts": [standard("dana", "dana@partner-staff.example", "Dana"), standard("carol", "carol@partner-staff.example", "Carol")]
+    }))
+    .await;
+    app.use_idm(&idp.issuer, &logout_url).await;
+    let branding = json!({"display_name": "Acme Commerce", "brand_color": "#0E7490"});
+    assert_eq!(app.api(Method::PUT, "/partner/branding", &app.partner).json(&branding).send().await.unwrap().status(), StatusCode::OK);
+    let j = Journey {
+        cta: app.url(&format!("/sso/oidc/{}", app.partner.app_id)),
+        causeway: app.url(""),
+        logout_url,
+        idm: IdmPages::OidcProvider,
+        admin: "carol",
+        moderator: "dana",
+        shots: "grants",
+    };
+    let driver = start_driver().await;
+    let browser = open_browser(&driver).await;
+    let walk = async {
+        browser.set_window_size(DESKTOP, 900).await.unwrap();
+        j.sign_in(&browser, j.moderator, false).await;
+        assert_eq!(text_of(&browser, "#role").await, "Moderator");
+        assert!(source(&browser).await.contains("Sunrise Bakery"));
+        assert!(browser.find(Locator::Css("#nav-accounts")).await.is_err(), "one account: nothing to switch");
+        j.sign_out(&browser).await;
+
+        j.sign_in_to(&browser, j.admin, false, "/merchant-center/accounts").await;
+        assert_eq!(text_of(&browser, "h1").await, "Choose an account");
+        let choices = text_of(&browser, "#account-choices").await;
+        assert!(choices.find("Atelier Nord").unwrap() < choices.find("Sunrise Bakery").unwrap(), "{choices}");
+        screenshot(&browser, "portal-account-chooser", DESKTOP).await;
+        click(&browser, "button[aria-label='Open Atelier Nord']").await;
+        assert_eq!(path(&browser).await, "/merchant-center");
+        assert_eq!(text_of(&browser, "#role").await, "Financial admin");
+        click(&browser, "#nav-accounts").await;
+        click(&browser, "button[aria-label='Open Sunrise Bakery']").await;
+        assert_eq!(text_of(&browser, "#role").await, "Moderator");
+        assert!(source(&browser).await.contains("Sunrise Bakery"));
+        click(&browser, "#nav-users").await;
+        let team = text_of(&browser, "#members").await;
+        assert!(team.contains("Granted by your platform"), "{team}");
+        screenshot(&browser, "portal-team-grants", DESKTOP).await;
+        j.sign_out(&browser).await;
+    };
+    let result = tokio::time::timeout(Duration::from_secs(120), walk).await;
+    let _ = browser.close().await;
+    result.expect("the journey finished within two minutes");
 }
