@@ -64,7 +64,7 @@ async fn a_real_provider_passes_every_step() {
     configure(&app, &idp.issuer, "client_secret_post").await;
     let report = run_test(&app).await;
     assert_eq!(report["ok"], true, "{report:#}");
-    for name in ["discovery", "issuer", "endpoints", "capabilities", "jwks"] {
+    for name in ["discovery", "issuer", "endpoints", "capabilities", "userinfo", "jwks"] {
         assert_eq!(step(&report, name)["status"], "passed", "{name}: {report:#}");
     }
     assert!(step(&report, "jwks")["detail"].as_str().unwrap().contains("2 usable"));
@@ -192,4 +192,33 @@ async fn the_connect_time_guard_refuses_names_that_resolve_inside() {
     .await;
     let err = insecure.get_json(&url::Url::parse(&format!("{}/", redirecting.base)).unwrap(), 1024).await.unwrap_err();
     assert!(matches!(err, FetchError::Redirect(307)), "{err}");
+}
+
+#[tokio::test]
+async fn the_check_names_userinfo_and_secret_encoding_problems() {
+    // A provider without userinfo in its discovery document.
+    let idm = FakeIdm::start(|base| {
+        let mut doc = discovery(base, "/jwks");
+        doc["issuer"] = json!(base);
+        Route::new()
+            .at("/.well-known/openid-configuration", get(poem::endpoint::make_sync(move |_| poem::web::Json(doc.clone()))))
+            .at("/jwks", get(poem::endpoint::make_sync(|_| poem::web::Json(json!({"keys": [causeway::federation::oidc::signer::Signer::es256("k").unwrap().jwk]})))))
+    })
+    .await;
+    let app = insecure_app(&[]).await;
+    let body = json!({"issuer": idm.base, "client_id": "causeway", "client_secret": "with+plus/and=equals", "token_endpoint_auth_method": "client_secret_basic",
+        "domain": "partner.example", "logout_url": "https://partner.example/bye", "userinfo": "always"});
+    assert_eq!(put_idm(&app, &app.partner, &body).await.status(), StatusCode::OK);
+    let report = run_test(&app).await;
+    assert_eq!(step(&report, "userinfo")["status"], "failed", "{report:#}");
+    assert_eq!(report["ok"], false);
+    let capabilities = step(&report, "capabilities");
+    assert_eq!(capabilities["status"], "warning", "{report:#}");
+    assert!(capabilities["detail"].as_str().unwrap().contains("client_secret_post"), "{capabilities}");
+    // "when needed" without an endpoint is a warning: the ID token must carry everything.
+    let mut when_needed = body.clone();
+    when_needed["userinfo"] = json!("when_needed");
+    when_needed.as_object_mut().unwrap().remove("client_secret");
+    assert_eq!(put_idm(&app, &app.partner, &when_needed).await.status(), StatusCode::OK);
+    assert_eq!(step(&run_test(&app).await, "userinfo")["status"], "warning");
 }

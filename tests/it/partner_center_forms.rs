@@ -207,3 +207,51 @@ async fn the_event_log_lists_sso_attempts_escaped() {
     let overview = browser.get("/partner-center").await;
     assert!(overview.body.contains("issuer_mismatch"), "the overview shows recent attempts");
 }
+
+#[tokio::test]
+async fn the_identity_policy_is_edited_in_the_form_with_its_warnings() {
+    let app = insecure_app().await;
+    let browser = PcClient::new(&app);
+    let csrf = browser.sign_in(&app.partner).await;
+    // A new configuration starts from WePay's shape: the three claims are ticked.
+    let form = browser.get("/partner-center/idm").await;
+    for name in ["require_email", "require_given_name", "require_family_name"] {
+        assert!(form.body.contains(&format!("name=\"{name}\" checked")), "{name} ticked by default");
+    }
+    assert!(!form.body.contains("name=\"require_phone_number\" checked"));
+
+    let mut fields = idm_fields("http://127.0.0.1:9/", "basic+needs/encoding=", &csrf);
+    fields.retain(|(k, _)| *k != "token_endpoint_auth_method");
+    fields.extend([
+        ("token_endpoint_auth_method", "client_secret_basic"),
+        ("userinfo", "always"),
+        ("require_phone_number", "on"),
+        ("email_verified", "trusted_idm"),
+        ("claims_phone_number", "msisdn"),
+        ("claims_email", ""),
+        ("claims_account", "https://partner.example/merchant"),
+    ]);
+    let saved = browser.post("/partner-center/idm", &fields).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert!(saved.location().contains("basic_encoding=1"), "{}", saved.location());
+    let config = api_json(&app, "/partner/idm").await["config"].clone();
+    assert_eq!(config["required_claims"], serde_json::json!(["phone_number"]));
+    assert_eq!((config["userinfo"].as_str(), config["email_verified"].as_str()), (Some("always"), Some("trusted_idm")));
+    assert_eq!((config["claims"]["phone_number"].as_str(), config["claims"]["email"].as_str()), (Some("msisdn"), Some("email")), "an emptied name is the standard one");
+    assert_eq!(config["account_claim"], "https://partner.example/merchant");
+
+    let page = browser.get(&saved.location()).await;
+    assert!(page.body.contains("id=\"basic-encoding-warning\"") && page.body.contains("client_secret_post"), "the secret's encoding is warned about");
+    assert!(page.body.contains("id=\"trusted-idm-warning\""), "trusting the IdM's e-mails is shown as a warning");
+    assert!(page.body.contains("<details class=\"disclosure\" id=\"identity\" open>"), "a customised policy shows its section open");
+    assert!(page.body.contains("name=\"require_phone_number\" checked") && !page.body.contains("name=\"require_email\" checked"));
+    assert!(!page.body.contains("basic+needs/encoding="), "the secret is never shown");
+
+    // A bad claim name is explained next to its field; nothing is stored.
+    let mut bad = idm_fields("http://127.0.0.1:9/", "", &csrf);
+    bad.extend([("claims_given_name", "bad\u{7}name"), ("email_verified", "whatever")]);
+    let page = browser.post("/partner-center/idm", &bad).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("href=\"#f-claims_given_name\"") && page.body.contains("href=\"#f-email_verified\""), "{}", page.body);
+    assert_eq!(api_json(&app, "/partner/idm").await["version"], 1);
+}

@@ -197,3 +197,64 @@ async fn partners_only_see_and_restore_their_own_configuration() {
     let resp = app.client.get(app.url("/partner/idm")).header("Api-Version", "3.0").send().await.unwrap();
     expect_error(resp, StatusCode::UNAUTHORIZED, "NOT_AUTHORIZED").await;
 }
+
+#[tokio::test]
+async fn the_contracts_own_example_body_with_null_overrides_is_accepted() {
+    let app = spawn_app().await;
+    // As a client that serialises every unset field as null sends it (the contract's example).
+    let body = json!({"issuer": "https://idm.partner.example/", "client_id": "causeway", "client_secret": "from-the-idm",
+        "token_endpoint_auth_method": "client_secret_basic", "authorization_endpoint": null, "token_endpoint": null, "jwks_uri": null,
+        "userinfo_endpoint": null, "end_session_endpoint": null, "domain": "partner.example",
+        "logout_url": "https://partner.example/after-logout", "scopes": ["openid", "email", "profile"],
+        "kind": null, "userinfo": null, "claims": {"email": null, "account": null}, "required_claims": null, "email_verified": null,
+        "clock_leeway_seconds": null});
+    let resp = put_idm(&app, &app.partner, &body).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let view: Value = resp.json().await.unwrap();
+    let config = &view["config"];
+    assert!(config.get("token_endpoint").is_none(), "null is not set: {config}");
+    assert_eq!((config["kind"].as_str(), config["userinfo"].as_str(), config["email_verified"].as_str()), (Some("oidc"), Some("when_needed"), Some("required")));
+    assert_eq!(config["required_claims"], json!(["email", "given_name", "family_name"]));
+    assert_eq!(config["claims"]["account"], "https://partner.example/wepay_account_id");
+}
+
+#[tokio::test]
+async fn the_identity_policy_is_validated_and_stored() {
+    let app = spawn_app().await;
+    let with = |extra: Value| {
+        let mut body = idm_body(Some("s3cret"));
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+    let bad = with(json!({"kind": "saml", "userinfo": "sometimes", "required_claims": ["email", "sub"], "email_verified": "maybe",
+        "claims": {"email": "", "account": "x\u{1}y"}}));
+    let err = expect_error(put_idm(&app, &app.partner, &bad).await, StatusCode::BAD_REQUEST, "INVALID_PARAMS").await;
+    let found = details(&err);
+    for (target, reason) in [
+        (vec!["kind"], "INVALID_VALUE"),
+        (vec!["userinfo"], "INVALID_VALUE"),
+        (vec!["email_verified"], "INVALID_VALUE"),
+        (vec!["claims", "email"], "INVALID_LENGTH"),
+        (vec!["claims", "account"], "INVALID_CHARACTERS"),
+        (vec!["required_claims", "1"], "INVALID_VALUE"),
+    ] {
+        let target: Vec<String> = target.into_iter().map(String::from).collect();
+        assert!(found.contains(&(target.clone(), reason.to_string())), "{target:?} {reason} in {found:?}");
+    }
+    assert!(history(&app, &app.partner).await.is_empty(), "nothing stored");
+
+    let good = with(json!({"userinfo": "always", "required_claims": ["phone_number"], "email_verified": "trusted_idm",
+        "claims": {"phone_number": "msisdn", "account": "https://partner.example/merchant"}}));
+    let view: Value = put_idm(&app, &app.partner, &good).await.json().await.unwrap();
+    let config = &view["config"];
+    assert_eq!(config["required_claims"], json!(["phone_number"]));
+    assert_eq!((config["claims"]["phone_number"].as_str(), config["claims"]["email"].as_str()), (Some("msisdn"), Some("email")));
+    assert_eq!((config["account_claim"].as_str(), config["claims"]["account"].as_str()), (Some("https://partner.example/merchant"), Some("https://partner.example/merchant")));
+    assert_eq!((config["userinfo"].as_str(), config["email_verified"].as_str()), (Some("always"), Some("trusted_idm")));
+    // An empty list is a choice too: nothing required.
+    let none = with(json!({"required_claims": []}));
+    let view: Value = put_idm(&app, &app.partner, &none).await.json().await.unwrap();
+    assert_eq!(view["config"]["required_claims"], json!([]));
+}
