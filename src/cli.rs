@@ -116,7 +116,10 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Demo { json } => crate::demo::run(settings, json, shutdown_signal()).await,
+        Command::Demo { json } => {
+            crate::web::server::raise_open_file_limit();
+            crate::demo::run(settings, json, shutdown_signal()).await
+        }
         Command::App(command) => app_command(command, settings).await,
         Command::RotateMasterKey { json } => {
             let store = open_store(&settings).await?;
@@ -134,6 +137,7 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    crate::web::server::raise_open_file_limit();
     let app = Application::build(settings).await?;
     tracing::info!(address = %app.local_addr(), backend = ?app.state().store.backend(), "listening");
     app.run_until(shutdown_signal()).await?;

@@ -38,6 +38,24 @@ pub struct Settings {
     pub session_absolute_seconds: i64,
     /// Where `causeway demo` runs its built-in IdM (any free loopback port by default).
     pub demo_idm_listen: SocketAddr,
+    /// A request head must arrive within this (also the keep-alive idle limit).
+    pub header_read_timeout_seconds: u64,
+    /// A connection with nothing read or written for this long is closed.
+    pub idle_timeout_seconds: u64,
+    /// A request body must arrive within this.
+    pub body_read_timeout_seconds: u64,
+    /// Connections one peer address may hold (0: no cap).
+    pub max_connections_per_peer: usize,
+    /// How long a shutdown waits for requests already accepted.
+    pub drain_seconds: u64,
+    /// Proxies whose `X-Forwarded-For` names the client (addresses or CIDR blocks).
+    pub trusted_proxies: Vec<crate::web::client_ip::IpBlock>,
+    /// Sign-ins one client address, or one browser, may start per minute.
+    pub cta_rate_per_minute: NonZeroU32,
+    /// Sign-ins one partner app's merchants may start per second (twice that at once).
+    pub cta_rate_per_app_per_second: NonZeroU32,
+    /// How often a replica on PostgreSQL says it is alive (quota shares follow).
+    pub replica_heartbeat_seconds: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +90,15 @@ const KNOWN: &[&str] = &[
     "CAUSEWAY_IDEMPOTENCY_TTL_SECONDS",
     "CAUSEWAY_DB_POOL_SIZE",
     "CAUSEWAY_DEMO_IDM_LISTEN",
+    "CAUSEWAY_HEADER_READ_TIMEOUT_SECONDS",
+    "CAUSEWAY_IDLE_TIMEOUT_SECONDS",
+    "CAUSEWAY_BODY_READ_TIMEOUT_SECONDS",
+    "CAUSEWAY_MAX_CONNECTIONS_PER_PEER",
+    "CAUSEWAY_DRAIN_SECONDS",
+    "CAUSEWAY_TRUSTED_PROXIES",
+    "CAUSEWAY_CTA_RATE_PER_MINUTE",
+    "CAUSEWAY_CTA_RATE_PER_APP_PER_SECOND",
+    "CAUSEWAY_REPLICA_HEARTBEAT_SECONDS",
 ];
 
 impl Settings {
@@ -86,6 +113,16 @@ impl Settings {
     /// Idle and absolute lifetimes of browser sessions.
     pub fn session_lifetimes(&self) -> crate::domain::session::Lifetimes {
         crate::domain::session::Lifetimes { idle: self.session_idle_seconds, absolute: self.session_absolute_seconds, touch_after: 60 }
+    }
+
+    pub fn server_limits(&self) -> crate::web::server::ServerLimits {
+        use std::time::Duration;
+        crate::web::server::ServerLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_seconds),
+            idle_timeout: Duration::from_secs(self.idle_timeout_seconds),
+            max_connections_per_peer: self.max_connections_per_peer,
+            drain: Duration::from_secs(self.drain_seconds),
+        }
     }
 
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -127,6 +164,26 @@ impl Settings {
             session_idle_seconds: parse(get("CAUSEWAY_SESSION_IDLE_SECONDS"), "CAUSEWAY_SESSION_IDLE_SECONDS", Some(30 * 60))?,
             session_absolute_seconds: parse(get("CAUSEWAY_SESSION_ABSOLUTE_SECONDS"), "CAUSEWAY_SESSION_ABSOLUTE_SECONDS", Some(12 * 3600))?,
             demo_idm_listen: parse(get("CAUSEWAY_DEMO_IDM_LISTEN"), "CAUSEWAY_DEMO_IDM_LISTEN", "127.0.0.1:0".parse().ok())?,
+            header_read_timeout_seconds: positive(get("CAUSEWAY_HEADER_READ_TIMEOUT_SECONDS"), "CAUSEWAY_HEADER_READ_TIMEOUT_SECONDS", 10)?,
+            idle_timeout_seconds: positive(get("CAUSEWAY_IDLE_TIMEOUT_SECONDS"), "CAUSEWAY_IDLE_TIMEOUT_SECONDS", 60)?,
+            body_read_timeout_seconds: positive(get("CAUSEWAY_BODY_READ_TIMEOUT_SECONDS"), "CAUSEWAY_BODY_READ_TIMEOUT_SECONDS", 30)?,
+            max_connections_per_peer: parse(get("CAUSEWAY_MAX_CONNECTIONS_PER_PEER"), "CAUSEWAY_MAX_CONNECTIONS_PER_PEER", Some(256))?,
+            drain_seconds: parse(get("CAUSEWAY_DRAIN_SECONDS"), "CAUSEWAY_DRAIN_SECONDS", Some(25))?,
+            trusted_proxies: match get("CAUSEWAY_TRUSTED_PROXIES") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .map(|item| {
+                        crate::web::client_ip::IpBlock::parse(item).ok_or_else(|| ConfigError {
+                            variable: "CAUSEWAY_TRUSTED_PROXIES",
+                            problem: format!("{item:?} is not an address or CIDR block"),
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
+            cta_rate_per_minute: parse(get("CAUSEWAY_CTA_RATE_PER_MINUTE"), "CAUSEWAY_CTA_RATE_PER_MINUTE", NonZeroU32::new(30))?,
+            cta_rate_per_app_per_second: parse(get("CAUSEWAY_CTA_RATE_PER_APP_PER_SECOND"), "CAUSEWAY_CTA_RATE_PER_APP_PER_SECOND", NonZeroU32::new(100))?,
+            replica_heartbeat_seconds: positive(get("CAUSEWAY_REPLICA_HEARTBEAT_SECONDS"), "CAUSEWAY_REPLICA_HEARTBEAT_SECONDS", 5)?,
         })
     }
 
@@ -145,6 +202,14 @@ where
     match raw {
         Some(raw) => raw.parse().map_err(|err: T::Err| ConfigError { variable, problem: err.to_string() }),
         None => default.ok_or_else(|| ConfigError { variable, problem: "is required".into() }),
+    }
+}
+
+/// A number of seconds that must be at least 1: a zero timeout would refuse everything.
+fn positive(raw: Option<&str>, variable: &'static str, default: u64) -> Result<u64, ConfigError> {
+    match parse(raw, variable, Some(default))? {
+        0 => Err(ConfigError { variable, problem: "must be at least 1".into() }),
+        n => Ok(n),
     }
 }
 

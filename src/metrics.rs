@@ -45,7 +45,13 @@ impl Metrics {
     }
 
     pub fn observe_request(&self, method: &str, path: &str, status: u16, elapsed: Duration) {
-        // Only the method and status as labels: paths carry ids and would explode the series.
+        // Labels come from closed sets only: paths carry ids, and a client may send any
+        // method name it likes; either would grow the series without bound.
+        let method = match method {
+            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+            _ => "other",
+        };
+        let status = if (100..600).contains(&status) { status } else { 0 };
         self.http_requests.with_label_values(&[method, &status.to_string()]).inc();
         let family = path.trim_start_matches('/').split('/').next().unwrap_or_default();
         let family = match family {

@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use poem::endpoint::make_sync;
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
 use poem::middleware::AddData;
-use poem::{Endpoint, EndpointExt, Response, Route, Server};
+use poem::{Endpoint, EndpointExt, Response, Route};
+use tokio::net::TcpListener;
 
 use crate::api;
 use crate::api::error::render_poem_error;
-use crate::rate_limit::AppRateLimiter;
+use crate::rate_limit::{AppRateLimiter, CtaLimiter, CtaRates};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::keyring::{key_file_for_sqlite_url, KeySource, Keyring};
@@ -22,12 +22,15 @@ use crate::state::AppState;
 use crate::store::{Backend, Store, StoreOptions};
 use crate::web;
 
-/// How often expired idempotency records, SSO flows and sessions, and old SSO events are deleted.
-const SWEEP_EVERY: Duration = Duration::from_secs(600);
+/// How often expired idempotency records, SSO flows, sessions and throttle windows, and
+/// old SSO events are deleted: flows never completed live at most this much past expiry.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// A replica not heard from for this many heartbeats no longer counts in the quota shares.
+const HEARTBEATS_MISSED: i64 = 3;
 
 pub struct Application {
     state: AppState,
-    acceptor: TcpAcceptor,
+    listener: TcpListener,
     local_addr: SocketAddr,
 }
 
@@ -56,13 +59,12 @@ pub fn load_keyring(settings: &Settings) -> anyhow::Result<Keyring> {
     Ok(keyring)
 }
 
-/// The address a bound listener actually got (port 0 becomes the port the OS chose).
-pub fn bound_address(acceptor: &TcpAcceptor) -> anyhow::Result<SocketAddr> {
-    acceptor
-        .local_addr()
-        .first()
-        .and_then(|addr| addr.as_socket_addr().copied())
-        .ok_or_else(|| anyhow::anyhow!("listener has no socket address"))
+/// Binds `addr` (port 0 takes a free port), saying which setting to change when it is taken.
+pub async fn bind(addr: SocketAddr, variable: &str) -> anyhow::Result<TcpListener> {
+    use anyhow::Context;
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("could not listen on {addr}; set {variable} to another address (127.0.0.1:0 takes any free port)"))
 }
 
 impl Application {
@@ -71,14 +73,14 @@ impl Application {
     }
 
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
-        let acceptor = TcpListener::bind(settings.listen).into_acceptor().await?;
-        Self::build_on(settings, clock, acceptor).await
+        let listener = bind(settings.listen, "CAUSEWAY_LISTEN").await?;
+        Self::build_on(settings, clock, listener).await
     }
 
     /// Builds on a listener the caller bound already: `causeway demo` must know the real
     /// port (CAUSEWAY_LISTEN may say port 0) before it can set the public URL.
-    pub async fn build_on(settings: Settings, clock: Clock, acceptor: TcpAcceptor) -> anyhow::Result<Self> {
-        let local_addr = bound_address(&acceptor)?;
+    pub async fn build_on(settings: Settings, clock: Clock, listener: TcpListener) -> anyhow::Result<Self> {
+        let local_addr = listener.local_addr()?;
         let store = open_store(&settings).await?;
         let keyring = Arc::new(load_keyring(&settings)?);
         let outbound = OutboundClient::new(settings.url_policy(), settings.idm_timeout)?;
@@ -91,9 +93,13 @@ impl Application {
             jwks: Arc::new(JwksCache::new(JwksPolicy::default())),
             metrics: Arc::new(crate::metrics::Metrics::new()?),
             rate_limiter: Arc::new(AppRateLimiter::new(settings.api_rate_per_second, settings.api_rate_burst)),
+            cta_limiter: Arc::new(CtaLimiter::new(CtaRates {
+                per_minute: settings.cta_rate_per_minute,
+                per_app_per_second: settings.cta_rate_per_app_per_second,
+            })),
             settings: Arc::new(settings),
         };
-        Ok(Self { state, acceptor, local_addr })
+        Ok(Self { state, listener, local_addr })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -107,18 +113,36 @@ impl Application {
     /// Serves until `shutdown` resolves, then drains in-flight requests.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send) -> std::io::Result<()> {
         let sweeper = tokio::spawn(sweep_forever(self.state.clone()));
+        let replica = uuid::Uuid::new_v4().to_string();
+        let heartbeat = tokio::spawn(heartbeat_forever(self.state.clone(), replica.clone()));
         let app = routes(self.state.clone());
-        let result = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(app, shutdown, Some(Duration::from_secs(10)))
-            .await;
+        let result = web::server::serve(self.listener, app, self.state.settings.server_limits(), shutdown).await;
         sweeper.abort();
+        heartbeat.abort();
+        if self.state.store.backend() == Backend::Postgres
+            && let Err(err) = self.state.store.replica_gone(&replica).await
+        {
+            tracing::warn!(error = %crate::api::error::ErrorChain(&err), "could not sign this replica off");
+        }
         self.state.store.close().await;
         result
     }
 }
 
+/// Forms of the web pages are small; the API takes up to `CAUSEWAY_MAX_BODY_BYTES`.
+const FORM_MAX_BYTES: usize = 64 * 1024;
+/// The sign-out form carries one token.
+const SSO_FORM_MAX_BYTES: usize = 16 * 1024;
+
 pub fn routes(state: AppState) -> impl Endpoint<Output = Response> {
+    use web::body_limit::{refuse_page, BodyLimit};
     let metrics = state.metrics.clone();
+    let body_deadline = Duration::from_secs(state.settings.body_read_timeout_seconds);
+    let pages = |max| BodyLimit::new(max, body_deadline, refuse_page);
+    let api_limit = BodyLimit::new(state.settings.max_body_bytes, body_deadline, |_, limit| {
+        use poem::IntoResponse;
+        crate::api::error::ApiError::too_large(limit).into_response()
+    });
     let api = api::service();
     let docs = api.swagger_ui();
     let spec = api.spec();
@@ -132,20 +156,42 @@ pub fn routes(state: AppState) -> impl Endpoint<Output = Response> {
         )
         .nest("/docs", docs)
         // Before the API: the Partner Center renders its own errors as HTML pages.
-        .nest(crate::partner_center::BASE_PATH, crate::partner_center::routes())
+        .nest(crate::partner_center::BASE_PATH, crate::partner_center::routes().with(pages(FORM_MAX_BYTES)))
         .nest("/assets", web::assets::routes())
-        .nest("/sso", crate::sso::routes())
-        .nest("/merchant-center", crate::portal::routes())
+        .nest("/sso", crate::sso::routes().with(pages(SSO_FORM_MAX_BYTES)))
+        .nest("/merchant-center", crate::portal::routes().with(pages(FORM_MAX_BYTES)))
         .nest("/brand", crate::portal::brand_routes())
-        .nest("/", api)
+        .nest("/", api.with(api_limit))
         .with(AddData::new(state))
         .catch_all_error(|err| async move { render_poem_error(err) })
         .around(move |next, req| web::correlation::log_requests(next, req, metrics.clone()))
         .map_to_response()
 }
 
+/// On PostgreSQL, several replicas may share the database: each says it is alive, and
+/// enforces its share of the API and sign-in quotas.
+async fn heartbeat_forever(state: AppState, replica: String) {
+    if state.store.backend() != Backend::Postgres {
+        return;
+    }
+    let every = state.settings.replica_heartbeat_seconds;
+    let mut tick = tokio::time::interval(Duration::from_secs(every));
+    loop {
+        tick.tick().await;
+        let now = state.clock.now();
+        match state.store.replica_heartbeat(&replica, now, now - HEARTBEATS_MISSED * every as i64).await {
+            Ok(replicas) => {
+                state.rate_limiter.share_among(replicas);
+                state.cta_limiter.share_among(replicas);
+            }
+            Err(err) => tracing::warn!(error = %crate::api::error::ErrorChain(&err), "replica heartbeat failed"),
+        }
+    }
+}
+
 async fn sweep_forever(state: AppState) {
-    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    // The first sweep comes one period after start, not at once: nothing is due yet.
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + SWEEP_EVERY, SWEEP_EVERY);
     loop {
         tick.tick().await;
         let cutoff = state.clock.now() - state.settings.idempotency_ttl_seconds;
@@ -159,9 +205,13 @@ async fn sweep_forever(state: AppState) {
         }
         // Used flows stay a day as tombstones, so a late replay is still named a replay.
         let now = state.clock.now();
-        if let Err(err) = state.store.sweep_flows(now - 86_400).await {
+        if let Err(err) = state.store.sweep_flows(now, now - 86_400).await {
             tracing::warn!(error = %crate::api::error::ErrorChain(&err), "SSO flow sweep failed");
         }
+        if let Err(err) = state.store.sweep_throttles(now - 2 * crate::services::sign_in_throttle::WINDOW_SECONDS).await {
+            tracing::warn!(error = %crate::api::error::ErrorChain(&err), "throttle sweep failed");
+        }
+        state.cta_limiter.prune();
         if let Err(err) = state.store.sweep_merchant_sessions(now).await {
             tracing::warn!(error = %crate::api::error::ErrorChain(&err), "merchant session sweep failed");
         }

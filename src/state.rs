@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use crate::rate_limit::AppRateLimiter;
+use crate::rate_limit::{AppRateLimiter, CtaLimiter};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::keyring::Keyring;
@@ -17,6 +17,7 @@ pub struct AppState {
     pub clock: Clock,
     pub settings: Arc<Settings>,
     pub rate_limiter: Arc<AppRateLimiter>,
+    pub cta_limiter: Arc<CtaLimiter>,
     pub keyring: Arc<Keyring>,
     pub outbound: OutboundClient,
     pub connectors: Arc<ConnectorCache>,

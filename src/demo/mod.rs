@@ -12,14 +12,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use poem::listener::{Listener, TcpAcceptor, TcpListener};
 use secrecy::SecretString;
 
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crypto::keyring::MasterKey;
 use crate::services::idm;
-use crate::startup::{Application, bound_address};
+use crate::startup::{bind, Application};
 use idp::{Provider, ProviderConfig};
 use report::Report;
 
@@ -39,12 +38,8 @@ pub async fn run(
     // and CAUSEWAY_LISTEN may ask for port 0.
     let causeway_listener = bind(settings.listen, "CAUSEWAY_LISTEN").await?;
     let idm_listener = bind(settings.demo_idm_listen, "CAUSEWAY_DEMO_IDM_LISTEN").await?;
-    let issuer = base_url(bound_address(&idm_listener)?);
-    let settings = demo_settings(
-        settings,
-        data_dir.path(),
-        bound_address(&causeway_listener)?,
-    );
+    let issuer = base_url(idm_listener.local_addr()?);
+    let settings = demo_settings(settings, data_dir.path(), causeway_listener.local_addr()?);
     let public_url = settings.public_url.clone();
     let app = Application::build_on(settings, Clock::system(), causeway_listener).await?;
     let state = app.state().clone();
@@ -74,7 +69,11 @@ pub async fn run(
         data_dir: data_dir.path(),
     };
     let (stop_idm, idm_stopped) = tokio::sync::oneshot::channel::<()>();
-    let idm_server = tokio::spawn(idp::serve(idm_listener, Arc::new(provider), async {
+    let limits = state.settings.server_limits();
+    let body_limit = crate::web::body_limit::BodyLimit::new(64 * 1024, std::time::Duration::from_secs(30), crate::web::body_limit::refuse_page);
+    use poem::EndpointExt;
+    let idm_routes = idp::routes(Arc::new(provider)).with(body_limit);
+    let idm_server = tokio::spawn(crate::web::server::serve(idm_listener, idm_routes, limits, async {
         let _ = idm_stopped.await;
     }));
     // Causeway's socket already listens, so a click that comes before `run_until` waits
@@ -94,13 +93,6 @@ pub async fn run(
     served?;
     idm_served??;
     Ok(())
-}
-
-async fn bind(addr: SocketAddr, variable: &str) -> anyhow::Result<TcpAcceptor> {
-    TcpListener::bind(addr)
-        .into_acceptor()
-        .await
-        .with_context(|| format!("could not listen on {addr}; set {variable} to another address (127.0.0.1:0 takes any free port)"))
 }
 
 /// The operator's settings, pointed at the demo: its own database, its own address, and

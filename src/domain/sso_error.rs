@@ -7,6 +7,8 @@ use std::fmt;
 pub enum SsoError {
     AppUnknown,
     AppSuspended,
+    /// Sign-ins started faster than allowed from one address, browser or for one app.
+    TooManySignIns { retry_after: u64 },
     IdmNotConfigured,
     IdmUnavailable { detail: String },
     IdmError { error: String },
@@ -47,6 +49,7 @@ impl SsoError {
         let code = match self {
             Self::AppUnknown => "app_unknown",
             Self::AppSuspended => "app_suspended",
+            Self::TooManySignIns { .. } => "too_many_sign_ins",
             Self::IdmNotConfigured => "idm_not_configured",
             Self::IdmUnavailable { .. } => "idm_unavailable",
             Self::IdmError { .. } => "idm_error",
@@ -88,6 +91,7 @@ impl SsoError {
         match self {
             Self::AppUnknown => "The sign-in link names no Causeway app: check the app id in the CTA URL.",
             Self::AppSuspended => "The app is suspended by the Causeway operator; contact them.",
+            Self::TooManySignIns { .. } => "Sign-ins started faster than Causeway allows from one address or browser (or for your app); wait a minute. If real merchants meet this, ask the operator to raise CAUSEWAY_CTA_RATE_PER_MINUTE.",
             Self::IdmNotConfigured => "Configure your IdM in the Partner Center (or PUT /partner/idm) before linking merchants.",
             Self::IdmUnavailable { .. } => "Causeway could not read your IdM's discovery document; run the connection test in the Partner Center.",
             Self::IdmError { .. } => "Your IdM refused the sign-in; its error is in the detail. Check the client's redirect URI, scopes and grant settings.",
@@ -129,6 +133,7 @@ impl SsoError {
                 "This sign-in link has expired or was opened in another browser. Please start again."
             }
             Self::AppSuspended => "Sign-in is temporarily unavailable for this platform.",
+            Self::TooManySignIns { .. } => "Too many sign-in attempts in a short time. Please wait a minute and try again.",
             Self::AccountUnknown | Self::AccountOtherPartner | Self::AccountNotGranted => "Your user is not linked to a merchant account here yet.",
             Self::EmailUnverified => "Your e-mail address must be verified before you can sign in.",
             Self::PhoneUnverified => "Your phone number must be verified before you can sign in.",
@@ -144,6 +149,7 @@ impl SsoError {
         vec![
             Self::AppUnknown,
             Self::AppSuspended,
+            Self::TooManySignIns { retry_after: 0 },
             Self::IdmNotConfigured,
             Self::IdmUnavailable { detail: String::new() },
             Self::IdmError { error: String::new() },

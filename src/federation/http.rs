@@ -70,6 +70,9 @@ impl Resolve for GuardedResolver {
 impl OutboundClient {
     pub fn new(policy: UrlPolicy, timeout: Duration) -> Result<Self, reqwest::Error> {
         let mut builder = reqwest::Client::builder()
+            // HTTP(S)_PROXY / ALL_PROXY would send requests through a proxy that resolves
+            // the host itself, around the address guard: partner IdMs are called directly.
+            .no_proxy()
             .user_agent(USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeout)

@@ -15,14 +15,9 @@ mod idm_test;
 mod overview;
 mod session;
 mod sign_in;
-mod throttle;
 mod view;
 
-use std::sync::Arc;
-
-use poem::http::Method;
-use poem::middleware::AddData;
-use poem::{get, post, Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
+use poem::{get, post, Endpoint, EndpointExt, Response, Route};
 use serde::Deserialize;
 
 pub use idm::label as idm_label;
@@ -36,9 +31,6 @@ pub const SIGN_IN_PATH: &str = "/partner-center/sign-in";
 
 /// Who made a change, as the IdM configuration history records it.
 const CHANGED_BY: &str = "Partner Center";
-
-/// Largest form body read; the IdM form, the largest, is a few KiB at most.
-const FORM_MAX_BYTES: usize = 64 * 1024;
 
 /// A form whose only field is the CSRF token (sign-out, test, restore).
 #[derive(Deserialize, Default)]
@@ -60,19 +52,7 @@ pub fn routes() -> impl Endpoint<Output = Response> {
         .at("/branding", get(branding::show).post(branding::save))
         .at("/brand.css", get(branding::stylesheet))
         .at("/events", get(events::page))
-        .with(AddData::new(Arc::new(throttle::SignInThrottle::default())))
-        .around(limit_body)
         .catch_all_error(errors::render_poem_error)
         .around(crate::web::headers::page_headers)
         .map_to_response()
-}
-
-/// Reads a POST body up to `FORM_MAX_BYTES` before any handler sees it (poem's `Form`
-/// alone reads without a limit); a larger one is a 413 page.
-async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
-    if req.method() == Method::POST {
-        let body = req.take_body().into_bytes_limit(FORM_MAX_BYTES).await?;
-        req.set_body(body);
-    }
-    next.call(req).await.map(IntoResponse::into_response)
 }

@@ -2,10 +2,9 @@
 //!
 //! A failed sign-in says the same thing whichever half was wrong, takes at least
 //! `MIN_FAILURE` (so timing does not tell an unknown App-Id from a wrong token), and
-//! counts against the client address's budget (`throttle`).
+//! counts against the budgets of the App-Id from the client address and of the address
+//! (`services::sign_in_throttle`, shared by every replica).
 
-use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use askama::Template;
@@ -17,9 +16,8 @@ use serde::Deserialize;
 
 use super::errors::PageError;
 use super::session::{self, PartnerSession};
-use super::throttle::SignInThrottle;
 use super::{CsrfForm, HOME_PATH, SIGN_IN_PATH};
-use crate::services::{apps, ServiceError};
+use crate::services::{apps, sign_in_throttle, ServiceError};
 use crate::state::AppState;
 use crate::web::csrf;
 use crate::web::session::{read_cookie, set_cookie, SameSite};
@@ -82,28 +80,18 @@ pub async fn show(req: &Request, state: Data<&AppState>, Query(query): Query<Sig
     page(StatusCode::OK, &csrf_token, "", None, notice)
 }
 
-fn client_ip(req: &Request) -> IpAddr {
-    req.remote_addr().as_socket_addr().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip())
-}
-
 /// Checks the credentials and opens a session. Caller: anyone holding the sign-in form.
 #[handler]
-pub async fn submit(
-    req: &Request,
-    state: Data<&AppState>,
-    throttle: Data<&Arc<SignInThrottle>>,
-    Form(form): Form<SignInForm>,
-) -> Result<Response, PageError> {
+pub async fn submit(req: &Request, state: Data<&AppState>, Form(form): Form<SignInForm>) -> Result<Response, PageError> {
     let cookie_token = read_cookie(req, csrf::PRE_SESSION_COOKIE).unwrap_or_default();
     if !csrf::matches(cookie_token, &form.csrf_token) {
         return Err(PageError::Csrf);
     }
     let app_id: String = form.app_id.trim().chars().take(APP_ID_ECHO_MAX).collect();
-    let ip = client_ip(req);
-    let now = state.clock.now();
-    if let Some(wait) = throttle.blocked_for(ip, now) {
+    let ip = crate::web::client_ip::client_ip(req, &state.settings.trusted_proxies);
+    if let Some(wait) = sign_in_throttle::blocked_for(&state, &app_id, ip).await? {
         let minutes = (wait + 59) / 60;
-        let message = format!("Too many failed sign-ins from your network. Try again in {minutes} minute{}.", if minutes == 1 { "" } else { "s" });
+        let message = format!("Too many failed sign-ins for this App-Id from your network. Try again in {minutes} minute{}.", if minutes == 1 { "" } else { "s" });
         let mut resp = page(StatusCode::TOO_MANY_REQUESTS, cookie_token, &app_id, Some(message), None)?;
         if let Ok(value) = wait.to_string().parse() {
             resp.headers_mut().insert(header::RETRY_AFTER, value);
@@ -131,7 +119,7 @@ pub async fn submit(
         Err(ServiceError::Unauthenticated) => {
             // Not the typed App-Id: people paste tokens into the wrong field.
             tracing::info!(client = %ip, "partner center sign-in failed");
-            throttle.record_failure(ip, now);
+            sign_in_throttle::record_failure(&state, &app_id, ip).await?;
             tokio::time::sleep(MIN_FAILURE.saturating_sub(started.elapsed())).await;
             page(StatusCode::UNAUTHORIZED, cookie_token, &app_id, Some(FAILED_MESSAGE.to_owned()), None)
         }

@@ -2,6 +2,7 @@
 //! connector kind. Every failure is an `SsoError` from the catalog, recorded in the
 //! partner's event log.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use secrecy::SecretString;
@@ -137,9 +138,14 @@ async fn current_connector(state: &AppState, app: AppId) -> Result<Arc<dyn Conne
     connector_for(state, app, current).await
 }
 
-pub async fn begin(state: &AppState, app_raw: &str, browser_id: Option<&str>) -> Result<Begun, Failure> {
+/// Starts a login for the browser carrying `browser_id` (its binding cookie, if it has
+/// one yet), from `client` (its address).
+pub async fn begin(state: &AppState, app_raw: &str, browser_id: Option<&str>, client: IpAddr) -> Result<Begun, Failure> {
     let (app, current) = active_app(state, app_raw, None).await?;
     let fail = |error| Failure { app: Some(app), error };
+    // Every start writes a flow: anonymous clicks are paced before they cost a row.
+    let browser_hash = browser_id.map(|b| sha256_hex(b.as_bytes()));
+    state.cta_limiter.check(app, client, browser_hash.as_deref()).map_err(|retry_after| fail(SsoError::TooManySignIns { retry_after }))?;
     let connector = connector_for(state, app, current).await.map_err(fail)?;
     let new_browser_id = browser_id.is_none().then(|| url_safe_token(32));
     let browser = browser_id.or(new_browser_id.as_deref()).unwrap_or_default();
@@ -151,7 +157,7 @@ pub async fn begin(state: &AppState, app_raw: &str, browser_id: Option<&str>) ->
         private_sealed: sealed::seal(&state.keyring, &flow_context(&state_hash), &start.private),
         state_hash,
         app_id: app,
-        browser_hash: sha256_hex(browser.as_bytes()),
+        browser_hash: browser_hash.unwrap_or_else(|| sha256_hex(browser.as_bytes())),
         config_version: connector.config_version(),
         created_at: now,
         expires_at: now + FLOW_SECONDS,

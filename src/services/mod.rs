@@ -14,6 +14,7 @@ pub mod merchant_sessions;
 pub mod onboarding;
 pub mod payout;
 pub mod provisioning;
+pub mod sign_in_throttle;
 pub mod sso_events;
 pub mod team;
 

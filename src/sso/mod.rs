@@ -29,6 +29,7 @@ struct ErrorPage {
 fn status_of(error: &SsoError) -> StatusCode {
     match error {
         SsoError::AppUnknown => StatusCode::NOT_FOUND,
+        SsoError::TooManySignIns { .. } => StatusCode::TOO_MANY_REQUESTS,
         SsoError::AppSuspended | SsoError::AccountOtherPartner | SsoError::AccountUnknown => StatusCode::FORBIDDEN,
         SsoError::IdmUnavailable { .. } | SsoError::TokenEndpointFailed { .. } => StatusCode::BAD_GATEWAY,
         SsoError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -53,7 +54,15 @@ async fn error_page(state: &AppState, failure: Failure) -> Response {
     .replace("</", "<\\/");
     let page = ErrorPage { brand, message: failure.error.human_message(), code, correlation_id, console_detail };
     match page.render() {
-        Ok(html) => (status_of(&failure.error), Html(html)).into_response(),
+        Ok(html) => {
+            let mut response = (status_of(&failure.error), Html(html)).into_response();
+            if let SsoError::TooManySignIns { retry_after } = failure.error
+                && let Ok(value) = retry_after.to_string().parse()
+            {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
         Err(err) => {
             tracing::error!(error = %err, "SSO error page failed to render");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -65,7 +74,8 @@ async fn error_page(state: &AppState, failure: Failure) -> Response {
 /// Caller: a merchant's browser, from a link in the partner's product.
 #[handler]
 async fn cta(Path(app): Path<String>, req: &Request, state: Data<&AppState>) -> Response {
-    match login::begin(&state, &app, read_cookie(req, BROWSER_COOKIE)).await {
+    let client = crate::web::client_ip::client_ip(req, &state.settings.trusted_proxies);
+    match login::begin(&state, &app, read_cookie(req, BROWSER_COOKIE), client).await {
         Ok(begun) => {
             let mut response = Response::builder().status(StatusCode::FOUND).header(header::LOCATION, begun.redirect.as_str());
             if let Some(browser) = begun.new_browser_id {

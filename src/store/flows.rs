@@ -72,9 +72,15 @@ impl Store {
         Ok(if seen.is_some() { Taken::Replayed } else { Taken::Unknown })
     }
 
-    /// Deletes flows (and tombstones) that expired before `cutoff`.
-    pub async fn sweep_flows(&self, cutoff: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM sso_flows WHERE expires_at < $1").bind(cutoff).execute(self.writer()).await?;
+    /// Deletes flows never completed once they expired (before `now`), and the tombstones
+    /// of used ones that expired before `tombstones_before` (kept so that a late replay is
+    /// still named a replay). Anonymous clicks on a CTA leave rows for minutes, not a day.
+    pub async fn sweep_flows(&self, now: i64, tombstones_before: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM sso_flows WHERE (used_at IS NULL AND expires_at < $1) OR expires_at < $2")
+            .bind(now)
+            .bind(tombstones_before)
+            .execute(self.writer())
+            .await?;
         Ok(done.rows_affected())
     }
 }

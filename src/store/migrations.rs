@@ -33,6 +33,7 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(5, "merchant users", "0005_merchant_users"),
     embedded!(6, "merchant center", "0006_merchant_center"),
     embedded!(7, "identity breadth", "0007_identity_breadth"),
+    embedded!(8, "shared limits", "0008_shared_limits"),
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {

@@ -12,6 +12,7 @@ pub mod grants;
 pub mod idempotency;
 pub mod idm_configs;
 pub mod legal_entities;
+pub mod limits;
 pub mod merchant_center;
 pub mod merchants;
 pub mod partner_sessions;

@@ -37,11 +37,17 @@ async fn racing_callbacks_get_the_flow_exactly_once() {
 }
 
 #[tokio::test]
-async fn expired_flows_are_swept() {
+async fn flows_never_completed_go_at_expiry_and_used_ones_stay_a_day() {
     let app = spawn_app().await;
-    app.store.insert_flow(&flow(&app, "old", now() - 10)).await.unwrap();
+    app.store.insert_flow(&flow(&app, "abandoned", now() - 10)).await.unwrap();
     app.store.insert_flow(&flow(&app, "fresh", now() + 600)).await.unwrap();
-    assert_eq!(app.store.sweep_flows(now()).await.unwrap(), 1);
-    assert_eq!(app.store.take_flow("old", now()).await.unwrap(), Taken::Unknown);
+    app.store.insert_flow(&flow(&app, "used", now() - 10)).await.unwrap();
+    assert!(matches!(app.store.take_flow("used", now() - 20).await.unwrap(), Taken::Flow(_)));
+    app.store.insert_flow(&flow(&app, "used-long-ago", now() - 90_000)).await.unwrap();
+    assert!(matches!(app.store.take_flow("used-long-ago", now() - 90_000).await.unwrap(), Taken::Flow(_)));
+    assert_eq!(app.store.sweep_flows(now(), now() - 86_400).await.unwrap(), 2, "the abandoned one and the day-old tombstone");
+    assert_eq!(app.store.take_flow("abandoned", now()).await.unwrap(), Taken::Unknown);
+    assert_eq!(app.store.take_flow("used-long-ago", now()).await.unwrap(), Taken::Unknown);
+    assert_eq!(app.store.take_flow("used", now()).await.unwrap(), Taken::Replayed, "a recent tombstone still names a replay");
     assert!(matches!(app.store.take_flow("fresh", now()).await.unwrap(), Taken::Flow(_)));
 }

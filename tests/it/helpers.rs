@@ -45,6 +45,11 @@ impl TestDatabase {
         }
     }
 
+    /// Another handle on the same database (a second replica's), without its own temp dir.
+    pub fn same_database(&self) -> Self {
+        Self { url: self.url.clone(), env: self.env.clone(), _dir: None }
+    }
+
     pub fn is_sqlite(&self) -> bool {
         self.url.starts_with("sqlite:")
     }

@@ -38,5 +38,6 @@ mod merchant_journey;
 mod demo;
 mod fake_op;
 mod grants;
+mod hardening;
 mod idm_shapes;
 mod userinfo;

@@ -5,7 +5,7 @@ use causeway::domain::app::AppStatus;
 use causeway::services::apps;
 use reqwest::StatusCode;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_on, spawn_app_with};
 use crate::pc_client::{PcClient, SESSION_COOKIE};
 
 const FAILED: &str = causeway::partner_center::SIGN_IN_FAILED_MESSAGE;
@@ -152,19 +152,55 @@ async fn suspending_the_app_or_rotating_its_token_ends_its_sessions() {
 }
 
 #[tokio::test]
-async fn failed_sign_ins_are_throttled_per_address() {
+async fn failed_sign_ins_are_throttled_per_app_id_and_address() {
     let app = spawn_app().await;
+    let other = app.another_partner("Other Platform").await;
     let browser = PcClient::new(&app);
     for _ in 0..10 {
         let page = browser.try_sign_in(&app.partner.app_id, "cwt_guess").await;
         assert_eq!(page.status, StatusCode::UNAUTHORIZED);
     }
-    // Now even the right token waits: the budget is per address, not per guess.
+    // Now even the right token waits: the budget is per App-Id and address, not per guess.
     let page = browser.try_sign_in(&app.partner.app_id, &app.partner.app_token).await;
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(page.header("retry-after").parse::<u64>().unwrap() > 0);
     assert!(page.body.contains("Too many failed sign-ins"));
     assert_eq!(browser.cookie(SESSION_COOKIE), None);
+    // Another partner signing in from the same address is not locked out by it.
+    PcClient::new(&app).sign_in(&other).await;
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_budget() {
+    let app = spawn_app_with(&[("CAUSEWAY_TRUSTED_PROXIES", "127.0.0.0/8")]).await;
+    let attacker = PcClient::forwarded_for(&app, "198.51.100.66");
+    for _ in 0..10 {
+        assert_eq!(attacker.try_sign_in(&app.partner.app_id, "cwt_guess").await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(attacker.try_sign_in(&app.partner.app_id, &app.partner.app_token).await.status, StatusCode::TOO_MANY_REQUESTS);
+    // The partner's own staff, behind the same proxy, is not locked out.
+    PcClient::forwarded_for(&app, "203.0.113.10").sign_in(&app.partner).await;
+
+    // Without trusted proxies, X-Forwarded-For is a client's claim: it changes nothing.
+    let direct = spawn_app().await;
+    for i in 0..10 {
+        let hopping = PcClient::forwarded_for(&direct, &format!("198.51.100.{i}"));
+        assert_eq!(hopping.try_sign_in(&direct.partner.app_id, "cwt_guess").await.status, StatusCode::UNAUTHORIZED);
+    }
+    let page = PcClient::forwarded_for(&direct, "198.51.100.200").try_sign_in(&direct.partner.app_id, &direct.partner.app_token).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn the_sign_in_budget_is_shared_by_replicas() {
+    let first = spawn_app().await;
+    let second = spawn_app_on(first.db.same_database(), &[]).await;
+    let on_first = PcClient::new(&first);
+    for _ in 0..10 {
+        assert_eq!(on_first.try_sign_in(&first.partner.app_id, "cwt_guess").await.status, StatusCode::UNAUTHORIZED);
+    }
+    let page = PcClient::new(&second).try_sign_in(&first.partner.app_id, &first.partner.app_token).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "the other replica counts the same failures");
 }
 
 #[tokio::test]

@@ -51,6 +51,14 @@ impl PcClient {
         Self::at(app.client.clone(), app.url(""))
     }
 
+    /// A client whose requests say, as a proxy would, that they come from `client`.
+    pub fn forwarded_for(app: &TestApp, client: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", client.parse().unwrap());
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).default_headers(headers).build().unwrap();
+        Self::at(http, app.url(""))
+    }
+
     /// A client for a Causeway at `base` (`http://127.0.0.1:port`).
     pub fn at(http: reqwest::Client, base: String) -> Self {
         Self { http, base, cookies: Mutex::new(BTreeMap::new()) }

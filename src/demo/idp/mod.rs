@@ -12,10 +12,8 @@ mod pages;
 mod token;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use poem::listener::TcpAcceptor;
-use poem::{Endpoint, EndpointExt, Response, Route, Server, get, post};
+use poem::{Endpoint, EndpointExt, Response, Route, get, post};
 use secrecy::SecretString;
 use url::Url;
 
@@ -100,17 +98,6 @@ pub fn routes(provider: Arc<Provider>) -> impl Endpoint<Output = Response> {
         .at(pages::STYLESHEET_PATH, get(pages::stylesheet))
         .data(provider)
         .map_to_response()
-}
-
-/// Serves until `shutdown` resolves.
-pub async fn serve(
-    acceptor: TcpAcceptor,
-    provider: Arc<Provider>,
-    shutdown: impl Future<Output = ()> + Send,
-) -> std::io::Result<()> {
-    Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(routes(provider), shutdown, Some(Duration::from_secs(5)))
-        .await
 }
 
 #[cfg(test)]
