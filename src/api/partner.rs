@@ -71,8 +71,9 @@ impl PartnerApi {
         Ok(IdmConfigResponse::Ok(Json(idm::get(&state, auth.0.app_id).await?.into())))
     }
 
-    /// Set the IdM configuration; validated (https, no internal addresses) before it is
-    /// stored as a new version. Caller: a partner app.
+    /// Set the IdM configuration, of either kind (OpenID Connect or hosted login); validated
+    /// (https, no internal addresses) before it is stored as a new version. Caller: a
+    /// partner app.
     #[oai(path = "/partner/idm", method = "put")]
     async fn put_idm(
         &self,
@@ -82,13 +83,16 @@ impl PartnerApi {
         #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
         body: ApiJson<IdmConfigBody>,
     ) -> Result<IdmConfigResponse, ApiError> {
-        let secret = body.value.client_secret.clone().map(SecretString::from);
-        let view = idm::put(&state, auth.0.app_id, &body.value.input(), secret.as_ref(), CHANGED_BY_API).await?;
+        let client_secret = body.value.client_secret.clone().map(SecretString::from);
+        let service_key = body.value.service_key.clone().map(SecretString::from);
+        let secrets = idm::Secrets { client_secret: client_secret.as_ref(), service_key: service_key.as_ref() };
+        let view = idm::put(&state, auth.0.app_id, &body.value.input(), secrets, CHANGED_BY_API).await?;
         Ok(IdmConfigResponse::Ok(Json(view.into())))
     }
 
-    /// Live check of the stored configuration: discovery, issuer, capabilities and JWKS,
-    /// step by step. Caller: a partner app.
+    /// Live check of the stored configuration, step by step: for OIDC discovery, issuer,
+    /// endpoints, capabilities, userinfo and JWKS; for a hosted login the login page and
+    /// the exchange's acceptance of the service key. Caller: a partner app.
     #[oai(path = "/partner/idm/test", method = "post")]
     async fn test_idm(
         &self,

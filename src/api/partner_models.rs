@@ -4,26 +4,38 @@ use poem_openapi::Object;
 use poem_openapi::types::Example;
 use serde::Deserialize;
 
-use crate::domain::idm_config::{ClaimNamesInput, IdmConfigInput, UserinfoMode, DEFAULT_REQUIRED_CLAIMS};
+use crate::domain::idm_config::{ClaimNamesInput, HostedLoginConfig, IdmConfigInput, Kind, UserinfoMode, DEFAULT_REQUIRED_CLAIMS};
+use crate::domain::urls::UrlPolicy;
 use crate::federation::idm_check::CheckReport;
 use crate::services::idm::{IdmHistoryEntry, IdmView};
 use crate::store::brandings::BrandingRow;
 use crate::store::sso_events::SsoEventRow;
 
-/// The partner's identity manager. `client_secret` is write-only: send it the first time
-/// and whenever it changes; leave it out to keep the stored one.
+/// The partner's identity manager, of one kind: `oidc` (the default: issuer, client_id,
+/// client_secret, domain, logout_url required) or `hosted_login` (base_url, site_key,
+/// service_key, user_id_field, logout_url required). A field of the other kind is refused.
+/// The secret (`client_secret` or `service_key`) is write-only: send it the first time, and
+/// whenever it changes; leave it out to keep the stored one.
 #[derive(Object, Deserialize, Debug, Clone)]
 #[oai(deny_unknown_fields, example)]
 #[serde(deny_unknown_fields)]
 pub struct IdmConfigBody {
-    /// Discovery is fetched from issuer + /.well-known/openid-configuration.
-    pub issuer: String,
-    pub client_id: String,
+    /// `oidc` (the default) or `hosted_login`.
+    #[oai(nullable)]
+    pub kind: Option<String>,
+    /// OIDC: discovery is fetched from issuer + /.well-known/openid-configuration.
+    #[oai(nullable)]
+    pub issuer: Option<String>,
+    /// OIDC: the client your IdM registered for Causeway.
+    #[oai(nullable)]
+    pub client_id: Option<String>,
+    /// OIDC, write-only.
     #[oai(nullable, write_only)]
     pub client_secret: Option<String>,
-    /// client_secret_basic or client_secret_post.
-    pub token_endpoint_auth_method: String,
-    /// Optional overrides; required when the IdM has no discovery.
+    /// OIDC: client_secret_basic (the default) or client_secret_post.
+    #[oai(nullable)]
+    pub token_endpoint_auth_method: Option<String>,
+    /// OIDC: optional overrides; required when the IdM has no discovery.
     #[oai(nullable)]
     pub authorization_endpoint: Option<String>,
     #[oai(nullable)]
@@ -34,32 +46,49 @@ pub struct IdmConfigBody {
     pub userinfo_endpoint: Option<String>,
     #[oai(nullable)]
     pub end_session_endpoint: Option<String>,
-    /// Namespace of the account claim `https://{domain}/wepay_account_id`.
-    pub domain: String,
-    /// Where merchants go after logout.
-    pub logout_url: String,
-    /// Defaults to openid, email, profile; must include openid.
+    /// OIDC: namespace of the account claim `https://{domain}/wepay_account_id`.
+    #[oai(nullable)]
+    pub domain: Option<String>,
+    /// Where merchants go after logout (both kinds).
+    #[oai(nullable)]
+    pub logout_url: Option<String>,
+    /// OIDC: defaults to openid, email, profile; must include openid.
     #[oai(nullable)]
     pub scopes: Option<Vec<String>>,
-    /// Clock skew allowed on ID-token exp and iat, 0–300 seconds (default 60).
+    /// OIDC: clock skew allowed on ID-token exp and iat, 0–300 seconds (default 60).
     #[oai(nullable)]
     pub clock_leeway_seconds: Option<i64>,
-    /// `oidc` (the default).
-    #[oai(nullable)]
-    pub kind: Option<String>,
-    /// when_needed (default: only if a claim Causeway needs is missing from the ID token), always or never.
+    /// OIDC: when_needed (default: only if a claim Causeway needs is missing from the ID token), always or never.
     #[oai(nullable)]
     pub userinfo: Option<String>,
-    /// The names your IdM gives the claims Causeway reads (each defaults to the standard name).
+    /// OIDC: the names your IdM gives the claims Causeway reads (each defaults to the standard name).
     #[oai(nullable)]
     pub claims: Option<ClaimNamesBody>,
-    /// Which of email, given_name, family_name, phone_number a sign-in must carry (default the first three).
+    /// OIDC: which of email, given_name, family_name, phone_number a sign-in must carry (default the first three).
     #[oai(nullable)]
     pub required_claims: Option<Vec<String>>,
-    /// required (default: only email_verified true counts) or trusted_idm (your IdM sends no
+    /// OIDC: required (default: only email_verified true counts) or trusted_idm (your IdM sends no
     /// email_verified and you vouch for its e-mails).
     #[oai(nullable)]
     pub email_verified: Option<String>,
+    /// Hosted login: the IdM's address.
+    #[oai(nullable)]
+    pub base_url: Option<String>,
+    /// Hosted login: default base_url + /connect/login.
+    #[oai(nullable)]
+    pub login_url: Option<String>,
+    /// Hosted login: default base_url + /api/service/exchange.
+    #[oai(nullable)]
+    pub exchange_url: Option<String>,
+    /// Hosted login: the site key the IdM's administrator approved.
+    #[oai(nullable)]
+    pub site_key: Option<String>,
+    /// Hosted login, write-only: sent as X-Service-Key with every code exchange.
+    #[oai(nullable, write_only)]
+    pub service_key: Option<String>,
+    /// Hosted login: the member of the exchange answer's data holding the user id.
+    #[oai(nullable)]
+    pub user_id_field: Option<String>,
 }
 
 /// Claim names, as your IdM spells them.
@@ -89,24 +118,30 @@ impl From<ClaimNamesBody> for ClaimNamesInput {
 impl Example for IdmConfigBody {
     fn example() -> Self {
         Self {
-            issuer: "https://idm.partner.example/".into(),
-            client_id: "causeway".into(),
+            kind: Some("oidc".into()),
+            issuer: Some("https://idm.partner.example/".into()),
+            client_id: Some("causeway".into()),
             client_secret: Some("s3cr3t-from-your-idm".into()),
-            token_endpoint_auth_method: "client_secret_basic".into(),
+            token_endpoint_auth_method: Some("client_secret_basic".into()),
             authorization_endpoint: None,
             token_endpoint: None,
             jwks_uri: None,
             userinfo_endpoint: None,
             end_session_endpoint: None,
-            domain: "partner.example".into(),
-            logout_url: "https://partner.example/after-logout".into(),
+            domain: Some("partner.example".into()),
+            logout_url: Some("https://partner.example/after-logout".into()),
             scopes: Some(vec!["openid".into(), "email".into(), "profile".into()]),
             clock_leeway_seconds: None,
-            kind: Some("oidc".into()),
             userinfo: Some("when_needed".into()),
             claims: None,
             required_claims: Some(vec!["email".into(), "given_name".into(), "family_name".into()]),
             email_verified: Some("required".into()),
+            base_url: None,
+            login_url: None,
+            exchange_url: None,
+            site_key: None,
+            service_key: None,
+            user_id_field: None,
         }
     }
 }
@@ -114,6 +149,7 @@ impl Example for IdmConfigBody {
 impl IdmConfigBody {
     pub fn input(&self) -> IdmConfigInput {
         IdmConfigInput {
+            kind: self.kind.clone(),
             issuer: self.issuer.clone(),
             client_id: self.client_id.clone(),
             token_endpoint_auth_method: self.token_endpoint_auth_method.clone(),
@@ -126,11 +162,15 @@ impl IdmConfigBody {
             logout_url: self.logout_url.clone(),
             scopes: self.scopes.clone(),
             clock_leeway_seconds: self.clock_leeway_seconds,
-            kind: self.kind.clone(),
             userinfo: self.userinfo.clone(),
             claims: self.claims.clone().map(Into::into),
             required_claims: self.required_claims.clone(),
             email_verified: self.email_verified.clone(),
+            base_url: self.base_url.clone(),
+            login_url: self.login_url.clone(),
+            exchange_url: self.exchange_url.clone(),
+            site_key: self.site_key.clone(),
+            user_id_field: self.user_id_field.clone(),
         }
     }
 }
@@ -145,8 +185,14 @@ pub struct IdmConfigView {
     /// Unix time of the last change.
     #[oai(skip_serializing_if_is_none)]
     pub update_time: Option<i64>,
+    /// `oidc` or `hosted_login`, once configured.
+    #[oai(skip_serializing_if_is_none)]
+    pub kind: Option<String>,
+    /// OIDC: whether a client secret is stored (never shown).
     pub client_secret_set: bool,
-    /// Register this redirect URI for Causeway's client at your IdM.
+    /// Hosted login: whether a service key is stored (never shown).
+    pub service_key_set: bool,
+    /// Register this redirect URI (callback URL) for Causeway at your IdM.
     pub redirect_uri: String,
     /// Link merchants here to sign in to their Merchant Center.
     pub cta_url: String,
@@ -154,11 +200,16 @@ pub struct IdmConfigView {
     pub config: Option<IdmSettings>,
 }
 
+/// The stored configuration; the fields of its kind only.
 #[derive(Object, Debug, Clone)]
 pub struct IdmSettings {
-    pub issuer: String,
-    pub client_id: String,
-    pub token_endpoint_auth_method: String,
+    pub kind: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub issuer: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub client_id: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub token_endpoint_auth_method: Option<String>,
     #[oai(skip_serializing_if_is_none)]
     pub authorization_endpoint: Option<String>,
     #[oai(skip_serializing_if_is_none)]
@@ -169,17 +220,36 @@ pub struct IdmSettings {
     pub userinfo_endpoint: Option<String>,
     #[oai(skip_serializing_if_is_none)]
     pub end_session_endpoint: Option<String>,
-    pub domain: String,
-    /// The claim that names the merchant's account (when your IdM sends one).
-    pub account_claim: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub domain: Option<String>,
+    /// OIDC: the claim that names the merchant's account (when your IdM sends one).
+    #[oai(skip_serializing_if_is_none)]
+    pub account_claim: Option<String>,
     pub logout_url: String,
-    pub scopes: Vec<String>,
-    pub clock_leeway_seconds: i64,
-    pub kind: String,
-    pub userinfo: String,
-    pub claims: ClaimNamesView,
-    pub required_claims: Vec<String>,
-    pub email_verified: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub scopes: Option<Vec<String>>,
+    #[oai(skip_serializing_if_is_none)]
+    pub clock_leeway_seconds: Option<i64>,
+    #[oai(skip_serializing_if_is_none)]
+    pub userinfo: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub claims: Option<ClaimNamesView>,
+    #[oai(skip_serializing_if_is_none)]
+    pub required_claims: Option<Vec<String>>,
+    #[oai(skip_serializing_if_is_none)]
+    pub email_verified: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub base_url: Option<String>,
+    /// Hosted login: the login page (the default, when not set).
+    #[oai(skip_serializing_if_is_none)]
+    pub login_url: Option<String>,
+    /// Hosted login: the exchange endpoint (the default, when not set).
+    #[oai(skip_serializing_if_is_none)]
+    pub exchange_url: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub site_key: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub user_id_field: Option<String>,
 }
 
 /// The claim names Causeway reads.
@@ -194,34 +264,81 @@ pub struct ClaimNamesView {
 
 impl From<IdmConfigInput> for IdmSettings {
     fn from(c: IdmConfigInput) -> Self {
-        let account_claim = c.claims.as_ref().and_then(|n| n.account.clone()).unwrap_or_else(|| format!("https://{}/wepay_account_id", c.domain));
+        let logout_url = c.logout_url.clone().unwrap_or_default();
+        if c.kind.as_deref() == Some(Kind::HostedLogin.as_str()) {
+            // The effective addresses: the defaults are shown as what they are.
+            let config = HostedLoginConfig::parse(&c, UrlPolicy::AllowInsecure).ok();
+            return Self {
+                kind: Kind::HostedLogin.as_str().into(),
+                login_url: config.as_ref().map(|h| h.login_url.as_str().to_owned()),
+                exchange_url: config.as_ref().map(|h| h.exchange_url.as_str().to_owned()),
+                base_url: c.base_url,
+                site_key: c.site_key,
+                user_id_field: c.user_id_field,
+                logout_url,
+                ..Self::empty()
+            };
+        }
+        let domain = c.domain.clone().unwrap_or_default();
+        let account_claim = c.claims.as_ref().and_then(|n| n.account.clone()).unwrap_or_else(|| format!("https://{domain}/wepay_account_id"));
         let names = c.claims.clone().unwrap_or_default();
         let name = |n: Option<String>, standard: &str| n.unwrap_or_else(|| standard.to_owned());
         Self {
-            kind: c.kind.clone().unwrap_or_else(|| "oidc".into()),
-            userinfo: c.userinfo.clone().unwrap_or_else(|| UserinfoMode::WhenNeeded.as_str().into()),
-            claims: ClaimNamesView {
+            kind: Kind::Oidc.as_str().into(),
+            userinfo: Some(c.userinfo.clone().unwrap_or_else(|| UserinfoMode::WhenNeeded.as_str().into())),
+            claims: Some(ClaimNamesView {
                 email: name(names.email, "email"),
                 given_name: name(names.given_name, "given_name"),
                 family_name: name(names.family_name, "family_name"),
                 phone_number: name(names.phone_number, "phone_number"),
                 account: account_claim.clone(),
-            },
-            required_claims: c.required_claims.clone().unwrap_or_else(|| DEFAULT_REQUIRED_CLAIMS.iter().map(|r| r.as_str().to_owned()).collect()),
-            email_verified: c.email_verified.clone().unwrap_or_else(|| "required".into()),
-            account_claim,
+            }),
+            required_claims: Some(c.required_claims.clone().unwrap_or_else(|| DEFAULT_REQUIRED_CLAIMS.iter().map(|r| r.as_str().to_owned()).collect())),
+            email_verified: Some(c.email_verified.clone().unwrap_or_else(|| "required".into())),
+            account_claim: Some(account_claim),
             issuer: c.issuer,
             client_id: c.client_id,
-            token_endpoint_auth_method: c.token_endpoint_auth_method,
+            token_endpoint_auth_method: Some(c.token_endpoint_auth_method.unwrap_or_else(|| "client_secret_basic".into())),
             authorization_endpoint: c.authorization_endpoint,
             token_endpoint: c.token_endpoint,
             jwks_uri: c.jwks_uri,
             userinfo_endpoint: c.userinfo_endpoint,
             end_session_endpoint: c.end_session_endpoint,
-            domain: c.domain,
-            logout_url: c.logout_url,
-            scopes: c.scopes.unwrap_or_default(),
-            clock_leeway_seconds: c.clock_leeway_seconds.unwrap_or(crate::domain::idm_config::DEFAULT_CLOCK_LEEWAY_SECONDS),
+            domain: Some(domain),
+            logout_url,
+            scopes: Some(c.scopes.unwrap_or_default()),
+            clock_leeway_seconds: Some(c.clock_leeway_seconds.unwrap_or(crate::domain::idm_config::DEFAULT_CLOCK_LEEWAY_SECONDS)),
+            ..Self::empty()
+        }
+    }
+}
+
+impl IdmSettings {
+    fn empty() -> Self {
+        Self {
+            kind: String::new(),
+            issuer: None,
+            client_id: None,
+            token_endpoint_auth_method: None,
+            authorization_endpoint: None,
+            token_endpoint: None,
+            jwks_uri: None,
+            userinfo_endpoint: None,
+            end_session_endpoint: None,
+            domain: None,
+            account_claim: None,
+            logout_url: String::new(),
+            scopes: None,
+            clock_leeway_seconds: None,
+            userinfo: None,
+            claims: None,
+            required_claims: None,
+            email_verified: None,
+            base_url: None,
+            login_url: None,
+            exchange_url: None,
+            site_key: None,
+            user_id_field: None,
         }
     }
 }
@@ -232,7 +349,9 @@ impl From<IdmView> for IdmConfigView {
             configured: v.config.is_some(),
             version: v.version,
             update_time: v.updated_at,
-            client_secret_set: v.client_secret_set,
+            kind: v.kind.map(|k| k.as_str().to_owned()),
+            client_secret_set: v.secret_set && v.kind == Some(Kind::Oidc),
+            service_key_set: v.secret_set && v.kind == Some(Kind::HostedLogin),
             redirect_uri: v.redirect_uri,
             cta_url: v.cta_url,
             config: v.config.map(Into::into),

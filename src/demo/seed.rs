@@ -56,21 +56,15 @@ pub async fn seed(state: &AppState, issuer: &str) -> Result<Seeded, ServiceError
         post_logout_redirect_uri: format!("{issuer}{}", idp::SIGNED_OUT_PATH),
     };
     let config = IdmConfigInput {
-        issuer: issuer.to_owned(),
-        client_id: client.client_id.clone(),
-        token_endpoint_auth_method: "client_secret_basic".into(),
-        domain: CLAIM_DOMAIN.into(),
-        logout_url: client.post_logout_redirect_uri.clone(),
+        issuer: Some(issuer.to_owned()),
+        client_id: Some(client.client_id.clone()),
+        token_endpoint_auth_method: Some("client_secret_basic".into()),
+        domain: Some(CLAIM_DOMAIN.into()),
+        logout_url: Some(client.post_logout_redirect_uri.clone()),
         ..IdmConfigInput::default()
     };
-    idm::put(
-        state,
-        app_id,
-        &config,
-        Some(&client.client_secret),
-        CHANGED_BY,
-    )
-    .await?;
+    let secrets = idm::Secrets { client_secret: Some(&client.client_secret), service_key: None };
+    idm::put(state, app_id, &config, secrets, CHANGED_BY).await?;
     branding::put(
         state,
         app_id,

@@ -12,6 +12,7 @@ pub enum SsoError {
     IdmNotConfigured,
     IdmUnavailable { detail: String },
     IdmError { error: String },
+    IdmCredentialsRejected,
     StateMissing,
     StateUnknown,
     StateExpired,
@@ -39,6 +40,7 @@ pub enum SsoError {
     AccountUnknown,
     AccountOtherPartner,
     AccountNotGranted,
+    UserInactive,
     /// Causeway itself failed (database, sealing); details are in its own log.
     Internal,
 }
@@ -53,6 +55,7 @@ impl SsoError {
             Self::IdmNotConfigured => "idm_not_configured",
             Self::IdmUnavailable { .. } => "idm_unavailable",
             Self::IdmError { .. } => "idm_error",
+            Self::IdmCredentialsRejected => "idm_credentials_rejected",
             Self::StateMissing => "state_missing",
             Self::StateUnknown => "state_unknown",
             Self::StateExpired => "state_expired",
@@ -80,6 +83,7 @@ impl SsoError {
             Self::AccountUnknown => "account_unknown",
             Self::AccountOtherPartner => "account_other_partner",
             Self::AccountNotGranted => "account_not_granted",
+            Self::UserInactive => "user_inactive",
             Self::Internal => "internal_error",
         };
         code.to_owned()
@@ -93,8 +97,9 @@ impl SsoError {
             Self::AppSuspended => "The app is suspended by the Causeway operator; contact them.",
             Self::TooManySignIns { .. } => "Sign-ins started faster than Causeway allows from one address or browser (or for your app); wait a minute. If real merchants meet this, ask the operator to raise CAUSEWAY_CTA_RATE_PER_MINUTE.",
             Self::IdmNotConfigured => "Configure your IdM in the Partner Center (or PUT /partner/idm) before linking merchants.",
-            Self::IdmUnavailable { .. } => "Causeway could not read your IdM's discovery document; run the connection test in the Partner Center.",
+            Self::IdmUnavailable { .. } => "Causeway could not reach your IdM (its discovery document, or the code exchange answered 5xx, late or not in JSON); run the connection test in the Partner Center.",
             Self::IdmError { .. } => "Your IdM refused the sign-in; its error is in the detail. Check the client's redirect URI, scopes and grant settings.",
+            Self::IdmCredentialsRejected => "Your IdM refused Causeway's service key (HTTP 401): it is wrong or was rotated. Paste the site's current service key in the Partner Center (or PUT /partner/idm).",
             Self::StateMissing => "The IdM redirected back without the state parameter; it must return state unchanged.",
             Self::StateUnknown => "This sign-in was already completed or never started here; start again from the CTA.",
             Self::StateExpired => "The sign-in took longer than 10 minutes; start again from the CTA.",
@@ -102,7 +107,7 @@ impl SsoError {
             Self::FlowOtherBrowser => "The sign-in finished in another browser than it started in; start again from the CTA in one browser.",
             Self::IssParamMismatch => "The iss parameter of the redirect (RFC 9207) is not your configured issuer.",
             Self::TokenEndpointFailed { .. } => "The token endpoint failed or did not answer in time: check its URL, the client secret and the auth method.",
-            Self::CodeRejected => "The token endpoint refused the code (invalid_grant): a code is single-use and bound to its PKCE verifier and redirect URI.",
+            Self::CodeRejected => "Your IdM refused the code (invalid_grant, or a 4xx from the exchange): a code is single-use, short-lived and bound to its site, callback URL and PKCE verifier.",
             Self::IdTokenMissing => "The token response has no id_token: request the openid scope.",
             Self::IdTokenMalformed => "The id_token is not a well-formed signed JWT.",
             Self::AlgNotAllowed => "Sign ID tokens with RS256, PS256, ES256 or EdDSA (never none or HS256).",
@@ -121,6 +126,7 @@ impl SsoError {
             Self::UserinfoSubMismatch => "The userinfo response names another sub than the ID token (OIDC Core §5.3.2): both must be about the same user.",
             Self::AccountUnknown => "The account claim names no account: create it with POST /accounts first, and send its id.",
             Self::AccountOtherPartner => "The account claim names an account of another platform.",
+            Self::UserInactive => "Your IdM says this user's status is not active: activate the user in your directory.",
             Self::AccountNotGranted => "This person has no access to any of your accounts: send the account claim in the ID token, or grant access with POST /accounts/{id}/users (by e-mail, phone number or IdM subject).",
             Self::Internal => "Causeway failed on its side; quote the correlation id to Causeway's operator.",
         }
@@ -136,6 +142,7 @@ impl SsoError {
             Self::TooManySignIns { .. } => "Too many sign-in attempts in a short time. Please wait a minute and try again.",
             Self::AccountUnknown | Self::AccountOtherPartner | Self::AccountNotGranted => "Your user is not linked to a merchant account here yet.",
             Self::EmailUnverified => "Your e-mail address must be verified before you can sign in.",
+            Self::UserInactive => "Your user is not active at your platform. Its support team can help.",
             Self::PhoneUnverified => "Your phone number must be verified before you can sign in.",
             _ => "We could not sign you in. The platform's support team can help with the code below.",
         }
@@ -153,6 +160,7 @@ impl SsoError {
             Self::IdmNotConfigured,
             Self::IdmUnavailable { detail: String::new() },
             Self::IdmError { error: String::new() },
+            Self::IdmCredentialsRejected,
             Self::StateMissing,
             Self::StateUnknown,
             Self::StateExpired,
@@ -180,6 +188,7 @@ impl SsoError {
             Self::AccountUnknown,
             Self::AccountOtherPartner,
             Self::AccountNotGranted,
+            Self::UserInactive,
             Self::Internal,
         ]
     }

@@ -93,6 +93,10 @@ pub enum FederationError {
     UserinfoFailed { detail: String },
     #[error("userinfo names another sub")]
     UserinfoSubMismatch,
+    #[error("the IdM refused Causeway's credentials (service key)")]
+    CredentialsRejected,
+    #[error("the IdM says the user is not active")]
+    UserInactive,
     #[error("the flow's private state cannot be read")]
     PrivateState,
 }

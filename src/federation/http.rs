@@ -136,6 +136,28 @@ impl OutboundClient {
         if let Some((user, password)) = basic_auth {
             request = request.basic_auth(user, Some(password));
         }
+        self.answer(request, cap).await
+    }
+
+    /// POSTs a JSON body with extra `headers` (the hosted-login exchange and its service
+    /// key) and returns the status and the body, whatever the status.
+    pub async fn post_json(&self, url: &Url, headers: &[(&str, &str)], body: &serde_json::Value, cap: usize) -> Result<(u16, Vec<u8>), FetchError> {
+        self.guard(url)?;
+        let mut request = self.client.post(url.clone()).header(reqwest::header::ACCEPT, "application/json").json(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.answer(request, cap).await
+    }
+
+    /// GETs `url` and returns the status, whatever it is (a page's answer, not a document).
+    pub async fn probe(&self, url: &Url) -> Result<u16, FetchError> {
+        self.guard(url)?;
+        let response = self.client.get(url.clone()).send().await.map_err(|e| self.classify(e))?;
+        Ok(response.status().as_u16())
+    }
+
+    async fn answer(&self, request: reqwest::RequestBuilder, cap: usize) -> Result<(u16, Vec<u8>), FetchError> {
         let mut response = request.send().await.map_err(|e| self.classify(e))?;
         let status = response.status().as_u16();
         if response.status().is_redirection() {

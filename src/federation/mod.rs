@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod connector;
+pub mod hosted_login;
 pub mod http;
 pub mod idm_check;
 pub mod jwks;

@@ -48,9 +48,9 @@ pub async fn page(signed_in: PartnerSession, state: Data<&AppState>) -> Result<H
             ago: ago(e.changed_at, now),
             changed_by: e.changed_by,
             secret_changed: e.secret_changed,
-            issuer: e.config.issuer,
-            client_id: e.config.client_id,
-            domain: e.config.domain,
+            issuer: e.config.location().to_owned(),
+            client_id: e.config.client_label().to_owned(),
+            domain: e.config.domain.clone().unwrap_or_default(),
             current: i == 0,
         })
         .collect();

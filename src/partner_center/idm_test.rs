@@ -59,7 +59,7 @@ struct TestPage {
 pub async fn run(signed_in: PartnerSession, state: Data<&AppState>, Form(form): Form<CsrfForm>) -> Result<Html<String>, PageError> {
     signed_in.check_csrf(&form.csrf_token)?;
     let current = idm::get(&state, signed_in.app_id).await?;
-    let issuer = current.config.map(|c| c.issuer).unwrap_or_default();
+    let issuer = current.config.map(|c| c.location().to_owned()).unwrap_or_default();
     let (configured, ok, steps) = match idm::test(&state, signed_in.app_id).await {
         Ok(report) => (true, report.ok(), report.steps.into_iter().map(StepView::from).collect()),
         Err(ServiceError::NotFound { .. }) => (false, false, Vec::new()),

@@ -11,6 +11,7 @@ mod errors;
 mod events;
 mod history;
 mod idm;
+mod idm_form;
 mod idm_test;
 mod overview;
 mod session;
@@ -20,7 +21,7 @@ mod view;
 use poem::{get, post, Endpoint, EndpointExt, Response, Route};
 use serde::Deserialize;
 
-pub use idm::label as idm_label;
+pub use idm_form::label as idm_label;
 pub use session::COOKIE as SESSION_COOKIE;
 pub use sign_in::FAILED_MESSAGE as SIGN_IN_FAILED_MESSAGE;
 

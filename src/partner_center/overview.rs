@@ -57,8 +57,8 @@ pub async fn page(signed_in: PartnerSession, state: Data<&AppState>) -> Result<H
     let steps = vec![
         Step {
             title: "Connect your identity provider",
-            detail: "Tell Causeway your IdM's issuer, the client it registered for Causeway, and its client secret.",
-            done: configured && view.client_secret_set,
+            detail: "Tell Causeway how your IdM signs people in: OpenID Connect (issuer, client, secret) or a hosted login (site key, service key).",
+            done: configured && view.secret_set,
             href: "/partner-center/idm",
             action: if configured { "Edit IdM" } else { "Set up IdM" },
         },
@@ -91,9 +91,9 @@ pub async fn page(signed_in: PartnerSession, state: Data<&AppState>) -> Result<H
         configured,
         version: view.version.unwrap_or_default(),
         idm_updated: view.updated_at.map(|t| ago(t, now)).unwrap_or_default(),
-        issuer: config.issuer,
-        client_id: config.client_id,
-        secret_set: view.client_secret_set,
+        issuer: config.location().to_owned(),
+        client_id: config.client_label().to_owned(),
+        secret_set: view.secret_set,
         redirect_uri: view.redirect_uri,
         cta_url: view.cta_url,
         display_name: brand.display_name,

@@ -14,10 +14,8 @@ use crate::crypto::digest::sha256_hex;
 use crate::crypto::random::url_safe_token;
 use crate::crypto::sealed;
 use crate::domain::app::AppStatus;
-use crate::domain::idm_config::{IdmConfig, IdmConfigInput};
 use crate::domain::ids::AppId;
 use crate::domain::sso_error::SsoError;
-use crate::domain::urls::UrlPolicy;
 use crate::federation::connector::{Callback, Connector, Context, FederationError};
 use crate::federation::registry;
 use crate::state::AppState;
@@ -97,6 +95,8 @@ pub fn catalog(err: FederationError) -> SsoError {
         F::ClaimMissing(name) => SsoError::ClaimMissing(name),
         F::UserinfoFailed { detail } => SsoError::UserinfoFailed { detail },
         F::UserinfoSubMismatch => SsoError::UserinfoSubMismatch,
+        F::CredentialsRejected => SsoError::IdmCredentialsRejected,
+        F::UserInactive => SsoError::UserInactive,
         F::PrivateState => internal("a login flow's private state does not parse"),
     }
 }
@@ -123,11 +123,10 @@ async fn connector_for(state: &AppState, app: AppId, config: Option<IdmVersionRo
     if let Some(open) = state.connectors.get(app, config.version) {
         return Ok(open);
     }
-    let input: IdmConfigInput = serde_json::from_str(&config.config_json).map_err(internal)?;
-    // Validated when stored; the outbound client re-checks addresses at every connection.
-    let parsed = IdmConfig::parse(&input, UrlPolicy::AllowInsecure).map_err(|_| SsoError::IdmNotConfigured)?;
-    let sealed_secret = config.client_secret_sealed.as_deref().ok_or(SsoError::IdmNotConfigured)?;
-    let secret = sealed::open(&state.keyring, &idm::secret_context(app), sealed_secret).map_err(internal)?;
+    if config.client_secret_sealed.is_none() {
+        return Err(SsoError::IdmNotConfigured);
+    }
+    let (parsed, secret) = idm::opened(state, app, &config).map_err(internal)?;
     let opened = registry::open(&parsed, secret, config.version, &state.outbound).await.map_err(catalog)?;
     Ok(state.connectors.put(app, opened))
 }

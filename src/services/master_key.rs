@@ -40,8 +40,10 @@ pub async fn rotate(store: &Store, keyring: Keyring) -> Result<RotationReport, S
         Ok(Some(sealed::seal(&keyring, context, &secret)))
     };
     let mut resealed = 0;
-    for (app, version, value) in store.sealed_idm_secrets().await? {
-        if let Some(new) = reseal(&super::idm::secret_context(app), &value)? {
+    for row in store.idm_versions_with_secrets().await? {
+        let (Some(value), Ok(kind)) = (row.client_secret_sealed.as_deref(), super::idm::stored_kind(&row)) else { continue };
+        let (app, version) = (row.app_id, row.version);
+        if let Some(new) = reseal(&super::idm::secret_context(app, kind), value)? {
             store.reseal_idm_secret(app, version, &new).await?;
             resealed += 1;
         }

@@ -112,14 +112,13 @@ impl Store {
         rows.iter().map(|r| from_row(app, r)).collect()
     }
 
-    /// Every sealed client secret, for master-key rotation.
-    pub async fn sealed_idm_secrets(&self) -> Result<Vec<(AppId, i64, String)>, StoreError> {
-        let rows = sqlx::query("SELECT app_id, version, client_secret_sealed FROM idm_config_versions WHERE client_secret_sealed IS NOT NULL")
+    /// Every version with a sealed secret (client secret or service key), for master-key
+    /// rotation: the configuration says which kind, and so which sealing context.
+    pub async fn idm_versions_with_secrets(&self) -> Result<Vec<IdmVersionRow>, StoreError> {
+        let rows = sqlx::query(concat!("SELECT app_id, ", columns!(), " FROM idm_config_versions WHERE client_secret_sealed IS NOT NULL"))
             .fetch_all(self.reader())
             .await?;
-        rows.iter()
-            .map(|r| Ok((super::error::parsed(r, "app_id")?, column(r, "version")?, column(r, "client_secret_sealed")?)))
-            .collect()
+        rows.iter().map(|r| from_row(super::error::parsed(r, "app_id")?, r)).collect()
     }
 
     pub async fn reseal_idm_secret(&self, app: AppId, version: i64, sealed: &str) -> Result<(), StoreError> {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use causeway::domain::identity::Person;
-use causeway::domain::idm_config::{IdmConfig, IdmConfigInput};
+use causeway::domain::idm_config::{IdmConfigInput, OidcConfig};
 use causeway::domain::ids::AppId;
 use causeway::domain::urls::UrlPolicy;
 use causeway::federation::connector::{Callback, Connector, Context, LoginStart};
@@ -41,14 +41,14 @@ async fn provider(pairwise: bool) -> OidcProvider {
 
 async fn connector(idp: &OidcProvider, client_id: &str, secret: &str, method: &str) -> OidcConnector {
     let input = IdmConfigInput {
-        issuer: idp.issuer.clone(),
-        client_id: client_id.into(),
-        token_endpoint_auth_method: method.into(),
-        domain: "partner.example".into(),
-        logout_url: "https://partner.example/bye".into(),
+        issuer: Some(idp.issuer.clone()),
+        client_id: Some(client_id.into()),
+        token_endpoint_auth_method: Some(method.into()),
+        domain: Some("partner.example".into()),
+        logout_url: Some("https://partner.example/bye".into()),
         ..Default::default()
     };
-    let config = IdmConfig::parse(&input, UrlPolicy::AllowInsecure).unwrap();
+    let config = OidcConfig::parse(&input, UrlPolicy::AllowInsecure).unwrap();
     OidcConnector::open(&config, SecretString::from(secret), 1, &client()).await.unwrap()
 }
 

@@ -14,7 +14,7 @@ async fn stored_secret(app: &TestApp, keyring: &Keyring) -> String {
     let app_id = app.partner.app_id.parse().unwrap();
     let row = app.store.current_idm_version(app_id).await.unwrap().unwrap();
     let sealed_value = row.client_secret_sealed.unwrap();
-    sealed::open(keyring, &secret_context(app_id), &sealed_value).unwrap().expose_secret().to_owned()
+    sealed::open(keyring, &secret_context(app_id, causeway::domain::idm_config::Kind::Oidc), &sealed_value).unwrap().expose_secret().to_owned()
 }
 
 #[tokio::test]

@@ -13,14 +13,13 @@ use serde_json::Value;
 use url::Url;
 
 use super::claims::ClaimRules;
-use super::endpoints::Endpoints;
+use super::endpoints::{discovery_url, Endpoints};
 use super::id_token::Verifier;
 use super::userinfo;
 use crate::domain::identity::{FederatedIdentity, IdentityPolicy};
-use crate::domain::idm_config::{IdmConfig, TokenAuthMethod, UserinfoMode, BASIC_ENCODING_HINT};
+use crate::domain::idm_config::{OidcConfig, TokenAuthMethod, UserinfoMode, BASIC_ENCODING_HINT};
 use crate::federation::connector::{origins, Callback, Completion, Connector, Context, FederationError, LoginStart};
 use crate::federation::http::{DOCUMENT_CAP_BYTES, FetchError, OutboundClient};
-use crate::federation::idm_check::discovery_url;
 
 /// Token responses carry a few short tokens; anything larger is not a token response.
 const TOKEN_RESPONSE_CAP_BYTES: usize = 64 * 1024;
@@ -67,7 +66,7 @@ fn parse_endpoint(raw: Option<String>) -> Option<Url> {
 impl OidcConnector {
     /// Resolves the IdM's endpoints (discovery unless the partner configured all of them)
     /// and checks that discovery names exactly the configured issuer (OIDC Discovery §4.3).
-    pub async fn open(config: &IdmConfig, client_secret: SecretString, config_version: i64, client: &OutboundClient) -> Result<Self, FederationError> {
+    pub async fn open(config: &OidcConfig, client_secret: SecretString, config_version: i64, client: &OutboundClient) -> Result<Self, FederationError> {
         let overrides = &config.endpoints;
         let needs_discovery = overrides.authorization_endpoint.is_none() || overrides.token_endpoint.is_none() || overrides.jwks_uri.is_none();
         let discovery = if needs_discovery {

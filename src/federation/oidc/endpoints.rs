@@ -1,9 +1,18 @@
 //! Where an IdM's endpoints are: the partner's overrides first, then discovery.
 
 use serde_json::Value;
+use url::Url;
 
 use crate::domain::idm_config::EndpointOverrides;
 use crate::domain::urls::PartnerUrl;
+
+/// OIDC Discovery §4: the configuration document lives under the issuer's path.
+pub fn discovery_url(issuer: &Url) -> Url {
+    let mut url = issuer.clone();
+    let path = format!("{}/.well-known/openid-configuration", issuer.path().trim_end_matches('/'));
+    url.set_path(&path);
+    url
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Endpoints {

@@ -6,5 +6,6 @@ pub mod connector;
 pub mod endpoints;
 pub mod id_token;
 pub mod jws;
+pub mod live_check;
 pub mod signer;
 pub mod userinfo;

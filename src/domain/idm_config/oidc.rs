@@ -1,11 +1,12 @@
-//! A partner's identity manager as Causeway will use it: validated, secret held apart.
+//! A partner's OpenID provider as Causeway will use it: validated, secret held apart.
 
 use serde::{Deserialize, Serialize};
 
-use super::field_error::{FieldError, Reason, Verdicts};
-use super::identity::{ClaimNames, EmailTrust, IdentityPolicy, StandardClaim};
-use super::urls::{PartnerUrl, UrlPolicy};
-use super::values::{BoundedText, Invalid};
+use super::{required, IdmConfigInput};
+use crate::domain::field_error::{FieldError, Reason, Verdicts};
+use crate::domain::identity::{ClaimNames, EmailTrust, IdentityPolicy, StandardClaim};
+use crate::domain::urls::{PartnerUrl, UrlPolicy};
+use crate::domain::values::{BoundedText, Invalid};
 
 pub const DEFAULT_SCOPES: [&str; 3] = ["openid", "email", "profile"];
 const MAX_SCOPES: usize = 20;
@@ -144,7 +145,7 @@ pub struct EndpointOverrides {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IdmConfig {
+pub struct OidcConfig {
     pub issuer: PartnerUrl,
     pub client_id: String,
     pub token_endpoint_auth_method: TokenAuthMethod,
@@ -157,35 +158,6 @@ pub struct IdmConfig {
     /// The account claim's name when the partner set one (else the domain's default).
     pub account_claim_override: Option<String>,
     pub policy: IdentityPolicy,
-}
-
-/// The raw fields of an IdM configuration, as a partner sent them (the secret apart).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IdmConfigInput {
-    /// `oidc` (the default when absent, as in every configuration stored before kinds existed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    pub issuer: String,
-    pub client_id: String,
-    pub token_endpoint_auth_method: String,
-    pub authorization_endpoint: Option<String>,
-    pub token_endpoint: Option<String>,
-    pub jwks_uri: Option<String>,
-    pub userinfo_endpoint: Option<String>,
-    pub end_session_endpoint: Option<String>,
-    pub domain: String,
-    pub logout_url: String,
-    pub scopes: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clock_leeway_seconds: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub userinfo: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub claims: Option<ClaimNamesInput>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required_claims: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<String>,
 }
 
 /// A claim name: what an IdM could put in a JSON object key, within reason.
@@ -201,15 +173,15 @@ fn scope_ok(scope: &str) -> bool {
     !scope.is_empty() && scope.bytes().all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
 }
 
-impl IdmConfig {
+impl OidcConfig {
     pub fn parse(input: &IdmConfigInput, policy: UrlPolicy) -> Result<Self, Vec<FieldError>> {
         let mut v = Verdicts::default();
-        if let Some(kind) = input.kind.as_deref().filter(|k| *k != "oidc") {
-            v.check::<()>(&["kind"], Err(Invalid { reason: Reason::InvalidValue, message: format!("{kind:?} is not a connector kind: use oidc") }));
-        }
-        let issuer = v.check(&["issuer"], PartnerUrl::parse_issuer(&input.issuer, policy));
-        let client_id = v.check(&["client_id"], BoundedText::parse(&input.client_id, 1, 255));
-        let method = v.check(&["token_endpoint_auth_method"], TokenAuthMethod::parse(&input.token_endpoint_auth_method));
+        let issuer = v.check(&["issuer"], required(&input.issuer).and_then(|raw| PartnerUrl::parse_issuer(raw, policy)));
+        let client_id = v.check(&["client_id"], required(&input.client_id).and_then(|raw| BoundedText::parse(raw, 1, 255)));
+        let method = v.check(
+            &["token_endpoint_auth_method"],
+            input.token_endpoint_auth_method.as_deref().map_or(Ok(TokenAuthMethod::ClientSecretBasic), TokenAuthMethod::parse),
+        );
         let mut endpoint = |field: &str, raw: &Option<String>| match raw.as_deref().map(str::trim) {
             None | Some("") => Some(None),
             Some(raw) => v.check(&[field], PartnerUrl::parse(raw, policy)).map(Some),
@@ -221,8 +193,8 @@ impl IdmConfig {
             endpoint("userinfo_endpoint", &input.userinfo_endpoint),
             endpoint("end_session_endpoint", &input.end_session_endpoint),
         );
-        let domain = v.check(&["domain"], ClaimDomain::parse(&input.domain));
-        let logout_url = v.check(&["logout_url"], PartnerUrl::parse(&input.logout_url, policy));
+        let domain = v.check(&["domain"], required(&input.domain).and_then(ClaimDomain::parse));
+        let logout_url = v.check(&["logout_url"], required(&input.logout_url).and_then(|raw| PartnerUrl::parse(raw, policy)));
         let scopes = input.scopes.clone().unwrap_or_else(|| DEFAULT_SCOPES.map(String::from).to_vec());
         let scopes = if !scopes.iter().any(|s| s == "openid") {
             v.check(&["scopes"], Err(Invalid { reason: Reason::InvalidScope, message: "must include openid".into() }))
@@ -322,16 +294,16 @@ impl IdmConfig {
         let url = |u: &Option<PartnerUrl>| u.as_ref().map(|u| u.as_str().to_owned());
         IdmConfigInput {
             kind: Some("oidc".into()),
-            issuer: self.issuer.as_str().to_owned(),
-            client_id: self.client_id.clone(),
-            token_endpoint_auth_method: self.token_endpoint_auth_method.as_str().to_owned(),
+            issuer: Some(self.issuer.as_str().to_owned()),
+            client_id: Some(self.client_id.clone()),
+            token_endpoint_auth_method: Some(self.token_endpoint_auth_method.as_str().to_owned()),
             authorization_endpoint: url(&self.endpoints.authorization_endpoint),
             token_endpoint: url(&self.endpoints.token_endpoint),
             jwks_uri: url(&self.endpoints.jwks_uri),
             userinfo_endpoint: url(&self.endpoints.userinfo_endpoint),
             end_session_endpoint: url(&self.endpoints.end_session_endpoint),
-            domain: self.domain.as_str().to_owned(),
-            logout_url: self.logout_url.as_str().to_owned(),
+            domain: Some(self.domain.as_str().to_owned()),
+            logout_url: Some(self.logout_url.as_str().to_owned()),
             scopes: Some(self.scopes.clone()),
             clock_leeway_seconds: Some(self.clock_leeway_seconds),
             userinfo: Some(self.userinfo.as_str().to_owned()),
@@ -344,6 +316,7 @@ impl IdmConfig {
             }),
             required_claims: Some(self.policy.required.iter().map(|c| c.as_str().to_owned()).collect()),
             email_verified: Some(self.policy.email_trust.as_str().to_owned()),
+            ..IdmConfigInput::default()
         }
     }
 
@@ -364,36 +337,39 @@ mod tests {
 
     pub fn input() -> IdmConfigInput {
         IdmConfigInput {
-            issuer: "https://idm.partner.example/".into(),
-            client_id: "causeway".into(),
-            token_endpoint_auth_method: "client_secret_basic".into(),
-            domain: "partner.example".into(),
-            logout_url: "https://partner.example/after-logout".into(),
+            issuer: Some("https://idm.partner.example/".into()),
+            client_id: Some("causeway".into()),
+            token_endpoint_auth_method: Some("client_secret_basic".into()),
+            domain: Some("partner.example".into()),
+            logout_url: Some("https://partner.example/after-logout".into()),
             ..Default::default()
         }
     }
 
     #[test]
     fn a_minimal_config_gets_default_scopes() {
-        let config = IdmConfig::parse(&input(), UrlPolicy::Strict).unwrap();
+        let config = OidcConfig::parse(&input(), UrlPolicy::Strict).unwrap();
         assert_eq!(config.scopes, DEFAULT_SCOPES.map(String::from).to_vec());
         assert_eq!(config.domain.account_claim(), "https://partner.example/wepay_account_id");
-        assert_eq!(IdmConfig::parse(&config.to_input(), UrlPolicy::Strict).unwrap(), config);
+        assert_eq!(OidcConfig::parse(&config.to_input(), UrlPolicy::Strict).unwrap(), config);
+        // The auth method defaults to the discovery default, client_secret_basic.
+        let bare = IdmConfigInput { token_endpoint_auth_method: None, ..input() };
+        assert_eq!(OidcConfig::parse(&bare, UrlPolicy::Strict).unwrap().token_endpoint_auth_method, TokenAuthMethod::ClientSecretBasic);
     }
 
     #[test]
     fn every_bad_field_is_named() {
         let bad = IdmConfigInput {
-            issuer: "http://idm.partner.example/".into(),
-            client_id: "".into(),
-            token_endpoint_auth_method: "private_key_jwt".into(),
+            issuer: Some("http://idm.partner.example/".into()),
+            client_id: Some("".into()),
+            token_endpoint_auth_method: Some("private_key_jwt".into()),
             jwks_uri: Some("https://10.0.0.1/jwks".into()),
-            domain: "https://partner.example/".into(),
-            logout_url: "javascript:alert(1)".into(),
+            domain: Some("https://partner.example/".into()),
+            logout_url: Some("javascript:alert(1)".into()),
             scopes: Some(vec!["email".into()]),
             ..Default::default()
         };
-        let errors = IdmConfig::parse(&bad, UrlPolicy::Strict).unwrap_err();
+        let errors = OidcConfig::parse(&bad, UrlPolicy::Strict).unwrap_err();
         let got: Vec<_> = errors.iter().map(|e| (e.target[0].as_str(), e.reason)).collect();
         assert_eq!(
             got,
@@ -407,6 +383,13 @@ mod tests {
                 ("scopes", Reason::InvalidScope),
             ]
         );
+    }
+
+    #[test]
+    fn required_fields_are_named_when_missing() {
+        let errors = OidcConfig::parse(&IdmConfigInput::default(), UrlPolicy::Strict).unwrap_err();
+        let missing: Vec<_> = errors.iter().filter(|e| e.reason == Reason::MissingField).map(|e| e.target[0].as_str()).collect();
+        assert_eq!(missing, vec!["issuer", "client_id", "domain", "logout_url"]);
     }
 
     #[test]
