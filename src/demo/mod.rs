@@ -2,6 +2,7 @@
 //! with one partner onboarded and two people ready to sign in. Everything lives in a
 //! temporary directory that is deleted when the demo stops.
 
+pub mod hosted;
 pub mod idp;
 pub mod people;
 mod report;
@@ -48,6 +49,17 @@ pub async fn run(
         .await
         .context("could not set up the demo partner")?;
     let cta_url = idm::cta_url(&state, seeded.app_id);
+    let directory_base = format!("{issuer}{}", hosted::BASE_PATH);
+    let hosted_seed = seed::seed_hosted(&state, &directory_base).await.context("could not set up the demo's hosted-login partner")?;
+    let hosted_cta = idm::cta_url(&state, hosted_seed.app_id);
+    let directory = hosted::Directory::new(
+        seed::HOSTED_SITE_KEY.into(),
+        hosted_seed.service_key.clone(),
+        idm::redirect_uri(&state, hosted_seed.app_id),
+        seed::HOSTED_PARTNER_NAME.into(),
+        hosted_cta.clone(),
+        Clock::system(),
+    )?;
     let provider = Provider::new(
         ProviderConfig {
             issuer: issuer.clone(),
@@ -67,12 +79,22 @@ pub async fn run(
         account_id: seeded.account_id,
         idm_issuer: &issuer,
         data_dir: data_dir.path(),
+        hosted: report::HostedReport {
+            cta_url: hosted_cta,
+            app_id: hosted_seed.app_id,
+            app_token: &hosted_seed.app_token,
+            account_id: hosted_seed.account_id,
+            base_url: &directory_base,
+        },
     };
     let (stop_idm, idm_stopped) = tokio::sync::oneshot::channel::<()>();
     let limits = state.settings.server_limits();
     let body_limit = crate::web::body_limit::BodyLimit::new(64 * 1024, std::time::Duration::from_secs(30), crate::web::body_limit::refuse_page);
     use poem::EndpointExt;
-    let idm_routes = idp::routes(Arc::new(provider)).with(body_limit);
+    let idm_routes = poem::Route::new()
+        .nest(hosted::BASE_PATH, hosted::routes(Arc::new(directory)))
+        .nest("/", idp::routes(Arc::new(provider)))
+        .with(body_limit);
     let idm_server = tokio::spawn(crate::web::server::serve(idm_listener, idm_routes, limits, async {
         let _ = idm_stopped.await;
     }));

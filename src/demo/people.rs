@@ -8,6 +8,8 @@ pub struct Person {
     pub login: &'static str,
     /// Stable across runs, so the same person is the same local user at every sign-in.
     pub subject: &'static str,
+    /// Their id in the demo's hosted-login directory (a number, as WESB ID's are).
+    pub directory_id: u64,
     pub given_name: &'static str,
     pub family_name: &'static str,
     pub email: &'static str,
@@ -33,6 +35,7 @@ impl Person {
 pub const CONTROLLER: Person = Person {
     login: "controller",
     subject: "demo-person-casey",
+    directory_id: 1001,
     given_name: "Casey",
     family_name: "Controller",
     email: "casey@demo-coffee.example",
@@ -42,6 +45,7 @@ pub const CONTROLLER: Person = Person {
 pub const MODERATOR: Person = Person {
     login: "moderator",
     subject: "demo-person-morgan",
+    directory_id: 1002,
     given_name: "Morgan",
     family_name: "Moderator",
     email: "morgan@demo-coffee.example",

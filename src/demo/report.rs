@@ -19,6 +19,16 @@ pub struct Report<'a> {
     pub account_id: AccountId,
     pub idm_issuer: &'a str,
     pub data_dir: &'a Path,
+    pub hosted: HostedReport<'a>,
+}
+
+/// The second partner, whose IdM is a hosted login.
+pub struct HostedReport<'a> {
+    pub cta_url: String,
+    pub app_id: AppId,
+    pub app_token: &'a SecretString,
+    pub account_id: AccountId,
+    pub base_url: &'a str,
 }
 
 impl Report<'_> {
@@ -38,6 +48,13 @@ impl Report<'_> {
             "account_id": self.account_id.to_string(),
             "data_dir": self.data_dir.display().to_string(),
             "people": people,
+            "hosted_login": {
+                "cta_url": self.hosted.cta_url,
+                "app_id": self.hosted.app_id.to_string(),
+                "app_token": self.hosted.app_token.expose_secret(),
+                "account_id": self.hosted.account_id.to_string(),
+                "base_url": self.hosted.base_url,
+            },
         })
     }
 
@@ -62,6 +79,14 @@ impl Report<'_> {
              \n\
              Account:   {account} ({account_id})\n\
              Demo IdM:  {issuer}\n\
+             \n\
+             A second partner, {hosted_partner}, signs merchants in through a hosted login\n\
+             (a one-time code exchanged with a service key, not OpenID Connect):\n  \
+             {hosted_cta}\n  \
+             App-Id:    {hosted_app_id}\n  \
+             App-Token: {hosted_token}\n  \
+             Account:   {hosted_account} ({hosted_account_id}); the moderator has access by a grant\n\
+             \n\
              Data:      {data_dir}\n",
             cta = self.cta_url,
             pc = self.partner_center_url(),
@@ -70,6 +95,12 @@ impl Report<'_> {
             account = ACCOUNT_NAME,
             account_id = self.account_id,
             issuer = self.idm_issuer,
+            hosted_partner = super::seed::HOSTED_PARTNER_NAME,
+            hosted_cta = self.hosted.cta_url,
+            hosted_app_id = self.hosted.app_id,
+            hosted_token = self.hosted.app_token.expose_secret(),
+            hosted_account = super::seed::HOSTED_ACCOUNT_NAME,
+            hosted_account_id = self.hosted.account_id,
             data_dir = self.data_dir.display(),
         )
     }
@@ -93,7 +124,9 @@ mod tests {
     #[test]
     fn both_forms_name_the_cta_and_the_people() {
         let token = SecretString::from("cwt_token");
+        let hosted_token = SecretString::from("cwt_hosted");
         let app_id = AppId::new();
+        let hosted_app = AppId::new();
         let report = Report {
             public_url: "http://127.0.0.1:8080",
             cta_url: format!("http://127.0.0.1:8080/sso/oidc/{app_id}"),
@@ -102,6 +135,13 @@ mod tests {
             account_id: AccountId::new(),
             idm_issuer: "http://127.0.0.1:9090",
             data_dir: Path::new("/tmp/causeway-demo-x"),
+            hosted: HostedReport {
+                cta_url: format!("http://127.0.0.1:8080/sso/oidc/{hosted_app}"),
+                app_id: hosted_app,
+                app_token: &hosted_token,
+                account_id: AccountId::new(),
+                base_url: "http://127.0.0.1:9090/directory",
+            },
         };
         let json = report.to_json();
         assert_eq!(
@@ -114,6 +154,7 @@ mod tests {
         );
         assert_eq!(json["people"][0]["role"], "financial_admin");
         assert_eq!(json["people"][1]["login"], "moderator");
+        assert_eq!(json["hosted_login"]["app_token"], "cwt_hosted");
         assert!(!json.to_string().contains('\n'), "one line");
         let text = report.to_text();
         for wanted in [
@@ -121,6 +162,8 @@ mod tests {
             "cwt_token",
             "casey@demo-coffee.example",
             "Moderator",
+            "cwt_hosted",
+            "Demo Directory",
             "/tmp/causeway-demo-x",
         ] {
             assert!(text.contains(wanted), "{wanted} in {text}");

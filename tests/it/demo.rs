@@ -293,3 +293,34 @@ async fn without_json_the_demo_prints_for_people() {
     assert!(demo.stop().await.success());
     assert!(!std::path::Path::new(&data_dir).exists());
 }
+
+/// The demo's second partner signs in through a hosted login (seed 000's model): the
+/// directory's login page, a one-time code, the server-to-server exchange.
+#[tokio::test]
+async fn the_demos_hosted_login_partner_signs_both_people_in() {
+    let mut demo = Demo::start(&["--json"], "warn");
+    let printed = Printed(serde_json::from_str(&demo.next_line().await).unwrap());
+    let hosted = &printed.0["hosted_login"];
+    let (cta, base) = (hosted["cta_url"].as_str().unwrap(), hosted["base_url"].as_str().unwrap());
+    for (person, role) in [("controller", "Financial admin"), ("moderator", "Moderator")] {
+        let mut browser = FormBrowser::new();
+        let (status, location, _) = browser.get(cta).await;
+        assert_eq!(status, StatusCode::FOUND);
+        let login = Url::parse(&location.unwrap()).unwrap();
+        assert!(login.as_str().starts_with(&format!("{base}/connect/login?site_key=")), "{login}");
+        let (status, _, page) = browser.get(login.as_str()).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let (action, mut fields) = first_form(&page).unwrap();
+        fields.push(("person".into(), person.into()));
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (status, callback, _) = browser.post(login.join(&action).unwrap().as_str(), &fields).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let callback = callback.unwrap();
+        assert!(callback.contains("code=") && !callback.contains("iss="), "no OpenID here: {callback}");
+        let (status, location, page) = browser.get(&callback).await;
+        assert_eq!((status, location.as_deref()), (StatusCode::FOUND, Some("/merchant-center")), "{page}");
+        let (_, _, page) = browser.get(&format!("{}/merchant-center", printed.public())).await;
+        assert!(page.contains("Demo Tea House") && page.contains(role) && page.contains("Demo Directory"), "{person}: {page}");
+    }
+    assert!(demo.stop().await.success());
+}

@@ -21,6 +21,7 @@ async fn served_requests_are_logged_without_tokens() {
         .env("CAUSEWAY_LISTEN", "127.0.0.1:0")
         .env("CAUSEWAY_LOG_FORMAT", "json")
         .env("CAUSEWAY_LOG", "debug")
+        .env("CAUSEWAY_ALLOW_INSECURE_IDM", "true")
         .envs(db.env.iter().cloned())
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -67,6 +68,18 @@ async fn served_requests_are_logged_without_tokens() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
+    // A hosted-login service key, saved and then sent by the live check (to a port where
+    // nothing listens): at debug level, neither the save nor the failed call logs it.
+    let service_key = "SERVICE_KEY_VALUE_0123456789";
+    let hosted = serde_json::json!({"kind": "hosted_login", "base_url": "http://127.0.0.1:9", "site_key": "causeway", "service_key": service_key,
+        "user_id_field": "wesb_user_id", "logout_url": "https://partner.example/bye"});
+    for (method, path, body) in [(reqwest::Method::PUT, "/partner/idm", Some(hosted)), (reqwest::Method::POST, "/partner/idm/test", None)] {
+        let mut request = client.request(method, format!("http://{addr}{path}")).header("App-Id", &who.app_id).header("App-Token", &who.app_token).header("Api-Version", "3.0");
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        assert_eq!(request.send().await.unwrap().status(), StatusCode::OK, "{path}");
+    }
     let resp = client.get(format!("http://{addr}/healthz?code=SECRET_CODE_VALUE")).send().await.unwrap();
     let correlation = resp.headers()["x-correlation-id"].to_str().unwrap().to_owned();
 
@@ -83,10 +96,10 @@ async fn served_requests_are_logged_without_tokens() {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v["message"] == "request")
         .collect();
-    assert_eq!(requests.len(), 4, "one line per request:\n{log}");
+    assert_eq!(requests.len(), 6, "one line per request:\n{log}");
     assert!(requests.iter().any(|r| r["span"]["correlation_id"] == correlation.as_str() && r["path"] == "/healthz"));
     assert!(requests.iter().any(|r| r["status"] == 401));
-    for secret in [who.app_token.as_str(), wrong.app_token.as_str(), client_secret, "SECRET_CODE_VALUE"] {
+    for secret in [who.app_token.as_str(), wrong.app_token.as_str(), client_secret, service_key, "SECRET_CODE_VALUE"] {
         assert!(!log.contains(secret), "a secret reached the log");
     }
     // The token's random part, in case it were logged in pieces or after a prefix.

@@ -307,3 +307,40 @@ async fn granted_people_and_the_account_chooser_in_chromium() {
     let _ = browser.close().await;
     result.expect("the journey finished within two minutes");
 }
+
+/// The demo's hosted-login partner in Chromium: the directory's own login page, back to the
+/// Merchant Center by a one-time code, sign-out to the partner's page.
+#[tokio::test]
+async fn the_demos_hosted_login_partner_in_chromium() {
+    let mut demo = crate::demo::Demo::start(&["--json"], "warn");
+    let printed = crate::demo::Printed(serde_json::from_str(&demo.next_line().await).unwrap());
+    let hosted = &printed.0["hosted_login"];
+    let j = Journey {
+        causeway: printed.public().to_owned(),
+        cta: hosted["cta_url"].as_str().unwrap().to_owned(),
+        logout_url: format!("{}/signed-out", hosted["base_url"].as_str().unwrap()),
+        idm: IdmPages::Demo,
+        admin: "controller",
+        moderator: "moderator",
+        shots: "demo-hosted",
+    };
+    let driver = start_driver().await;
+    let browser = open_browser(&driver).await;
+    let walk = async {
+        browser.set_window_size(DESKTOP, 900).await.unwrap();
+        j.sign_in(&browser, j.admin, true).await;
+        assert_eq!(text_of(&browser, "#role").await, "Financial admin");
+        assert!(source(&browser).await.contains("Demo Tea House"));
+        screenshot(&browser, "demo-hosted-overview", DESKTOP).await;
+        j.sign_out(&browser).await;
+        assert!(text_of(&browser, "h1").await.contains("signed out"));
+        j.sign_in(&browser, j.moderator, false).await;
+        assert_eq!(text_of(&browser, "#role").await, "Moderator");
+        click(&browser, "#nav-users").await;
+        assert!(text_of(&browser, "#members").await.contains("Granted by your platform"));
+        j.sign_out(&browser).await;
+    };
+    let result = tokio::time::timeout(Duration::from_secs(120), walk).await;
+    let _ = browser.close().await;
+    result.expect("the journey finished within two minutes");
+}

@@ -172,6 +172,7 @@ pub fn show(
         action: AUTHORIZE_PATH,
         fields: request.form_fields(),
         people: &PEOPLE,
+        fineprint: pages::OIDC_FINEPRINT,
     };
     pages::respond(&provider, StatusCode::OK, &page)
 }

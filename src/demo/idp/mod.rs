@@ -8,7 +8,7 @@ mod authorize;
 pub mod codes;
 mod logout;
 mod metadata;
-mod pages;
+pub(crate) mod pages;
 mod token;
 
 use std::sync::Arc;

@@ -21,7 +21,11 @@ pub struct LoginPage<'a> {
     /// The authorization request, carried through the form unchanged.
     pub fields: Vec<(&'static str, &'a str)>,
     pub people: &'a [&'static Person],
+    /// What signing in sends Causeway, in a sentence or two.
+    pub fineprint: &'static str,
 }
+
+pub const OIDC_FINEPRINT: &str = "Signing in as a person sends Causeway an ID token with their e-mail and the demo account. The controller's e-mail matches the account's legal entity, so Causeway makes them the financial admin; anyone else on the account is a moderator.";
 
 #[derive(Template)]
 #[template(path = "demo/error.html")]
@@ -41,6 +45,11 @@ pub struct SignedOutPage<'a> {
 /// A page with the headers a sign-in page needs: its own CSP, no framing (a framed
 /// sign-in page invites clickjacking), no caching, no referrer (the URL holds state).
 pub fn respond(provider: &Provider, status: StatusCode, page: &impl Template) -> Response {
+    respond_with(&provider.content_security_policy, status, page)
+}
+
+/// `respond` for a page under a policy of its own (the hosted-login directory's).
+pub fn respond_with(content_security_policy: &str, status: StatusCode, page: &impl Template) -> Response {
     let html = match page.render() {
         Ok(html) => html,
         Err(err) => {
@@ -58,7 +67,7 @@ pub fn respond(provider: &Provider, status: StatusCode, page: &impl Template) ->
     ] {
         headers.insert(name, header::HeaderValue::from_static(value));
     }
-    if let Ok(csp) = header::HeaderValue::from_str(&provider.content_security_policy) {
+    if let Ok(csp) = header::HeaderValue::from_str(content_security_policy) {
         headers.insert("content-security-policy", csp);
     }
     response
