@@ -27,8 +27,9 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
-    /// Try Causeway on this machine: a throwaway database, a built-in demo IdM and one
-    /// onboarded partner with two people; prints the sign-in link to click. Ctrl-C stops
+    /// Try Causeway on this machine: a throwaway database, a built-in demo IdM and two
+    /// onboarded partners (one on OpenID Connect, one on a hosted login), each with two
+    /// people; prints the sign-in links to click. Ctrl-C stops
     /// it and deletes its data. Causeway listens on CAUSEWAY_LISTEN (127.0.0.1:8080; port 0
     /// picks a free one), the demo IdM on CAUSEWAY_DEMO_IDM_LISTEN (a free loopback port).
     Demo {

@@ -26,6 +26,8 @@ struct OverviewPage {
     configured: bool,
     version: i64,
     idm_updated: String,
+    /// A hosted login (site key and service key) rather than OpenID Connect.
+    hosted: bool,
     issuer: String,
     client_id: String,
     secret_set: bool,
@@ -91,6 +93,7 @@ pub async fn page(signed_in: PartnerSession, state: Data<&AppState>) -> Result<H
         configured,
         version: view.version.unwrap_or_default(),
         idm_updated: view.updated_at.map(|t| ago(t, now)).unwrap_or_default(),
+        hosted: config.kind.as_deref() == Some("hosted_login"),
         issuer: config.location().to_owned(),
         client_id: config.client_label().to_owned(),
         secret_set: view.secret_set,

@@ -35,7 +35,9 @@ pub async fn record(
     correlation_id: &str,
 ) -> Result<(), ServiceError> {
     let event = SsoEventRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        // Time-ordered (RFC 9562 §5.7), so events of the same second list in the order they
+        // happened: the log sorts by (occurred_at, id).
+        id: uuid::Uuid::now_v7().to_string(),
         app_id: app,
         occurred_at: state.clock.now(),
         outcome: outcome.as_str().to_owned(),

@@ -120,6 +120,18 @@ async fn walk_through(app: &TestApp, browser: &Client, issuer: &str) {
     assert_eq!(browser.find_all(Locator::Css(".check-passed")).await.unwrap().len(), 6);
     screenshot(browser, "partner-center-test", DESKTOP).await;
 
+    // The hosted-login kind: choosing it warns that saving switches the kind, and
+    // shows the registration request for the IdM's administrator. Nothing is saved.
+    browser.goto(&app.url("/partner-center/idm")).await.unwrap();
+    click(browser, "#kind-hosted_login").await;
+    assert!(text_of(browser, "#kind-switch").await.contains("OpenID Connect"));
+    let request = text_of(browser, "#request-template").await;
+    let callback = format!("/sso/oidc/{}/callback", app.partner.app_id);
+    assert!(request.contains(&callback), "the request names our callback URL: {request}");
+    assert!(browser.find(Locator::Css("#hosted-form #f-service_key")).await.is_ok());
+    screenshot(browser, "partner-center-idm-hosted", DESKTOP).await;
+    assert_eq!(api(app, "/partner/idm").await["config"]["kind"], "oidc");
+
     // Branding: the preview follows the form as the partner types (our script runs).
     browser.goto(&app.url("/partner-center/branding")).await.unwrap();
     fill(browser, "f-display_name", "Acme Pay").await;
