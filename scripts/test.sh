@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Causeway on a fresh machine. This is the one command CI runs.
 #
-#   1. the Rust test suite (cargo nextest) on SQLite
+#   1. the Rust test suite (cargo nextest) on SQLite, with the clients generated from the
+#      served OpenAPI document (Python, TypeScript) and its Redocly lint
 #   2. the Rust test suite on a throwaway PostgreSQL 15
 #   3. schemathesis against a real `causeway serve` on SQLite
 #   4. schemathesis against a real `causeway serve` on PostgreSQL
@@ -179,36 +180,53 @@ free_port() {
 
 # ---------------------------------------------------------------- setup
 
-setup_venv() {
-    # Reinstall only when requirements.txt or the interpreter changed.
-    local stamp want
-    stamp=$VENV/.requirements.stamp
-    want="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1) $("$PYTHON" -c 'import sys; print(sys.version)' | head -n1)"
-    if [[ -x "$VENV/bin/schemathesis" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-        log "venv up to date: $VENV ($("$VENV/bin/schemathesis" --version))"
+# python_venv DIR REQUIREMENTS TOOL: a venv with the pinned requirements; reinstalled only
+# when the requirements file or the interpreter changed.
+python_venv() {
+    local venv=$1 requirements=$2 tool=$3 stamp want
+    stamp=$venv/.requirements.stamp
+    want="$(sha256sum "$requirements" | cut -d' ' -f1) $("$PYTHON" -c 'import sys; print(sys.version)' | head -n1)"
+    if [[ -x "$venv/bin/$tool" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        log "venv up to date: $venv ($("$venv/bin/$tool" --version 2>&1 | head -n1))"
         return 0
     fi
-    log "creating venv $VENV from $REQUIREMENTS"
-    rm -rf "$VENV"
-    "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$REQUIREMENTS"
+    log "creating venv $venv from $requirements"
+    rm -rf "$venv"
+    "$PYTHON" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$requirements"
     echo "$want" >"$stamp"
-    log "installed $("$VENV/bin/schemathesis" --version)"
+    log "installed $("$venv/bin/$tool" --version 2>&1 | head -n1)"
 }
 
-# The real OpenID provider the interop tests start (oidc-provider from npm), installed
-# from the committed lockfile; skipped when node_modules already matches it.
-setup_idp() {
-    local dir=$ROOT/tests/idp stamp want
+# npm_install DIR: the committed lockfile's packages in DIR/node_modules; skipped when they
+# already match it.
+npm_install() {
+    local dir=$1 stamp want
     stamp=$dir/node_modules/.lockfile.stamp
     want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
     if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-        log "oidc-provider up to date in $dir/node_modules"
+        log "node packages up to date in $dir/node_modules"
         return 0
     fi
     npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
     echo "$want" >"$stamp"
-    log "installed oidc-provider $(node -p "require('$dir/node_modules/oidc-provider/package.json').version")"
+    log "installed the packages of $dir/package-lock.json"
+}
+
+setup_venv() {
+    python_venv "$VENV" "$REQUIREMENTS" schemathesis
+}
+
+# The real OpenID provider the interop tests start (oidc-provider from npm).
+setup_idp() {
+    npm_install "$ROOT/tests/idp"
+}
+
+# The generated-client tests' tools: openapi-python-client (a venv), openapi-typescript,
+# openapi-fetch, tsc and Redocly (npm).
+setup_clients() {
+    python_venv "$ROOT/target/clients-venv" "$ROOT/tests/clients/requirements.txt" openapi-python-client
+    npm_install "$ROOT/tests/clients"
 }
 
 # Debian's chromium + chromium-driver for the browser test (about 160 MB, once). If this
@@ -419,6 +437,7 @@ setup() {
 VENV_OK=1
 setup "Python venv with schemathesis ($VENV)" "schemathesis will not run" setup_venv || VENV_OK=0
 setup "oidc-provider for the interop tests (npm ci)" "the interop tests will fail" setup_idp || true
+setup "code generators for the generated-client tests" "the generated-client tests will fail" setup_clients || true
 setup "headless Chromium (browser tests)" "the browser tests will fail" setup_chromium || true
 
 banner "setup: throwaway PostgreSQL 15"

@@ -28,7 +28,7 @@ impl Metrics {
             http_requests: IntCounterVec::new(Opts::new("http_requests_total", "HTTP requests by method and status"), &["method", "status"])?,
             http_seconds: HistogramVec::new(histogram("http_request_seconds", "HTTP request latency by route family"), &["family"])?,
             sso_started: IntCounter::new("sso_logins_started_total", "SSO logins sent to a partner IdM")?,
-            sso_outcomes: IntCounterVec::new(Opts::new("sso_logins_total", "Completed SSO callbacks by outcome and error code"), &["outcome", "error_code"])?,
+            sso_outcomes: IntCounterVec::new(Opts::new("sso_logins_total", "SSO attempts by outcome and error code: completed callbacks, and sign-ins refused at the CTA"), &["outcome", "error_code"])?,
             sso_callback_seconds: Histogram::with_opts(histogram("sso_callback_seconds", "Latency of the SSO callback"))?,
             token_endpoint_seconds: Histogram::with_opts(histogram("idm_token_endpoint_seconds", "Latency of partner IdM token endpoints"))?,
             jwks_fetches: IntCounter::new("jwks_fetches_total", "JWKS documents fetched from partner IdMs")?,

@@ -143,9 +143,10 @@ pub fn routes(state: AppState) -> impl Endpoint<Output = Response> {
         use poem::IntoResponse;
         crate::api::error::ApiError::too_large(limit).into_response()
     });
-    let api = api::service();
-    let docs = api.swagger_ui();
-    let spec = api.spec();
+    let api = api::service(&state.settings.public_url);
+    let spec = api::spec::document(&state.settings.public_url);
+    // Swagger UI shows the document partners get, not poem-openapi's draft of it.
+    let docs = api.swagger_ui_html().replacen(&api.spec(), &spec, 1);
     Route::new()
         .at("/healthz", web::health::healthz)
         .at("/readyz", web::health::readyz)
@@ -154,7 +155,7 @@ pub fn routes(state: AppState) -> impl Endpoint<Output = Response> {
             "/openapi.json",
             make_sync(move |_| Response::builder().content_type("application/json").body(spec.clone())),
         )
-        .nest("/docs", docs)
+        .at("/docs", make_sync(move |_| poem::web::Html(docs.clone())))
         // Before the API: the Partner Center renders its own errors as HTML pages.
         .nest(crate::partner_center::BASE_PATH, crate::partner_center::routes().with(pages(FORM_MAX_BYTES)))
         .nest("/assets", web::assets::routes())

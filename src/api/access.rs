@@ -9,7 +9,7 @@ use poem_openapi::{ApiResponse, OpenApi, Tags};
 use super::access_models::*;
 use super::auth::AppAuth;
 use super::error::ApiError;
-use super::onboarding::{idempotency_key, ApiVersion};
+use super::onboarding::{idempotency_key, replay_marker};
 use super::payload::ApiJson;
 use crate::domain::field_error::Reason;
 use crate::domain::grant::NewGrant;
@@ -18,23 +18,25 @@ use crate::services::grants::{self, GrantOutcome, Revocation};
 use crate::state::AppState;
 
 #[derive(Tags)]
-enum Tag {
+pub(super) enum Tag {
     /// Who may sign in to an account, and ending their sessions.
     Access,
 }
 
 #[derive(ApiResponse)]
 enum GrantResponse {
-    /// The grant was made.
+    /// The grant was made (or a request with the same `Unique-Key` is answered again, with
+    /// `Idempotent-Replayed: true`).
     #[oai(status = 201)]
-    Created(Json<AccountUser>),
+    Created(Json<AccountUser>, #[oai(header = "Idempotent-Replayed")] Option<bool>),
     /// This person already had a grant on the account; it now has the role asked for.
     #[oai(status = 200)]
-    Updated(Json<AccountUser>),
+    Updated(Json<AccountUser>, #[oai(header = "Idempotent-Replayed")] Option<bool>),
 }
 
 #[derive(ApiResponse)]
 enum AccountUsersResponse {
+    /// Everyone with access to the account.
     #[oai(status = 200)]
     Ok(Json<AccountUserList>),
 }
@@ -48,6 +50,7 @@ enum RemovedResponse {
 
 #[derive(ApiResponse)]
 enum RevokedResponse {
+    /// How many sessions ended.
     #[oai(status = 200)]
     Ok(Json<SessionsRevoked>),
 }
@@ -56,74 +59,60 @@ pub struct AccessApi;
 
 #[OpenApi(tag = "Tag::Access")]
 impl AccessApi {
-    /// Grant a person access to one of your accounts, by verified e-mail, verified phone
-    /// number or IdM subject. Caller: a partner app.
-    #[oai(path = "/accounts/:id/users", method = "post")]
-    #[allow(clippy::too_many_arguments)] // each parameter is one of the operation's in the spec
+    /// Grant access to an account
+    ///
+    /// Lets a person sign in to one of your accounts, found by their verified e-mail, their
+    /// verified phone number or their IdM subject. Granting again changes the role (and ends
+    /// their sessions there, so the next sign-in carries it). Idempotent with `Unique-Key`.
+    #[oai(path = "/accounts/:id/users", method = "post", operation_id = "grant_account_access")]
     async fn grant_access(
         &self,
         auth: AppAuth,
         state: Data<&AppState>,
-        #[oai(name = "App-Id")] _app_id: Header<String>,
-        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
-        /// Makes the request idempotent for 24 hours.
-        #[oai(name = "Unique-Key")]
+        // Described once, as the shared `UniqueKey` parameter (spec::shared).
+        #[oai(name = "Unique-Key", validator(pattern = "^[!-~]{1,255}$"))]
         unique_key: Header<Option<String>>,
         id: Path<String>,
         body: ApiJson<AccountUserCreate>,
     ) -> Result<GrantResponse, ApiError> {
-        let key = idempotency_key(unique_key.0, &format!("POST /accounts/{}/users", id.0), &body.digest)?;
+        let key = idempotency_key(unique_key.0, &format!("POST /accounts/{}/users", id.0), &body.digest);
         let b = &body.value;
         let new = NewGrant::parse(b.email.as_deref(), b.phone_number.as_deref(), b.idm_subject.as_deref(), b.role.as_deref())
             .map_err(|errors| ApiError::invalid("The grant has invalid fields.", &errors))?;
-        Ok(match grants::grant(&state, &auth.0, &id.0, &new, key).await? {
-            GrantOutcome::Created(row) => GrantResponse::Created(Json(AccountUser::of_grant(row))),
-            GrantOutcome::Updated(row) => GrantResponse::Updated(Json(AccountUser::of_grant(row))),
+        let stored = grants::grant(&state, &auth.0, &id.0, &new, key).await?;
+        let replayed = replay_marker(stored.replayed);
+        Ok(match stored.row {
+            GrantOutcome::Created(row) => GrantResponse::Created(Json(AccountUser::of_grant(row)), replayed),
+            GrantOutcome::Updated(row) => GrantResponse::Updated(Json(AccountUser::of_grant(row)), replayed),
         })
     }
 
-    /// Everyone with access to one of your accounts: grants and the people who signed in,
-    /// with where their access comes from. Caller: a partner app.
-    #[oai(path = "/accounts/:id/users", method = "get")]
-    async fn list_account_users(
-        &self,
-        auth: AppAuth,
-        state: Data<&AppState>,
-        #[oai(name = "App-Id")] _app_id: Header<String>,
-        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
-        id: Path<String>,
-    ) -> Result<AccountUsersResponse, ApiError> {
+    /// List an account's users
+    ///
+    /// Everyone with access to one of your accounts: grants, and the people who signed in,
+    /// with where their access comes from.
+    #[oai(path = "/accounts/:id/users", method = "get", operation_id = "list_account_users")]
+    async fn list_account_users(&self, auth: AppAuth, state: Data<&AppState>, id: Path<String>) -> Result<AccountUsersResponse, ApiError> {
         let users = grants::users(&state, &auth.0, &id.0).await?;
         Ok(AccountUsersResponse::Ok(Json(AccountUserList { users: users.into_iter().map(|u| AccountUser::of(&id.0, u)).collect() })))
     }
 
-    /// Remove a person's access to one of your accounts; their sessions there end at once.
-    /// Caller: a partner app.
-    #[oai(path = "/accounts/:id/users/:user_id", method = "delete")]
-    async fn remove_account_user(
-        &self,
-        auth: AppAuth,
-        state: Data<&AppState>,
-        #[oai(name = "App-Id")] _app_id: Header<String>,
-        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
-        id: Path<String>,
-        user_id: Path<String>,
-    ) -> Result<RemovedResponse, ApiError> {
+    /// Remove a user's access
+    ///
+    /// Takes away a person's access to one of your accounts (by the grant's id or the
+    /// user's); their sessions there end at once.
+    #[oai(path = "/accounts/:id/users/:user_id", method = "delete", operation_id = "remove_account_user")]
+    async fn remove_account_user(&self, auth: AppAuth, state: Data<&AppState>, id: Path<String>, user_id: Path<String>) -> Result<RemovedResponse, ApiError> {
         grants::remove(&state, &auth.0, &id.0, &user_id.0).await?;
         Ok(RemovedResponse::Removed)
     }
 
-    /// End Merchant Center sessions at once, on every replica: those on an account, of an
-    /// e-mail, or of an IdM subject (every filter given must match). Caller: a partner app.
-    #[oai(path = "/partner/sessions/revoke", method = "post")]
-    async fn revoke_sessions(
-        &self,
-        auth: AppAuth,
-        state: Data<&AppState>,
-        #[oai(name = "App-Id")] _app_id: Header<String>,
-        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
-        body: ApiJson<SessionRevocation>,
-    ) -> Result<RevokedResponse, ApiError> {
+    /// Revoke sessions
+    ///
+    /// Ends Merchant Center sessions at once, on every replica: those on an account, of an
+    /// e-mail, or of an IdM subject (every filter given must match).
+    #[oai(path = "/partner/sessions/revoke", method = "post", operation_id = "revoke_sessions")]
+    async fn revoke_sessions(&self, auth: AppAuth, state: Data<&AppState>, body: ApiJson<SessionRevocation>) -> Result<RevokedResponse, ApiError> {
         let b = &body.value;
         if let Some(email) = b.email.as_deref()
             && let Err(invalid) = EmailAddress::parse(email)

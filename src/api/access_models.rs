@@ -13,15 +13,17 @@ use crate::store::grants::GrantRow;
 #[serde(deny_unknown_fields)]
 pub struct AccountUserCreate {
     /// A verified e-mail at your IdM (compared case-insensitively).
-    #[oai(nullable)]
+    #[oai(nullable, validator(max_length = 254, pattern = "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"))]
     pub email: Option<String>,
-    /// A verified phone number at your IdM, in E.164 (+4799999999).
-    #[oai(nullable)]
+    /// A verified phone number at your IdM, in E.164 (+4799999999); spaces, dots, dashes
+    /// and parentheses are dropped.
+    #[oai(nullable, validator(max_length = 64, pattern = "^[\\s.()-]*\\+[\\s0-9.()-]+$"))]
     pub phone_number: Option<String>,
     /// Your IdM's `sub` for the person (or the hosted-login user id), compared exactly.
-    #[oai(nullable)]
+    #[oai(nullable, validator(min_length = 1, max_length = 255))]
     pub idm_subject: Option<String>,
-    /// moderator (default) or financial_admin (one per legal entity: it names the controller at your IdM).
+    /// `moderator` (the default) or `financial_admin` (one per legal entity: it names the
+    /// controller at your IdM).
     #[oai(nullable)]
     pub role: Option<String>,
 }
@@ -34,11 +36,11 @@ impl Example for AccountUserCreate {
 
 /// Someone with access to an account.
 #[derive(Object, Debug, Clone)]
+#[oai(example)]
 pub struct AccountUser {
     /// The grant's id, or (for someone who signed in by the account claim or as the
     /// controller) the user's; DELETE takes either.
     pub id: String,
-    /// Always `account_users`.
     pub resource: String,
     pub account_id: String,
     #[oai(skip_serializing_if_is_none)]
@@ -47,9 +49,8 @@ pub struct AccountUser {
     pub phone_number: Option<String>,
     #[oai(skip_serializing_if_is_none)]
     pub idm_subject: Option<String>,
-    /// financial_admin or moderator.
     pub role: String,
-    /// grant, claim or controller: where the access comes from.
+    /// Where the access comes from: a grant, the IdM's account claim, or the controller's e-mail.
     pub source: String,
     /// The name the IdM gave, once the person has signed in.
     #[oai(skip_serializing_if_is_none)]
@@ -58,6 +59,24 @@ pub struct AccountUser {
     pub create_time: i64,
     #[oai(skip_serializing_if_is_none)]
     pub last_sign_in_time: Option<i64>,
+}
+
+impl Example for AccountUser {
+    fn example() -> Self {
+        Self {
+            id: "5d0c6a7e-2f41-4b8e-9a3d-7c1e0f2b6a94".into(),
+            resource: "account_users".into(),
+            account_id: "b774001f-5c1e-4d2a-8f3b-6a9e0c7d1e25".into(),
+            email: Some("clerk@corner-shop.example".into()),
+            phone_number: None,
+            idm_subject: None,
+            role: "moderator".into(),
+            source: "grant".into(),
+            name: None,
+            create_time: 1_795_393_700,
+            last_sign_in_time: None,
+        }
+    }
 }
 
 impl AccountUser {
@@ -108,12 +127,14 @@ pub struct AccountUserList {
 #[oai(deny_unknown_fields, example)]
 #[serde(deny_unknown_fields)]
 pub struct SessionRevocation {
+    /// One of your accounts.
     #[oai(nullable)]
     pub account_id: Option<String>,
     /// The person's e-mail (any case).
-    #[oai(nullable)]
+    #[oai(nullable, validator(max_length = 254, pattern = "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"))]
     pub email: Option<String>,
-    #[oai(nullable)]
+    /// The person's subject at your IdM, exactly.
+    #[oai(nullable, validator(min_length = 1, max_length = 255))]
     pub idm_subject: Option<String>,
 }
 

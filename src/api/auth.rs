@@ -1,4 +1,6 @@
-//! `App-Id` + `App-Token` authentication for the partner-facing APIs.
+//! The three headers every API call carries: `App-Id` + `App-Token` (the app's
+//! credentials) and `Api-Version`. The spec declares them once, as security schemes
+//! required together (`spec::authentication`), so a generated client sets them once.
 
 use poem::Request;
 use poem_openapi::SecurityScheme;
@@ -6,8 +8,12 @@ use poem_openapi::auth::ApiKey;
 use secrecy::SecretString;
 
 use super::error::ApiError;
+use crate::domain::field_error::Reason;
 use crate::services::apps::{self, AppPrincipal};
 use crate::state::AppState;
+
+/// The one API version this server speaks.
+pub const API_VERSION: &str = "3.0";
 
 /// The `App-Token` shown once by `causeway app create`, sent with the app's `App-Id`
 /// header. Both are required; a wrong, rotated-away or suspended credential is a 401.
@@ -16,6 +22,11 @@ use crate::state::AppState;
 pub struct AppAuth(pub AppPrincipal);
 
 async fn check_app(req: &Request, token: ApiKey) -> poem::Result<AppPrincipal> {
+    // Before the credentials: a call for another version is refused without a lookup.
+    if req.headers().get("Api-Version").and_then(|v| v.to_str().ok()) != Some(API_VERSION) {
+        let message = format!("The Api-Version header must be \"{API_VERSION}\".");
+        return Err(ApiError::invalid_one(&["Api-Version"], Reason::InvalidApiVersion, &message).reject());
+    }
     let state = req.data::<AppState>().ok_or_else(|| ApiError::unexpected(&MissingState).reject())?;
     let app_id = req.headers().get("App-Id").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let token = SecretString::from(token.key);

@@ -4,16 +4,35 @@ use poem::error::ResponseError;
 use poem::http::StatusCode;
 use poem::IntoResponse;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Object};
+use poem_openapi::{ApiResponse, Enum, Object};
 
 use crate::domain::field_error::{FieldError, Reason};
 use crate::services::ServiceError;
 
-#[derive(Object, Clone, Debug, serde::Serialize)]
+/// The error's stable class (the contract's table).
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// 400, 413, 415: bad JSON, a missing, unknown or invalid field or header.
+    InvalidParams,
+    /// 401.
+    NotAuthorized,
+    /// 404.
+    NotFound,
+    /// 409: a `Unique-Key` used before with another request.
+    IdempotencyConflict,
+    /// 409: a second of something there is one of.
+    AlreadyExists,
+    /// 429.
+    ThrottleExceeded,
+    /// 500.
+    UnexpectedError,
+}
+
+#[derive(Object, Clone, Debug)]
+#[oai(example)]
 pub struct ErrorBody {
-    /// Stable machine-readable class: INVALID_PARAMS, NOT_AUTHORIZED, NOT_FOUND,
-    /// IDEMPOTENCY_CONFLICT, ALREADY_EXISTS, THROTTLE_EXCEEDED, UNEXPECTED_ERROR.
-    pub error_code: String,
+    pub error_code: ErrorCode,
     /// A sentence for the partner's developer.
     pub error_message: String,
     /// One entry per problem, each naming the field it concerns.
@@ -22,10 +41,26 @@ pub struct ErrorBody {
 
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct ErrorDetail {
-    /// Path from the body's root to the field (or the header name).
+    /// Path from the body's root to the field (or the header or parameter name).
     pub target: Vec<String>,
+    /// What is wrong with it (the spec lists every code).
     pub reason_code: String,
     pub message: String,
+}
+
+impl poem_openapi::types::Example for ErrorBody {
+    fn example() -> Self {
+        body(
+            ErrorCode::InvalidParams,
+            "The legal entity has invalid fields.",
+            vec![ErrorDetail {
+                target: vec!["controller".into(), "email".into()],
+                reason_code: Reason::InvalidEmail.code().into(),
+                message: crate::domain::values::EmailAddress::parse("owner@").map_or_else(|e| e.message, |_| String::new()),
+            }],
+        )
+        .0
+    }
 }
 
 impl From<&FieldError> for ErrorDetail {
@@ -59,18 +94,19 @@ pub enum ApiError {
     /// Too many calls from this app; retry after the given number of seconds.
     #[oai(status = 429)]
     ThrottleExceeded(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
-    /// Something failed on our side; quote the correlation id to support.
+    /// Something failed on our side; quote the correlation id (in the message, and in
+    /// `X-Correlation-Id` like every response) to support.
     #[oai(status = 500)]
-    Unexpected(Json<ErrorBody>, #[oai(header = "X-Correlation-Id")] String),
+    Unexpected(Json<ErrorBody>),
 }
 
-fn body(code: &str, message: impl Into<String>, details: Vec<ErrorDetail>) -> Json<ErrorBody> {
-    Json(ErrorBody { error_code: code.to_owned(), error_message: message.into(), details })
+fn body(error_code: ErrorCode, message: impl Into<String>, details: Vec<ErrorDetail>) -> Json<ErrorBody> {
+    Json(ErrorBody { error_code, error_message: message.into(), details })
 }
 
 impl ApiError {
     pub fn invalid(message: impl Into<String>, errors: &[FieldError]) -> Self {
-        Self::InvalidParams(body("INVALID_PARAMS", message, errors.iter().map(Into::into).collect()))
+        Self::InvalidParams(body(ErrorCode::InvalidParams, message, errors.iter().map(Into::into).collect()))
     }
 
     pub fn invalid_one(target: &[&str], reason: Reason, message: &str) -> Self {
@@ -79,16 +115,16 @@ impl ApiError {
 
     pub fn not_authorized() -> Self {
         // One message for every cause, so a caller cannot probe which half was wrong.
-        Self::NotAuthorized(body("NOT_AUTHORIZED", "App-Id and App-Token do not identify an active app.", vec![]))
+        Self::NotAuthorized(body(ErrorCode::NotAuthorized, "App-Id and App-Token do not identify an active app.", vec![]))
     }
 
     pub fn not_found(field: Option<&FieldError>) -> Self {
-        Self::NotFound(body("NOT_FOUND", "No such object.", field.into_iter().map(Into::into).collect()))
+        Self::NotFound(body(ErrorCode::NotFound, "No such object.", field.into_iter().map(Into::into).collect()))
     }
 
     pub fn too_large(limit: usize) -> Self {
         Self::PayloadTooLarge(body(
-            "INVALID_PARAMS",
+            ErrorCode::InvalidParams,
             format!("The request body is larger than {limit} bytes."),
             vec![ErrorDetail { target: vec![], reason_code: Reason::BodyTooLarge.code().into(), message: "body too large".into() }],
         ))
@@ -96,7 +132,7 @@ impl ApiError {
 
     pub fn unsupported_media_type() -> Self {
         Self::UnsupportedMediaType(body(
-            "INVALID_PARAMS",
+            ErrorCode::InvalidParams,
             "The request body must be JSON, sent with Content-Type: application/json.",
             vec![ErrorDetail {
                 target: vec!["Content-Type".into()],
@@ -107,17 +143,14 @@ impl ApiError {
     }
 
     pub fn throttled(retry_after_seconds: u64) -> Self {
-        Self::ThrottleExceeded(body("THROTTLE_EXCEEDED", "Too many requests from this app; slow down.", vec![]), retry_after_seconds.max(1))
+        Self::ThrottleExceeded(body(ErrorCode::ThrottleExceeded, "Too many requests from this app; slow down.", vec![]), retry_after_seconds.max(1))
     }
 
     /// An opaque 500: the cause is logged with the correlation id, never sent.
     pub fn unexpected(cause: &dyn std::error::Error) -> Self {
         let correlation = crate::web::correlation::current();
         tracing::error!(correlation_id = %correlation, error = %ErrorChain(cause), "unexpected error");
-        Self::Unexpected(
-            body("UNEXPECTED_ERROR", format!("Something went wrong on our side. Correlation id: {correlation}."), vec![]),
-            correlation,
-        )
+        Self::Unexpected(body(ErrorCode::UnexpectedError, format!("Something went wrong on our side. Correlation id: {correlation}."), vec![]))
     }
 
     pub fn status(&self) -> StatusCode {
@@ -129,7 +162,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::ThrottleExceeded(..) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unexpected(..) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -184,16 +217,16 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound { field } => Self::not_found(field.as_ref()),
             ServiceError::Invalid(errors) => Self::invalid("The request has invalid fields.", &errors),
             ServiceError::IdempotencyConflict => Self::IdempotencyConflict(body(
-                "IDEMPOTENCY_CONFLICT",
+                ErrorCode::IdempotencyConflict,
                 "This Unique-Key was already used with a different request.",
                 vec![ErrorDetail {
                     target: vec!["Unique-Key".into()],
-                    reason_code: "KEY_REUSED".into(),
+                    reason_code: Reason::KeyReused.code().into(),
                     message: "use a new key for a different request".into(),
                 }],
             )),
             ServiceError::AlreadyExists(field) => {
-                Self::IdempotencyConflict(body("ALREADY_EXISTS", field.message.clone(), vec![ErrorDetail::from(&field)]))
+                Self::IdempotencyConflict(body(ErrorCode::AlreadyExists, field.message.clone(), vec![ErrorDetail::from(&field)]))
             }
             ServiceError::Unauthenticated | ServiceError::Forbidden => Self::not_authorized(),
             ServiceError::Internal(cause) => Self::unexpected(cause.as_ref()),
@@ -213,15 +246,14 @@ pub fn render_poem_error(err: poem::Error) -> poem::Response {
     }
     if let Some(param) = err.downcast_ref::<poem_openapi::error::ParseParamError>() {
         let (reason, message) = match param.name {
-            "Api-Version" => (Reason::InvalidApiVersion, "The Api-Version header must be \"3.0\".".to_owned()),
-            name @ ("App-Id" | "Unique-Key") => (Reason::InvalidHeader, format!("The {name} header is missing or invalid.")),
+            "Unique-Key" => (Reason::InvalidHeader, "Unique-Key must be 1 to 255 visible ASCII characters.".to_owned()),
             name => (Reason::InvalidParameter, format!("The {name} parameter is missing or invalid.")),
         };
         return ApiError::invalid_one(&[param.name], reason, &message).into_response();
     }
     let api = match err.status() {
         StatusCode::METHOD_NOT_ALLOWED => {
-            let body = body("INVALID_PARAMS", "This method is not allowed on this path.", vec![]);
+            let body = body(ErrorCode::InvalidParams, "This method is not allowed on this path.", vec![]);
             return (StatusCode::METHOD_NOT_ALLOWED, body).into_response();
         }
         StatusCode::UNAUTHORIZED => ApiError::not_authorized(),

@@ -9,22 +9,23 @@ pub mod onboarding;
 pub mod partner;
 pub mod partner_models;
 pub mod payload;
+pub mod spec;
 
-use poem_openapi::OpenApiService;
+use poem_openapi::{ContactObject, LicenseObject, OpenApiService, ServerObject};
 
 pub type ApiService = OpenApiService<(onboarding::OnboardingApi, access::AccessApi, partner::PartnerApi), ()>;
 
-/// The API and its spec. The spec names no server, so the committed copy does not
-/// depend on where Causeway runs.
-pub fn service() -> ApiService {
+/// The API, whose one server is this Causeway at `public_url`.
+pub fn service(public_url: &str) -> ApiService {
     OpenApiService::new((onboarding::OnboardingApi, access::AccessApi, partner::PartnerApi), "Causeway API", env!("CARGO_PKG_VERSION"))
+        .summary("Onboard merchants and run their single sign-on")
         .description(
-            "Onboarding and Partner APIs for partner platforms. Every call carries App-Id, App-Token and Api-Version: 3.0; \
-             errors have one shape: error_code, error_message, details[].",
+            "The Onboarding API (legal entities, accounts, who may sign in to them) and the Partner API (your IdM, \
+             branding, the SSO event log, session revocation) of Causeway. Every call carries `App-Id`, `App-Token` \
+             and `Api-Version: 3.0` (set them once on your client); errors have one shape: `error_code`, \
+             `error_message`, `details[]`; every response carries `X-Correlation-Id`.",
         )
-}
-
-/// The spec as served at `/openapi.json` and committed at `openapi/causeway.json`.
-pub fn spec_json() -> String {
-    service().spec()
+        .server(ServerObject::new(public_url).description("This Causeway"))
+        .contact(ContactObject::new().name("Causeway").url(format!("{public_url}/docs")))
+        .license(LicenseObject::new("Proprietary").identifier("LicenseRef-Proprietary"))
 }

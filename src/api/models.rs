@@ -40,6 +40,7 @@ pub struct TermsOfServiceInput {
     #[oai(validator(minimum(value = "1")))]
     pub acceptance_time: i64,
     /// The IPv4 or IPv6 address the terms were accepted from.
+    #[oai(validator(min_length = 2, max_length = 45))]
     pub original_ip: String,
 }
 
@@ -79,10 +80,11 @@ impl Example for AccountCreate {
 }
 
 #[derive(Object, Debug, Clone)]
+#[oai(example)]
 pub struct LegalEntity {
     pub id: String,
-    /// Always `legal_entities`.
     pub resource: String,
+    /// ISO 3166-1 alpha-2.
     pub country: String,
     pub controller: Controller,
     /// Present when the partner reported the acceptance.
@@ -94,20 +96,22 @@ pub struct LegalEntity {
 
 #[derive(Object, Debug, Clone)]
 pub struct Controller {
+    /// The controller's e-mail: a sign-in with this verified e-mail is the financial admin.
     pub email: String,
     pub email_is_verified: bool,
 }
 
 #[derive(Object, Debug, Clone)]
 pub struct TermsOfService {
+    /// Unix time (seconds).
     pub acceptance_time: i64,
     pub original_ip: String,
 }
 
 #[derive(Object, Debug, Clone)]
+#[oai(example)]
 pub struct Account {
     pub id: String,
-    /// Always `accounts`.
     pub resource: String,
     pub legal_entity_id: String,
     pub name: String,
@@ -115,6 +119,32 @@ pub struct Account {
     pub description: Option<String>,
     /// Unix time (seconds, UTC).
     pub create_time: i64,
+}
+
+impl Example for LegalEntity {
+    fn example() -> Self {
+        Self {
+            id: "3f2c8a5e-1b7d-4e0a-9c61-2d5b7e8f9a10".into(),
+            resource: "legal_entities".into(),
+            country: "US".into(),
+            controller: Controller { email: "owner@corner-shop.example".into(), email_is_verified: true },
+            terms_of_service: Some(TermsOfService { acceptance_time: 1_700_000_000, original_ip: "203.0.113.7".into() }),
+            create_time: 1_795_393_642,
+        }
+    }
+}
+
+impl Example for Account {
+    fn example() -> Self {
+        Self {
+            id: "b774001f-5c1e-4d2a-8f3b-6a9e0c7d1e25".into(),
+            resource: "accounts".into(),
+            legal_entity_id: "3f2c8a5e-1b7d-4e0a-9c61-2d5b7e8f9a10".into(),
+            name: "Corner Shop".into(),
+            description: Some("Coffee and cake".into()),
+            create_time: 1_795_393_650,
+        }
+    }
 }
 
 impl From<LegalEntityRow> for LegalEntity {

@@ -3,90 +3,82 @@
 use poem::web::Data;
 use poem_openapi::param::{Header, Path};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Enum, OpenApi, Tags};
+use poem_openapi::{ApiResponse, OpenApi, Tags};
 
 use super::auth::AppAuth;
 use super::error::ApiError;
 use super::models::{Account, AccountCreate, LegalEntity, LegalEntityCreate};
 use super::payload::ApiJson;
-use crate::domain::field_error::Reason;
 use crate::domain::onboarding::{LegalEntityInput, NewAccount, NewLegalEntity};
 use crate::services::onboarding::{self, IdempotencyKey};
 use crate::state::AppState;
 
 #[derive(Tags)]
-enum Tag {
+pub(super) enum Tag {
     /// Legal entities and the accounts under them.
     Onboarding,
 }
 
-/// The API version this server speaks; sent by every client as `Api-Version`.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ApiVersion {
-    #[oai(rename = "3.0")]
-    V3,
-}
-
 #[derive(ApiResponse)]
 enum LegalEntityCreated {
-    /// The legal entity (also when a `Unique-Key` replays the first response).
+    /// The legal entity; also the answer to a request repeated with the same `Unique-Key`,
+    /// which then carries `Idempotent-Replayed: true`.
     #[oai(status = 201)]
-    Created(Json<LegalEntity>),
+    Created(Json<LegalEntity>, #[oai(header = "Idempotent-Replayed")] Option<bool>),
 }
 
 #[derive(ApiResponse)]
 enum LegalEntityFound {
+    /// The legal entity.
     #[oai(status = 200)]
     Ok(Json<LegalEntity>),
 }
 
 #[derive(ApiResponse)]
 enum AccountCreated {
-    /// The account, usable for SSO at once (also when a `Unique-Key` replays).
+    /// The account, usable for SSO at once; also the answer to a request repeated with the
+    /// same `Unique-Key`, which then carries `Idempotent-Replayed: true`.
     #[oai(status = 201)]
-    Created(Json<Account>),
+    Created(Json<Account>, #[oai(header = "Idempotent-Replayed")] Option<bool>),
 }
 
 #[derive(ApiResponse)]
 enum AccountFound {
+    /// The account.
     #[oai(status = 200)]
     Ok(Json<Account>),
 }
 
-const UNIQUE_KEY_MAX: usize = 255;
+/// `Some(true)` for a replay: the header is sent only then.
+pub(super) fn replay_marker(replayed: bool) -> Option<bool> {
+    replayed.then_some(true)
+}
 
-pub(super) fn idempotency_key(header: Option<String>, route: &str, body_digest: &str) -> Result<Option<IdempotencyKey>, ApiError> {
-    let Some(key) = header else { return Ok(None) };
-    if key.is_empty() || key.len() > UNIQUE_KEY_MAX || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::invalid_one(
-            &["Unique-Key"],
-            Reason::InvalidHeader,
-            "Unique-Key must be 1 to 255 visible ASCII characters.",
-        ));
-    }
-    Ok(Some(IdempotencyKey { key, fingerprint: format!("{route}\n{body_digest}") }))
+/// A `Unique-Key` as received (its pattern, 1 to 255 visible ASCII characters, is checked
+/// by the parameter's validator), bound to the request it came with.
+pub(super) fn idempotency_key(header: Option<String>, route: &str, body_digest: &str) -> Option<IdempotencyKey> {
+    header.map(|key| IdempotencyKey { key, fingerprint: format!("{route}\n{body_digest}") })
 }
 
 pub struct OnboardingApi;
 
 #[OpenApi(tag = "Tag::Onboarding")]
 impl OnboardingApi {
-    /// Create a legal entity (a merchant's business). Caller: a partner app.
-    #[oai(path = "/legal_entities", method = "post")]
+    /// Create a legal entity
+    ///
+    /// A merchant's business, with its controller: the person whose verified e-mail makes
+    /// them the financial admin of the accounts under it. Idempotent with `Unique-Key`.
+    #[oai(path = "/legal_entities", method = "post", operation_id = "create_legal_entity")]
     async fn create_legal_entity(
         &self,
         auth: AppAuth,
         state: Data<&AppState>,
-        /// Your app's id, sent with every call beside `App-Token`.
-        #[oai(name = "App-Id")]
-        _app_id: Header<String>,
-        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
-        /// Makes the request idempotent for 24 hours.
-        #[oai(name = "Unique-Key")]
+        // Described once, as the shared `UniqueKey` parameter (spec::shared).
+        #[oai(name = "Unique-Key", validator(pattern = "^[!-~]{1,255}$"))]
         unique_key: Header<Option<String>>,
         body: ApiJson<LegalEntityCreate>,
     ) -> Result<LegalEntityCreated, ApiError> {
-        let key = idempotency_key(unique_key.0, "POST /legal_entities", &body.digest)?;
+        let key = idempotency_key(unique_key.0, "POST /legal_entities", &body.digest);
         let input = body.value;
         let new = NewLegalEntity::parse(
             LegalEntityInput {
@@ -98,61 +90,46 @@ impl OnboardingApi {
             state.clock.now(),
         )
         .map_err(|errors| ApiError::invalid("The legal entity has invalid fields.", &errors))?;
-        let row = onboarding::create_legal_entity(&state, &auth.0, new, key).await?;
-        Ok(LegalEntityCreated::Created(Json(row.into())))
+        let stored = onboarding::create_legal_entity(&state, &auth.0, new, key).await?;
+        Ok(LegalEntityCreated::Created(Json(stored.row.into()), replay_marker(stored.replayed)))
     }
 
-    /// Read one of your legal entities. Caller: the partner app that created it.
-    #[oai(path = "/legal_entities/:id", method = "get")]
-    async fn get_legal_entity(
-        &self,
-        auth: AppAuth,
-        state: Data<&AppState>,
-        /// Your app's id, sent with every call beside `App-Token`.
-        #[oai(name = "App-Id")]
-        _app_id: Header<String>,
-        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
-        id: Path<String>,
-    ) -> Result<LegalEntityFound, ApiError> {
+    /// Get a legal entity
+    ///
+    /// One of your legal entities; another partner's id is a 404, like a missing one.
+    #[oai(path = "/legal_entities/:id", method = "get", operation_id = "get_legal_entity")]
+    async fn get_legal_entity(&self, auth: AppAuth, state: Data<&AppState>, id: Path<String>) -> Result<LegalEntityFound, ApiError> {
         let row = onboarding::get_legal_entity(&state, &auth.0, &id.0).await?;
         Ok(LegalEntityFound::Ok(Json(row.into())))
     }
 
-    /// Create an account under one of your legal entities. Caller: a partner app.
-    #[oai(path = "/accounts", method = "post")]
+    /// Create an account
+    ///
+    /// An account under one of your legal entities, usable for SSO at once. Idempotent with
+    /// `Unique-Key`.
+    #[oai(path = "/accounts", method = "post", operation_id = "create_account")]
     async fn create_account(
         &self,
         auth: AppAuth,
         state: Data<&AppState>,
-        /// Your app's id, sent with every call beside `App-Token`.
-        #[oai(name = "App-Id")]
-        _app_id: Header<String>,
-        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
-        /// Makes the request idempotent for 24 hours.
-        #[oai(name = "Unique-Key")]
+        // Described once, as the shared `UniqueKey` parameter (spec::shared).
+        #[oai(name = "Unique-Key", validator(pattern = "^[!-~]{1,255}$"))]
         unique_key: Header<Option<String>>,
         body: ApiJson<AccountCreate>,
     ) -> Result<AccountCreated, ApiError> {
-        let key = idempotency_key(unique_key.0, "POST /accounts", &body.digest)?;
+        let key = idempotency_key(unique_key.0, "POST /accounts", &body.digest);
         let input = body.value;
         let new = NewAccount::parse(&input.legal_entity_id, &input.name, input.description.as_deref())
             .map_err(|errors| ApiError::invalid("The account has invalid fields.", &errors))?;
-        let row = onboarding::create_account(&state, &auth.0, new, key).await?;
-        Ok(AccountCreated::Created(Json(row.into())))
+        let stored = onboarding::create_account(&state, &auth.0, new, key).await?;
+        Ok(AccountCreated::Created(Json(stored.row.into()), replay_marker(stored.replayed)))
     }
 
-    /// Read one of your accounts. Caller: the partner app that created it.
-    #[oai(path = "/accounts/:id", method = "get")]
-    async fn get_account(
-        &self,
-        auth: AppAuth,
-        state: Data<&AppState>,
-        /// Your app's id, sent with every call beside `App-Token`.
-        #[oai(name = "App-Id")]
-        _app_id: Header<String>,
-        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
-        id: Path<String>,
-    ) -> Result<AccountFound, ApiError> {
+    /// Get an account
+    ///
+    /// One of your accounts; another partner's id is a 404, like a missing one.
+    #[oai(path = "/accounts/:id", method = "get", operation_id = "get_account")]
+    async fn get_account(&self, auth: AppAuth, state: Data<&AppState>, id: Path<String>) -> Result<AccountFound, ApiError> {
         let row = onboarding::get_account(&state, &auth.0, &id.0).await?;
         Ok(AccountFound::Ok(Json(row.into())))
     }

@@ -1,21 +1,21 @@
 //! The Partner API: what the Partner Center shows and edits, for automation.
 
 use poem::web::Data;
-use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 use secrecy::SecretString;
 
 use super::auth::AppAuth;
 use super::error::ApiError;
-use super::onboarding::ApiVersion;
 use super::partner_models::*;
 use super::payload::ApiJson;
+use crate::domain::field_error::Reason;
 use crate::services::{branding, idm, sso_events};
 use crate::state::AppState;
 
 #[derive(Tags)]
-enum Tag {
+pub(super) enum Tag {
     /// The partner's IdM configuration, branding and SSO event log.
     Partner,
 }
@@ -25,6 +25,7 @@ const CHANGED_BY_API: &str = "Partner API";
 
 #[derive(ApiResponse)]
 enum IdmConfigResponse {
+    /// The configuration (secrets only as whether they are set).
     #[oai(status = 200)]
     Ok(Json<IdmConfigView>),
 }
@@ -38,49 +39,60 @@ enum IdmTestResponse {
 
 #[derive(ApiResponse)]
 enum IdmHistoryResponse {
+    /// The versions, newest first.
     #[oai(status = 200)]
     Ok(Json<IdmHistory>),
 }
 
 #[derive(ApiResponse)]
 enum BrandingResponse {
+    /// The branding.
     #[oai(status = 200)]
     Ok(Json<BrandingView>),
 }
 
 #[derive(ApiResponse)]
 enum SsoEventsResponse {
+    /// The events, newest first.
     #[oai(status = 200)]
     Ok(Json<SsoEventList>),
+}
+
+fn history_limit() -> i64 {
+    idm::HISTORY_LIMIT_DEFAULT
+}
+
+fn events_limit() -> i64 {
+    sso_events::LIMIT_DEFAULT
 }
 
 pub struct PartnerApi;
 
 #[OpenApi(tag = "Tag::Partner")]
 impl PartnerApi {
-    /// Read the IdM configuration (never the client secret), the redirect URI to register
-    /// at the IdM and the CTA URL. Caller: a partner app.
-    #[oai(path = "/partner/idm", method = "get")]
+    /// Get the IdM configuration
+    ///
+    /// The IdM configuration (never its secret), the redirect URI to register at the IdM and
+    /// the CTA URL to link merchants to.
+    #[oai(path = "/partner/idm", method = "get", operation_id = "get_idm_config")]
     async fn get_idm(
         &self,
         auth: AppAuth,
         state: Data<&AppState>,
-        #[oai(name = "App-Id")] _app_id: Header<String>,
-        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
     ) -> Result<IdmConfigResponse, ApiError> {
         Ok(IdmConfigResponse::Ok(Json(idm::get(&state, auth.0.app_id).await?.into())))
     }
 
-    /// Set the IdM configuration, of either kind (OpenID Connect or hosted login); validated
-    /// (https, no internal addresses) before it is stored as a new version. Caller: a
-    /// partner app.
-    #[oai(path = "/partner/idm", method = "put")]
+    /// Set the IdM configuration
+    ///
+    /// Of either kind (OpenID Connect or hosted login); validated (https, no internal
+    /// addresses) before it is stored as a new version. The secret is write-only: leave it
+    /// out to keep the stored one.
+    #[oai(path = "/partner/idm", method = "put", operation_id = "set_idm_config")]
     async fn put_idm(
         &self,
         auth: AppAuth,
         state: Data<&AppState>,
-        #[oai(name = "App-Id")] _app_id: Header<String>,
-        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
         body: ApiJson<IdmConfigBody>,
     ) -> Result<IdmConfigResponse, ApiError> {
         let client_secret = body.value.client_secret.clone().map(SecretString::from);
@@ -90,71 +102,75 @@ impl PartnerApi {
         Ok(IdmConfigResponse::Ok(Json(view.into())))
     }
 
-    /// Live check of the stored configuration, step by step: for OIDC discovery, issuer,
-    /// endpoints, capabilities, userinfo and JWKS; for a hosted login the login page and
-    /// the exchange's acceptance of the service key. Caller: a partner app.
-    #[oai(path = "/partner/idm/test", method = "post")]
+    /// Test the IdM connection
+    ///
+    /// A live check of the stored configuration, step by step: for OpenID Connect discovery,
+    /// issuer, endpoints, capabilities, userinfo and JWKS; for a hosted login the login page
+    /// and the exchange's acceptance of the service key.
+    #[oai(path = "/partner/idm/test", method = "post", operation_id = "test_idm_config")]
     async fn test_idm(
         &self,
         auth: AppAuth,
         state: Data<&AppState>,
-        #[oai(name = "App-Id")] _app_id: Header<String>,
-        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
     ) -> Result<IdmTestResponse, ApiError> {
         Ok(IdmTestResponse::Ok(Json(idm::test(&state, auth.0.app_id).await?.into())))
     }
 
-    /// Earlier versions of the IdM configuration, newest first (secrets redacted).
-    /// Caller: a partner app.
-    #[oai(path = "/partner/idm/history", method = "get")]
+    /// List IdM configuration versions
+    ///
+    /// Earlier versions of the IdM configuration, newest first: when, by whom, whether the
+    /// secret changed (never the secret).
+    #[oai(path = "/partner/idm/history", method = "get", operation_id = "list_idm_config_versions")]
     async fn idm_history(
         &self,
         auth: AppAuth,
         state: Data<&AppState>,
-        #[oai(name = "App-Id")] _app_id: Header<String>,
-        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
-        /// At most this many versions (1–100, default 20).
-        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
-        limit: Query<Option<i64>>,
+        /// At most this many versions.
+        #[oai(default = "history_limit", validator(minimum(value = "1"), maximum(value = "100")))]
+        limit: Query<i64>,
     ) -> Result<IdmHistoryResponse, ApiError> {
-        let versions = idm::history(&state, auth.0.app_id, limit.0.unwrap_or(20)).await?;
+        let versions = idm::history(&state, auth.0.app_id, limit.0).await?;
         Ok(IdmHistoryResponse::Ok(Json(IdmHistory { versions: versions.into_iter().map(Into::into).collect() })))
     }
 
-    /// Make an earlier version current again (recorded as a new version). Caller: a
-    /// partner app.
-    #[oai(path = "/partner/idm/history/:version/restore", method = "post")]
+    /// Restore an IdM configuration version
+    ///
+    /// Makes an earlier version current again, recorded as a new version.
+    #[oai(path = "/partner/idm/history/:version/restore", method = "post", operation_id = "restore_idm_config_version")]
     async fn restore_idm(
         &self,
         auth: AppAuth,
         state: Data<&AppState>,
-        #[oai(name = "App-Id")] _app_id: Header<String>,
-        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
-        version: Path<i64>,
+        /// A version number from the history (the spec declares it an integer, 1 or more).
+        version: Path<String>,
     ) -> Result<IdmConfigResponse, ApiError> {
-        Ok(IdmConfigResponse::Ok(Json(idm::restore(&state, auth.0.app_id, version.0, CHANGED_BY_API).await?.into())))
+        // Parsed here rather than by the extractor, whose error could not name the parameter.
+        let version = version.0.parse::<i64>().ok().filter(|v| *v >= 1).ok_or_else(|| {
+            ApiError::invalid_one(&["version"], Reason::InvalidParameter, "The version must be a version number from the history: an integer, 1 or more.")
+        })?;
+        Ok(IdmConfigResponse::Ok(Json(idm::restore(&state, auth.0.app_id, version, CHANGED_BY_API).await?.into())))
     }
 
-    /// Read the Merchant Center branding. Caller: a partner app.
-    #[oai(path = "/partner/branding", method = "get")]
+    /// Get the branding
+    ///
+    /// How the Merchant Center looks for your merchants: name, logo, colour, support line.
+    #[oai(path = "/partner/branding", method = "get", operation_id = "get_branding")]
     async fn get_branding(
         &self,
         auth: AppAuth,
         state: Data<&AppState>,
-        #[oai(name = "App-Id")] _app_id: Header<String>,
-        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
     ) -> Result<BrandingResponse, ApiError> {
         Ok(BrandingResponse::Ok(Json(branding::get(&state, auth.0.app_id).await?.into())))
     }
 
-    /// Set the Merchant Center branding. Caller: a partner app.
-    #[oai(path = "/partner/branding", method = "put")]
+    /// Set the branding
+    ///
+    /// How the Merchant Center looks for your merchants; applies to the next page they open.
+    #[oai(path = "/partner/branding", method = "put", operation_id = "set_branding")]
     async fn put_branding(
         &self,
         auth: AppAuth,
         state: Data<&AppState>,
-        #[oai(name = "App-Id")] _app_id: Header<String>,
-        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
         body: ApiJson<BrandingBody>,
     ) -> Result<BrandingResponse, ApiError> {
         let b = &body.value;
@@ -162,20 +178,20 @@ impl PartnerApi {
         Ok(BrandingResponse::Ok(Json(row.into())))
     }
 
-    /// Recent SSO attempts of this app, newest first: outcome, error code, detail (never
-    /// a token or secret). Caller: a partner app.
-    #[oai(path = "/partner/sso_events", method = "get")]
+    /// List SSO events
+    ///
+    /// Recent sign-in attempts of this app, newest first: outcome, error code, detail (never
+    /// a token or secret), correlation id.
+    #[oai(path = "/partner/sso_events", method = "get", operation_id = "list_sso_events")]
     async fn sso_events(
         &self,
         auth: AppAuth,
         state: Data<&AppState>,
-        #[oai(name = "App-Id")] _app_id: Header<String>,
-        #[oai(name = "Api-Version")] _version: Header<ApiVersion>,
-        /// At most this many events (1–200, default 50).
-        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
-        limit: Query<Option<i64>>,
+        /// At most this many events.
+        #[oai(default = "events_limit", validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<i64>,
     ) -> Result<SsoEventsResponse, ApiError> {
-        let events = sso_events::recent(&state, auth.0.app_id, limit.0.unwrap_or(sso_events::LIMIT_DEFAULT)).await?;
+        let events = sso_events::recent(&state, auth.0.app_id, limit.0).await?;
         Ok(SsoEventsResponse::Ok(Json(SsoEventList { events: events.into_iter().map(Into::into).collect() })))
     }
 }

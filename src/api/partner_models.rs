@@ -27,12 +27,12 @@ pub struct IdmConfigBody {
     #[oai(nullable)]
     pub issuer: Option<String>,
     /// OIDC: the client your IdM registered for Causeway.
-    #[oai(nullable)]
+    #[oai(nullable, validator(min_length = 1, max_length = 255))]
     pub client_id: Option<String>,
-    /// OIDC, write-only.
-    #[oai(nullable, write_only)]
+    /// OIDC, write-only: stored encrypted, never returned.
+    #[oai(nullable, write_only, validator(min_length = 1, max_length = 1024))]
     pub client_secret: Option<String>,
-    /// OIDC: client_secret_basic (the default) or client_secret_post.
+    /// OIDC: `client_secret_basic` (the default) or `client_secret_post`.
     #[oai(nullable)]
     pub token_endpoint_auth_method: Option<String>,
     /// OIDC: optional overrides; required when the IdM has no discovery.
@@ -46,29 +46,31 @@ pub struct IdmConfigBody {
     pub userinfo_endpoint: Option<String>,
     #[oai(nullable)]
     pub end_session_endpoint: Option<String>,
-    /// OIDC: namespace of the account claim `https://{domain}/wepay_account_id`.
-    #[oai(nullable)]
+    /// OIDC: the bare host name that namespaces the account claim
+    /// `https://{domain}/wepay_account_id`.
+    #[oai(nullable, validator(min_length = 1, max_length = 253))]
     pub domain: Option<String>,
     /// Where merchants go after logout (both kinds).
     #[oai(nullable)]
     pub logout_url: Option<String>,
     /// OIDC: defaults to openid, email, profile; must include openid.
-    #[oai(nullable)]
+    #[oai(nullable, validator(min_items = 1, max_items = 20))]
     pub scopes: Option<Vec<String>>,
-    /// OIDC: clock skew allowed on ID-token exp and iat, 0–300 seconds (default 60).
-    #[oai(nullable)]
+    /// OIDC: clock skew allowed on ID-token exp and iat, in seconds (default 60).
+    #[oai(nullable, validator(minimum(value = "0"), maximum(value = "300")))]
     pub clock_leeway_seconds: Option<i64>,
-    /// OIDC: when_needed (default: only if a claim Causeway needs is missing from the ID token), always or never.
+    /// OIDC: `when_needed` (the default: only if a claim Causeway needs is missing from the
+    /// ID token), `always` or `never`.
     #[oai(nullable)]
     pub userinfo: Option<String>,
     /// OIDC: the names your IdM gives the claims Causeway reads (each defaults to the standard name).
     #[oai(nullable)]
     pub claims: Option<ClaimNamesBody>,
-    /// OIDC: which of email, given_name, family_name, phone_number a sign-in must carry (default the first three).
+    /// OIDC: the claims a sign-in must carry (default email, given_name and family_name).
     #[oai(nullable)]
     pub required_claims: Option<Vec<String>>,
-    /// OIDC: required (default: only email_verified true counts) or trusted_idm (your IdM sends no
-    /// email_verified and you vouch for its e-mails).
+    /// OIDC: `required` (the default: only `email_verified: true` counts) or `trusted_idm`
+    /// (your IdM sends no `email_verified` and you vouch for its e-mails).
     #[oai(nullable)]
     pub email_verified: Option<String>,
     /// Hosted login: the IdM's address.
@@ -81,13 +83,14 @@ pub struct IdmConfigBody {
     #[oai(nullable)]
     pub exchange_url: Option<String>,
     /// Hosted login: the site key the IdM's administrator approved.
-    #[oai(nullable)]
+    #[oai(nullable, validator(pattern = "^[!-~]{1,128}$"))]
     pub site_key: Option<String>,
-    /// Hosted login, write-only: sent as X-Service-Key with every code exchange.
-    #[oai(nullable, write_only)]
+    /// Hosted login, write-only: sent as `X-Service-Key` with every code exchange; stored
+    /// encrypted, never returned.
+    #[oai(nullable, write_only, validator(min_length = 1, max_length = 1024))]
     pub service_key: Option<String>,
-    /// Hosted login: the member of the exchange answer's data holding the user id.
-    #[oai(nullable)]
+    /// Hosted login: the member of the exchange answer's `data` holding the user id.
+    #[oai(nullable, validator(min_length = 1, max_length = 255))]
     pub user_id_field: Option<String>,
 }
 
@@ -96,16 +99,16 @@ pub struct IdmConfigBody {
 #[oai(deny_unknown_fields)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimNamesBody {
-    #[oai(nullable)]
+    #[oai(nullable, validator(min_length = 1, max_length = 255))]
     pub email: Option<String>,
-    #[oai(nullable)]
+    #[oai(nullable, validator(min_length = 1, max_length = 255))]
     pub given_name: Option<String>,
-    #[oai(nullable)]
+    #[oai(nullable, validator(min_length = 1, max_length = 255))]
     pub family_name: Option<String>,
-    #[oai(nullable)]
+    #[oai(nullable, validator(min_length = 1, max_length = 255))]
     pub phone_number: Option<String>,
-    /// The claim naming the merchant account; default https://{domain}/wepay_account_id.
-    #[oai(nullable)]
+    /// The claim naming the merchant account; default `https://{domain}/wepay_account_id`.
+    #[oai(nullable, validator(min_length = 1, max_length = 255))]
     pub account: Option<String>,
 }
 
@@ -177,6 +180,7 @@ impl IdmConfigBody {
 
 /// The stored configuration (without the secret) and what to register at the IdM.
 #[derive(Object, Debug, Clone)]
+#[oai(example)]
 pub struct IdmConfigView {
     /// False until the first PUT.
     pub configured: bool,
@@ -185,7 +189,7 @@ pub struct IdmConfigView {
     /// Unix time of the last change.
     #[oai(skip_serializing_if_is_none)]
     pub update_time: Option<i64>,
-    /// `oidc` or `hosted_login`, once configured.
+    /// Once configured.
     #[oai(skip_serializing_if_is_none)]
     pub kind: Option<String>,
     /// OIDC: whether a client secret is stored (never shown).
@@ -362,7 +366,9 @@ impl From<IdmView> for IdmConfigView {
 #[derive(Object, Debug, Clone)]
 pub struct IdmHistoryItem {
     pub version: i64,
+    /// Unix time.
     pub change_time: i64,
+    /// `Partner API`, `Partner Center`, or the operator's command.
     pub changed_by: String,
     /// Whether this version set a new client secret (the secret itself is never shown).
     pub secret_changed: bool,
@@ -383,9 +389,7 @@ pub struct IdmHistory {
 
 #[derive(Object, Debug, Clone)]
 pub struct IdmTestStep {
-    /// discovery, issuer, endpoints, capabilities or jwks.
     pub name: String,
-    /// passed, warning, failed or skipped.
     pub status: String,
     /// What was found, and what to fix when it failed.
     pub detail: String,
@@ -393,6 +397,7 @@ pub struct IdmTestStep {
 }
 
 #[derive(Object, Debug, Clone)]
+#[oai(example)]
 pub struct IdmTestReport {
     /// True when no step failed.
     pub ok: bool,
@@ -416,7 +421,8 @@ impl From<CheckReport> for IdmTestReport {
 #[oai(deny_unknown_fields, example)]
 #[serde(deny_unknown_fields)]
 pub struct BrandingBody {
-    /// Shown in the Merchant Center header, 1–80 characters.
+    /// Shown in the Merchant Center header.
+    #[oai(validator(min_length = 1, max_length = 80))]
     pub display_name: String,
     /// https URL of a logo image.
     #[oai(nullable)]
@@ -424,8 +430,8 @@ pub struct BrandingBody {
     /// #RRGGBB.
     #[oai(validator(pattern = "^#[0-9A-Fa-f]{6}$"))]
     pub brand_color: String,
-    /// Up to 120 characters, e.g. where merchants get help.
-    #[oai(nullable)]
+    /// Where merchants get help, for example.
+    #[oai(nullable, validator(max_length = 120))]
     pub support_label: Option<String>,
 }
 
@@ -441,6 +447,7 @@ impl Example for BrandingBody {
 }
 
 #[derive(Object, Debug, Clone)]
+#[oai(example)]
 pub struct BrandingView {
     pub display_name: String,
     #[oai(skip_serializing_if_is_none)]
@@ -461,22 +468,92 @@ pub struct SsoEvent {
     pub id: String,
     /// Unix time.
     pub time: i64,
-    /// started, succeeded or failed.
     pub outcome: String,
+    /// Set when the attempt failed.
     #[oai(skip_serializing_if_is_none)]
     pub error_code: Option<String>,
+    /// What happened, and for a failure what to fix.
     pub detail: String,
+    /// The request's `X-Correlation-Id`, also shown on the merchant's error page.
     pub correlation_id: String,
 }
 
 impl From<SsoEventRow> for SsoEvent {
     fn from(e: SsoEventRow) -> Self {
-        Self { id: e.id, time: e.occurred_at, outcome: e.outcome, error_code: e.error_code, detail: e.detail, correlation_id: e.correlation_id }
+        // Events written before the catalog was closed say `claim_missing:<name>`.
+        let error_code = e.error_code.map(|code| code.split(':').next().unwrap_or_default().to_owned());
+        Self { id: e.id, time: e.occurred_at, outcome: e.outcome, error_code, detail: e.detail, correlation_id: e.correlation_id }
     }
 }
 
 #[derive(Object, Debug, Clone)]
+#[oai(example)]
 pub struct SsoEventList {
     /// Newest first.
     pub events: Vec<SsoEvent>,
+}
+
+impl Example for IdmConfigView {
+    fn example() -> Self {
+        Self {
+            configured: true,
+            version: Some(3),
+            update_time: Some(1_795_393_800),
+            kind: Some(Kind::Oidc.as_str().into()),
+            client_secret_set: true,
+            service_key_set: false,
+            redirect_uri: "https://causeway.example/sso/oidc/5b0e8a1c-9d2f-4e6b-a7c3-1f8d2e4b6a90/callback".into(),
+            cta_url: "https://causeway.example/sso/oidc/5b0e8a1c-9d2f-4e6b-a7c3-1f8d2e4b6a90".into(),
+            config: Some(IdmConfigBody::example().input().into()),
+        }
+    }
+}
+
+impl Example for IdmTestReport {
+    fn example() -> Self {
+        let step = |name: &str, status: &str, detail: &str, duration_ms| IdmTestStep { name: name.into(), status: status.into(), detail: detail.into(), duration_ms };
+        Self {
+            ok: false,
+            steps: vec![
+                step("discovery", "passed", "Fetched the discovery document at https://idm.partner.example/.well-known/openid-configuration.", 84),
+                step("issuer", "passed", "The discovery document names exactly the configured issuer.", 0),
+                step("endpoints", "passed", "Authorization, token and JWKS endpoints are known.", 0),
+                step("capabilities", "passed", "The IdM supports the code flow, PKCE S256 and client_secret_basic.", 0),
+                step("userinfo", "passed", "Userinfo is at https://idm.partner.example/userinfo and is called only when the ID token lacks a claim.", 0),
+                step("jwks", "failed", "Could not fetch the JWKS at https://idm.partner.example/jwks: HTTP 404. Check the URL; the server must answer 200 with the document.", 61),
+            ],
+        }
+    }
+}
+
+impl Example for BrandingView {
+    fn example() -> Self {
+        let b = BrandingBody::example();
+        Self { display_name: b.display_name, logo_url: b.logo_url, brand_color: b.brand_color, support_label: b.support_label }
+    }
+}
+
+impl Example for SsoEventList {
+    fn example() -> Self {
+        Self {
+            events: vec![
+                SsoEvent {
+                    id: "019ad6f2-41c0-7b3e-9f12-3c4d5e6f7a81".into(),
+                    time: 1_795_394_000,
+                    outcome: "failed".into(),
+                    error_code: Some("email_unverified".into()),
+                    detail: crate::domain::sso_error::SsoError::EmailUnverified.fix_hint().into(),
+                    correlation_id: "6f1e2d3c-4b5a-4978-8e6f-5a4b3c2d1e0f".into(),
+                },
+                SsoEvent {
+                    id: "019ad6f1-9a20-7c44-8d01-2b3c4d5e6f70".into(),
+                    time: 1_795_393_950,
+                    outcome: "succeeded".into(),
+                    error_code: None,
+                    detail: "owner@corner-shop.example signed in to account b774001f-5c1e-4d2a-8f3b-6a9e0c7d1e25 as Financial admin (controller).".into(),
+                    correlation_id: "0a1b2c3d-4e5f-4607-8899-aabbccddeeff".into(),
+                },
+            ],
+        }
+    }
 }

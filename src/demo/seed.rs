@@ -101,9 +101,9 @@ async fn onboarding_account(state: &AppState, partner: &AppPrincipal, name: &str
         now,
     )
     .map_err(ServiceError::Invalid)?;
-    let legal_entity = onboarding::create_legal_entity(state, partner, legal_entity, None).await?;
+    let legal_entity = onboarding::create_legal_entity(state, partner, legal_entity, None).await?.row;
     let account = NewAccount::parse(&legal_entity.id.to_string(), name, Some(description)).map_err(ServiceError::Invalid)?;
-    Ok(onboarding::create_account(state, partner, account, None).await?.id)
+    Ok(onboarding::create_account(state, partner, account, None).await?.row.id)
 }
 
 pub struct SeededHosted {

@@ -13,6 +13,8 @@ pub enum Source {
 }
 
 impl Source {
+    pub const ALL: [Self; 3] = [Self::Claim, Self::Grant, Self::Controller];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Claim => "claim",
@@ -22,7 +24,7 @@ impl Source {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Claim, Self::Grant, Self::Controller].into_iter().find(|s| s.as_str() == raw)
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 }
 

@@ -26,7 +26,6 @@ pub enum Reason {
     InvalidCharacters,
     InvalidId,
     NotFound,
-    MissingHeader,
     InvalidHeader,
     InvalidParameter,
     InvalidApiVersion,
@@ -40,9 +39,42 @@ pub enum Reason {
     InvalidScope,
     InvalidValue,
     AlreadyExists,
+    /// An idempotency key sent again with a different request.
+    KeyReused,
 }
 
 impl Reason {
+    pub const ALL: [Self; 28] = [
+        Self::InvalidJson,
+        Self::MissingField,
+        Self::UnknownField,
+        Self::InvalidType,
+        Self::InvalidCountry,
+        Self::InvalidEmail,
+        Self::InvalidPhone,
+        Self::TimeInFuture,
+        Self::InvalidTime,
+        Self::InvalidIp,
+        Self::InvalidLength,
+        Self::InvalidCharacters,
+        Self::InvalidId,
+        Self::NotFound,
+        Self::InvalidHeader,
+        Self::InvalidParameter,
+        Self::InvalidApiVersion,
+        Self::BodyTooLarge,
+        Self::UnsupportedContentType,
+        Self::InvalidUrl,
+        Self::InsecureUrl,
+        Self::ForbiddenAddress,
+        Self::InvalidDomain,
+        Self::InvalidColor,
+        Self::InvalidScope,
+        Self::InvalidValue,
+        Self::AlreadyExists,
+        Self::KeyReused,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Self::InvalidJson => "INVALID_JSON",
@@ -59,7 +91,6 @@ impl Reason {
             Self::InvalidCharacters => "INVALID_CHARACTERS",
             Self::InvalidId => "INVALID_ID",
             Self::NotFound => "NOT_FOUND",
-            Self::MissingHeader => "MISSING_HEADER",
             Self::InvalidHeader => "INVALID_HEADER",
             Self::InvalidParameter => "INVALID_PARAMETER",
             Self::InvalidApiVersion => "INVALID_API_VERSION",
@@ -73,6 +104,7 @@ impl Reason {
             Self::InvalidScope => "INVALID_SCOPE",
             Self::InvalidValue => "INVALID_VALUE",
             Self::AlreadyExists => "ALREADY_EXISTS",
+            Self::KeyReused => "KEY_REUSED",
         }
     }
 }

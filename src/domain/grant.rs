@@ -52,7 +52,8 @@ impl Matcher {
     }
 }
 
-fn subject(raw: &str) -> Result<String, Invalid> {
+/// An IdM subject as a partner names one: 1 to 255 characters, exactly as the IdM sends it.
+pub fn subject(raw: &str) -> Result<String, Invalid> {
     let fail = |message: &str| Invalid { reason: Reason::InvalidCharacters, message: message.into() };
     if raw.is_empty() || raw.chars().count() > 255 {
         return Err(Invalid { reason: Reason::InvalidLength, message: "must have 1 to 255 characters".into() });

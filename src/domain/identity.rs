@@ -82,6 +82,8 @@ pub enum EmailTrust {
 }
 
 impl EmailTrust {
+    pub const ALL: [Self; 2] = [Self::Required, Self::TrustedIdm];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Required => "required",
@@ -301,7 +303,7 @@ mod tests {
             v.as_object_mut().unwrap().remove(field);
             v
         };
-        assert_eq!(policy().person(&identity(without("given_name"), None)).unwrap_err().code(), "claim_missing:given_name");
+        assert_eq!(policy().person(&identity(without("given_name"), None)).unwrap_err(), SsoError::ClaimMissing("given_name".into()));
         assert_eq!(policy().person(&identity(without("email_verified"), None)).unwrap_err(), SsoError::EmailUnverified);
         let mut string_flag = full();
         string_flag["email_verified"] = json!("true");
@@ -351,6 +353,6 @@ mod tests {
         };
         let p = custom.person(&identity(json!({"sub": "u", "mail": "m@x.example", "email_verified": true, "first": "F", "last": "L", "acct": "a-9"}), None)).unwrap();
         assert_eq!((p.email.as_deref(), p.display_name().as_str(), p.account_claim.as_deref()), (Some("m@x.example"), "F L", Some("a-9")));
-        assert_eq!(custom.person(&identity(json!({"sub": "u", "email": "m@x.example"}), None)).unwrap_err().code(), "claim_missing:mail");
+        assert_eq!(custom.person(&identity(json!({"sub": "u", "email": "m@x.example"}), None)).unwrap_err(), SsoError::ClaimMissing("mail".into()));
     }
 }

@@ -12,6 +12,8 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Self; 2] = [Self::FinancialAdmin, Self::Moderator];
+
     /// The contract's rule: the controller (same e-mail, case-insensitively, and verified
     /// by the partner at onboarding) is the financial admin; everyone else a moderator.
     pub fn for_user(user_email: &str, controller_email: &str, controller_verified: bool) -> Self {

@@ -46,7 +46,16 @@ pub enum SsoError {
 }
 
 impl SsoError {
-    /// The code shown on the error page and stored in the partner's event log.
+    /// The claim a `claim_missing` failure is about.
+    pub fn missing_claim(&self) -> Option<&str> {
+        match self {
+            Self::ClaimMissing(name) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The code shown on the error page and stored in the partner's event log; one of a
+    /// closed set (the claim a `claim_missing` is about travels in the detail).
     pub fn code(&self) -> String {
         let code = match self {
             Self::AppUnknown => "app_unknown",
@@ -77,7 +86,7 @@ impl SsoError {
             Self::NonceMismatch => "nonce_mismatch",
             Self::EmailUnverified => "email_unverified",
             Self::PhoneUnverified => "phone_unverified",
-            Self::ClaimMissing(name) => return format!("claim_missing:{name}"),
+            Self::ClaimMissing(_) => "claim_missing",
             Self::UserinfoFailed { .. } => "userinfo_failed",
             Self::UserinfoSubMismatch => "userinfo_sub_mismatch",
             Self::AccountUnknown => "account_unknown",
@@ -121,7 +130,7 @@ impl SsoError {
             Self::NonceMismatch => "The ID token's nonce must be the one Causeway sent in the authorization request.",
             Self::EmailUnverified => "email_verified must be the JSON boolean true: verify the user's e-mail address at the IdM, or set email_verified to trusted_idm if your IdM never sends it.",
             Self::PhoneUnverified => "phone_number is required, so phone_number_verified must be the JSON boolean true: verify the user's phone number at the IdM.",
-            Self::ClaimMissing(_) => "Send the missing claim (its name is in the code) in the ID token or at userinfo, or remove it from required_claims.",
+            Self::ClaimMissing(_) => "Send the missing claim (named in the detail) in the ID token or at userinfo, or remove it from required_claims.",
             Self::UserinfoFailed { .. } => "Causeway could not read your IdM's userinfo endpoint (an error status, no answer in time, or not a JSON object): check the endpoint and that it accepts the access token.",
             Self::UserinfoSubMismatch => "The userinfo response names another sub than the ID token (OIDC Core §5.3.2): both must be about the same user.",
             Self::AccountUnknown => "The account claim names no account: create it with POST /accounts first, and send its id.",
@@ -217,7 +226,8 @@ mod tests {
 
     #[test]
     fn codes_are_stable_snake_case() {
-        assert_eq!(SsoError::ClaimMissing("given_name".into()).code(), "claim_missing:given_name");
+        assert_eq!(SsoError::ClaimMissing("given_name".into()).code(), "claim_missing");
+        assert_eq!(SsoError::ClaimMissing("given_name".into()).missing_claim(), Some("given_name"));
         assert_eq!(SsoError::KidUnknownAfterRefresh.code(), "kid_unknown_after_refresh");
         for e in [SsoError::StateExpired, SsoError::AlgNotAllowed, SsoError::AccountOtherPartner] {
             assert!(e.code().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));

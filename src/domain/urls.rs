@@ -14,6 +14,9 @@ fn invalid(reason: Reason, message: impl Into<String>) -> Invalid {
 
 /// Whether plain `http://` and internal addresses are allowed (tests, demo, local
 /// development: `CAUSEWAY_ALLOW_INSECURE_IDM`).
+/// Longer URLs are not addresses anyone types; the usual limit of browsers and servers.
+pub const MAX_URL_CHARS: usize = 2048;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UrlPolicy {
     Strict,
@@ -34,6 +37,9 @@ pub struct PartnerUrl {
 impl PartnerUrl {
     pub fn parse(raw: &str, policy: UrlPolicy) -> Result<Self, Invalid> {
         let text = raw.trim();
+        if text.chars().count() > MAX_URL_CHARS {
+            return Err(invalid(Reason::InvalidUrl, format!("must have at most {MAX_URL_CHARS} characters")));
+        }
         let url = Url::parse(text).map_err(|_| invalid(Reason::InvalidUrl, "must be an absolute URL, such as https://idm.example.com/"))?;
         match (url.scheme(), policy) {
             ("https", _) | ("http", UrlPolicy::AllowInsecure) => {}

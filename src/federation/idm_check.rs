@@ -19,6 +19,8 @@ pub enum StepStatus {
 }
 
 impl StepStatus {
+    pub const ALL: [Self; 4] = [Self::Passed, Self::Warning, Self::Failed, Self::Skipped];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Passed => "passed",
@@ -48,10 +50,14 @@ impl CheckReport {
     }
 }
 
+/// Every step a live check may report, OpenID Connect's then a hosted login's.
+pub const STEP_NAMES: [&str; 8] = ["discovery", "issuer", "endpoints", "capabilities", "userinfo", "jwks", "login", "exchange"];
+
 pub(crate) struct Steps(pub Vec<CheckStep>);
 
 impl Steps {
     pub fn push(&mut self, name: &'static str, status: StepStatus, detail: impl Into<String>, started: Instant) {
+        debug_assert!(STEP_NAMES.contains(&name), "add the step {name:?} to STEP_NAMES");
         self.0.push(CheckStep { name, status, detail: detail.into(), millis: started.elapsed().as_millis() as u64 });
     }
 }

@@ -3,7 +3,7 @@
 //! ends sessions at once.
 
 use super::apps::AppPrincipal;
-use super::onboarding::IdempotencyKey;
+use super::onboarding::{IdempotencyKey, Stored};
 use super::ServiceError;
 use crate::domain::access::Source;
 use crate::domain::field_error::{FieldError, Reason};
@@ -49,20 +49,21 @@ fn key_claim(state: &AppState, key: Option<IdempotencyKey>) -> Option<KeyClaim> 
 /// Grants `new` on the caller's account, or updates the role of the grant its matcher
 /// already has. A changed role ends that person's sessions on the account, so the next
 /// sign-in carries the new role.
-pub async fn grant(state: &AppState, caller: &AppPrincipal, account: &str, new: &NewGrant, key: Option<IdempotencyKey>) -> Result<GrantOutcome, ServiceError> {
+pub async fn grant(state: &AppState, caller: &AppPrincipal, account: &str, new: &NewGrant, key: Option<IdempotencyKey>) -> Result<Stored<GrantOutcome>, ServiceError> {
     let account = account_id(account)?;
     let granted = state.store.grant(caller.app_id, account, new, key_claim(state, key).as_ref(), state.clock.now()).await;
     match granted {
-        Ok(Granted::Created(row)) => Ok(GrantOutcome::Created(row)),
+        Ok(Granted::Created(row)) => Ok(Stored { row: GrantOutcome::Created(row), replayed: false }),
         Ok(Granted::Updated { row, role_changed }) => {
             if role_changed {
                 state.store.end_sessions_named_by(caller.app_id, &row).await?;
             }
-            Ok(GrantOutcome::Updated(row))
+            Ok(Stored { row: GrantOutcome::Updated(row), replayed: false })
         }
         Ok(Granted::Replay { id, status }) => {
             let row = state.store.find_grant(caller.app_id, &id).await?;
-            Ok(if status == 201 { GrantOutcome::Created(row) } else { GrantOutcome::Updated(row) })
+            let outcome = if status == 201 { GrantOutcome::Created(row) } else { GrantOutcome::Updated(row) };
+            Ok(Stored { row: outcome, replayed: true })
         }
         Ok(Granted::KeyReused) => Err(ServiceError::IdempotencyConflict),
         Err(StoreError::Conflict { constraint }) if constraint == ONE_ADMIN => Err(ServiceError::AlreadyExists(FieldError::new(
@@ -136,6 +137,9 @@ fn member_name(m: &MemberRow) -> String {
 /// on the account) and ends that person's sessions on the account at once.
 pub async fn remove(state: &AppState, caller: &AppPrincipal, account: &str, id: &str) -> Result<(), ServiceError> {
     let account = account_id(account)?;
+    // Grant and user ids are UUIDs: anything else names nothing (and never reaches SQL).
+    let id = uuid::Uuid::parse_str(id).map_err(|_| ServiceError::NotFound { field: None })?.to_string();
+    let id = id.as_str();
     state.store.find_account(caller.app_id, account).await?;
     match state.store.delete_grant(caller.app_id, account, id).await {
         Ok(grant) => {
@@ -169,6 +173,9 @@ pub async fn revoke_sessions(state: &AppState, caller: &AppPrincipal, r: &Revoca
             StoreError::NotFound => ServiceError::NotFound { field: Some(FieldError::new(&["account_id"], Reason::NotFound, "no account of yours has this id")) },
             other => other.into(),
         })?;
+    }
+    if let Some(Err(invalid)) = r.idm_subject.map(crate::domain::grant::subject) {
+        return Err(ServiceError::Invalid(vec![FieldError::new(&["idm_subject"], invalid.reason, invalid.message)]));
     }
     let email = r.email.map(email_key);
     Ok(state.store.revoke_merchant_sessions(caller.app_id, account, email.as_deref(), r.idm_subject).await?)

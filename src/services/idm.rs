@@ -45,6 +45,7 @@ pub struct Secrets<'a> {
 }
 
 const HISTORY_MAX: i64 = 100;
+pub const HISTORY_LIMIT_DEFAULT: i64 = 20;
 
 /// Associated data binding a sealed secret to its app and kind: a client secret cannot be
 /// opened as a service key, nor another app's.

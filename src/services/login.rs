@@ -138,8 +138,20 @@ async fn current_connector(state: &AppState, app: AppId) -> Result<Arc<dyn Conne
 }
 
 /// Starts a login for the browser carrying `browser_id` (its binding cookie, if it has
-/// one yet), from `client` (its address).
-pub async fn begin(state: &AppState, app_raw: &str, browser_id: Option<&str>, client: IpAddr) -> Result<Begun, Failure> {
+/// one yet), from `client` (its address). A failure is counted and, except for pacing,
+/// written to the partner's event log like a failed callback.
+pub async fn begin(state: &AppState, app_raw: &str, browser_id: Option<&str>, client: IpAddr, correlation_id: &str) -> Result<Begun, Failure> {
+    let result = begin_for(state, app_raw, browser_id, client).await;
+    if let Err(failure) = &result {
+        // Refused starts are not logged: a flood of them would push the partner's real
+        // events out of its log (the metric still counts them).
+        let logged = if matches!(failure.error, SsoError::TooManySignIns { .. }) { None } else { failure.app };
+        note_failure(state, logged, &failure.error, correlation_id).await;
+    }
+    result
+}
+
+async fn begin_for(state: &AppState, app_raw: &str, browser_id: Option<&str>, client: IpAddr) -> Result<Begun, Failure> {
     let (app, current) = active_app(state, app_raw, None).await?;
     let fail = |error| Failure { app: Some(app), error };
     // Every start writes a flow: anonymous clicks are paced before they cost a row.
@@ -171,22 +183,30 @@ pub async fn complete(state: &AppState, app_raw: &str, params: &CallbackParams, 
     let started = std::time::Instant::now();
     let result = complete_for(state, app, params, browser_id).await;
     state.metrics.sso_callback_seconds.observe(started.elapsed().as_secs_f64());
-    // An unknown app has no event log to write to.
-    let logged_app = match &result {
-        Err(Failure { app: None, .. }) => None,
-        _ => Some(app),
-    };
-    let (outcome, code, detail) = match &result {
-        Ok((_, summary)) => (sso_events::Outcome::Succeeded, None, summary.clone()),
-        Err(failure) => (sso_events::Outcome::Failed, Some(failure.error.code()), event_detail(&failure.error)),
-    };
-    state.metrics.sso_outcomes.with_label_values(&[outcome.as_str(), code.as_deref().unwrap_or("")]).inc();
-    if let Some(app) = logged_app
-        && let Err(err) = sso_events::record(state, app, outcome, code.as_deref(), &detail, correlation_id).await
+    match result {
+        Ok((done, summary)) => {
+            record(state, Some(app), sso_events::Outcome::Succeeded, None, &summary, correlation_id).await;
+            Ok(done)
+        }
+        Err(failure) => {
+            note_failure(state, failure.app, &failure.error, correlation_id).await;
+            Err(failure)
+        }
+    }
+}
+
+async fn note_failure(state: &AppState, app: Option<AppId>, error: &SsoError, correlation_id: &str) {
+    record(state, app, sso_events::Outcome::Failed, Some(&error.code()), &event_detail(error), correlation_id).await;
+}
+
+/// Counts an attempt and writes it to `app`'s event log (an unknown app has none).
+async fn record(state: &AppState, app: Option<AppId>, outcome: sso_events::Outcome, code: Option<&str>, detail: &str, correlation_id: &str) {
+    state.metrics.sso_outcomes.with_label_values(&[outcome.as_str(), code.unwrap_or("")]).inc();
+    if let Some(app) = app
+        && let Err(err) = sso_events::record(state, app, outcome, code, detail, correlation_id).await
     {
         tracing::warn!(error = %err, "could not record an SSO event");
     }
-    result.map(|(done, _)| done)
 }
 
 /// What the partner reads in its log: the hint, and what the IdM said (bounded), never
@@ -195,6 +215,7 @@ fn event_detail(error: &SsoError) -> String {
     let bounded = |text: &str, max: usize| text.chars().filter(|c| !c.is_control()).take(max).collect::<String>();
     let extra = match error {
         SsoError::IdmError { error } => format!(" The IdM answered error={}.", bounded(error, 100)),
+        SsoError::ClaimMissing(claim) => format!(" Missing: {}.", bounded(claim, 100)),
         SsoError::IdmUnavailable { detail } | SsoError::TokenEndpointFailed { detail } | SsoError::UserinfoFailed { detail } => {
             format!(" ({})", bounded(detail, 400))
         }

@@ -18,6 +18,24 @@ pub struct IdempotencyKey {
     pub fingerprint: String,
 }
 
+/// An object a create call answers with, and whether it is the replay of an earlier call
+/// with the same `Unique-Key` (the API then says so: `Idempotent-Replayed: true`).
+#[derive(Clone, Debug)]
+pub struct Stored<T> {
+    pub row: T,
+    pub replayed: bool,
+}
+
+impl<T> Stored<T> {
+    fn new(row: T) -> Self {
+        Self { row, replayed: false }
+    }
+
+    fn replayed(row: T) -> Self {
+        Self { row, replayed: true }
+    }
+}
+
 fn claim(state: &AppState, key: Option<IdempotencyKey>) -> Option<KeyClaim> {
     key.map(|k| KeyClaim {
         key: k.key,
@@ -31,7 +49,7 @@ pub async fn create_legal_entity(
     caller: &AppPrincipal,
     new: NewLegalEntity,
     key: Option<IdempotencyKey>,
-) -> Result<LegalEntityRow, ServiceError> {
+) -> Result<Stored<LegalEntityRow>, ServiceError> {
     let row = LegalEntityRow {
         id: LegalEntityId::new(),
         app_id: caller.app_id,
@@ -43,8 +61,8 @@ pub async fn create_legal_entity(
         created_at: state.clock.now(),
     };
     match state.store.create_legal_entity(&row, claim(state, key).as_ref()).await? {
-        Creation::Created => Ok(row),
-        Creation::Replay { resource_id, .. } => get_legal_entity(state, caller, &resource_id).await,
+        Creation::Created => Ok(Stored::new(row)),
+        Creation::Replay { resource_id, .. } => get_legal_entity(state, caller, &resource_id).await.map(Stored::replayed),
         Creation::KeyReused => Err(ServiceError::IdempotencyConflict),
     }
 }
@@ -59,7 +77,7 @@ pub async fn create_account(
     caller: &AppPrincipal,
     new: NewAccount,
     key: Option<IdempotencyKey>,
-) -> Result<AccountRow, ServiceError> {
+) -> Result<Stored<AccountRow>, ServiceError> {
     let row = AccountRow {
         id: AccountId::new(),
         app_id: caller.app_id,
@@ -69,8 +87,8 @@ pub async fn create_account(
         created_at: state.clock.now(),
     };
     match state.store.create_account(&row, claim(state, key).as_ref()).await {
-        Ok(Creation::Created) => Ok(row),
-        Ok(Creation::Replay { resource_id, .. }) => get_account(state, caller, &resource_id).await,
+        Ok(Creation::Created) => Ok(Stored::new(row)),
+        Ok(Creation::Replay { resource_id, .. }) => get_account(state, caller, &resource_id).await.map(Stored::replayed),
         Ok(Creation::KeyReused) => Err(ServiceError::IdempotencyConflict),
         // Another app's legal entity is reported exactly like a missing one.
         Err(StoreError::NotFound) => Err(ServiceError::NotFound {

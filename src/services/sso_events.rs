@@ -11,15 +11,15 @@ pub const LIMIT_MAX: i64 = 200;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    Started,
     Succeeded,
     Failed,
 }
 
 impl Outcome {
+    pub const ALL: [Self; 2] = [Self::Succeeded, Self::Failed];
+
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Started => "started",
             Self::Succeeded => "succeeded",
             Self::Failed => "failed",
         }

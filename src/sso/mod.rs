@@ -47,6 +47,7 @@ async fn error_page(state: &AppState, failure: Failure) -> Response {
     let console_detail = serde_json::json!({
         "error_code": code,
         "fix": failure.error.fix_hint(),
+        "missing_claim": failure.error.missing_claim(),
         "correlation_id": correlation_id,
         "app_id": failure.app.map(|a| a.to_string()),
     })
@@ -75,7 +76,7 @@ async fn error_page(state: &AppState, failure: Failure) -> Response {
 #[handler]
 async fn cta(Path(app): Path<String>, req: &Request, state: Data<&AppState>) -> Response {
     let client = crate::web::client_ip::client_ip(req, &state.settings.trusted_proxies);
-    match login::begin(&state, &app, read_cookie(req, BROWSER_COOKIE), client).await {
+    match login::begin(&state, &app, read_cookie(req, BROWSER_COOKIE), client, &correlation::current()).await {
         Ok(begun) => {
             let mut response = Response::builder().status(StatusCode::FOUND).header(header::LOCATION, begun.redirect.as_str());
             if let Some(browser) = begun.new_browser_id {

@@ -76,6 +76,9 @@ async fn grants_belong_to_their_partner() {
     expect_error(delete(&rival, &theirs).await.unwrap(), StatusCode::NOT_FOUND, "NOT_FOUND").await;
     let revoke = app.post_json("/partner/sessions/revoke", &app.partner, &json!({"account_id": theirs})).await;
     expect_error(revoke, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    // A user id that is no id at all (a NUL, which PostgreSQL text cannot hold) names nothing.
+    let junk = app.api(Method::DELETE, &format!("/accounts/{mine}/users/x%00y"), &app.partner).send().await.unwrap();
+    expect_error(junk, StatusCode::NOT_FOUND, "NOT_FOUND").await;
     assert_eq!(delete(&app.partner, &mine).await.unwrap().status(), StatusCode::NO_CONTENT);
 }
 
@@ -116,6 +119,7 @@ async fn a_unique_key_replays_the_first_answer() {
     let first: Value = first.json().await.unwrap();
     let replay = send(json!({"idm_subject": "pairwise-1"}), "k-1").await.unwrap();
     assert_eq!(replay.status(), StatusCode::CREATED);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
     assert_eq!(replay.json::<Value>().await.unwrap()["id"], first["id"]);
     expect_error(send(json!({"idm_subject": "pairwise-2"}), "k-1").await.unwrap(), StatusCode::CONFLICT, "IDEMPOTENCY_CONFLICT").await;
     // An update's replay is an update's answer.
@@ -217,6 +221,9 @@ async fn revocation_ends_matching_sessions_at_once() {
     let revoke = |body: Value| app.api(Method::POST, "/partner/sessions/revoke", &app.partner).json(&body).send();
     expect_error(revoke(json!({})).await.unwrap(), StatusCode::BAD_REQUEST, "INVALID_PARAMS").await;
     expect_error(revoke(json!({"email": "nope"})).await.unwrap(), StatusCode::BAD_REQUEST, "INVALID_PARAMS").await;
+    // A subject no IdM sends (PostgreSQL text cannot even hold NUL): refused, naming the field.
+    let err = expect_error(revoke(json!({"idm_subject": "pairwise\u{0}-1"})).await.unwrap(), StatusCode::BAD_REQUEST, "INVALID_PARAMS").await;
+    assert_eq!(details(&err), vec![(vec!["idm_subject".to_string()], "INVALID_CHARACTERS".to_string())]);
     let answer: Value = revoke(json!({"email": "nobody@shop.example"})).await.unwrap().json().await.unwrap();
     assert_eq!(answer, json!({"revoked": 0}));
     let answer: Value = revoke(json!({"email": "clerk@shop.example", "account_id": account})).await.unwrap().json().await.unwrap();

@@ -167,6 +167,8 @@ async fn anonymous_clicks_on_a_cta_are_paced_and_leave_few_rows() {
     let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
     let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sso_flows").fetch_one(&mut conn).await.unwrap();
     assert_eq!(rows, 10, "only the paced starts wrote a flow");
+    let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sso_events").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(events, 0, "refused starts do not flood the partner's event log");
     // Another address still starts sign-ins.
     let socket = TcpSocket::new_v4().unwrap();
     socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();

@@ -233,14 +233,14 @@ impl TestApp {
 
     /// Runs a sign-in in `browser` from the CTA through the IdM (its login form filled with
     /// `fill`) to Causeway's callback: where Causeway sends the browser on success (its
-    /// session cookie kept), or the error page's code.
+    /// session cookie kept), or the error page's failure (see `failure`).
     pub async fn sign_in(&self, browser: &mut crate::form_browser::FormBrowser, fill: &[(&str, &str)]) -> Result<String, String> {
         let callback = self.url(&format!("/sso/oidc/{}/callback", self.partner.app_id));
         let back = browser.run_until(&self.cta(), &callback, fill).await;
         let (status, location, page) = browser.get(back.as_str()).await;
         match (status, location) {
             (StatusCode::FOUND, Some(location)) => Ok(location),
-            _ => Err(error_code(&page).unwrap_or_else(|| panic!("{status}: {page}"))),
+            _ => Err(failure(&page).unwrap_or_else(|| panic!("{status}: {page}"))),
         }
     }
 
@@ -281,6 +281,19 @@ pub fn error_code(page: &str) -> Option<String> {
     let marker = "Error code</dt><dd><code>";
     let start = page.find(marker)? + marker.len();
     Some(page[start..start + page[start..].find('<')?].to_owned())
+}
+
+/// The failure an SSO error page reports: its code, and for `claim_missing` the claim its
+/// console detail names, as `claim_missing (given_name)`.
+pub fn failure(page: &str) -> Option<String> {
+    let code = error_code(page)?;
+    let marker = r#"<script type="application/json" id="causeway-sso-error">"#;
+    let start = page.find(marker)? + marker.len();
+    let detail: Value = serde_json::from_str(&page[start..start + page[start..].find("</script>")?].replace("<\\/", "</")).ok()?;
+    Some(match detail["missing_claim"].as_str() {
+        Some(claim) => format!("{code} ({claim})"),
+        None => code,
+    })
 }
 
 /// Asserts the contract's error shape and returns the body.

@@ -22,9 +22,11 @@ async fn replay_returns_the_first_response_and_creates_nothing_new() {
     let body = legal_entity_body().to_string();
     let first = post_keyed(&app, "/legal_entities", &app.partner, "le-1", &body).await;
     assert_eq!(first.status(), StatusCode::CREATED);
+    assert!(first.headers().get("idempotent-replayed").is_none(), "the first answer is no replay");
     let first: Value = first.json().await.unwrap();
     let again = post_keyed(&app, "/legal_entities", &app.partner, "le-1", &body).await;
     assert_eq!(again.status(), StatusCode::CREATED);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
     assert_eq!(again.json::<Value>().await.unwrap(), first);
     assert_eq!(app.count_legal_entities(&app.partner).await, 1);
 

@@ -48,7 +48,7 @@ async fn claims_only_at_userinfo_the_oidc_default() {
 
     // With userinfo turned off, the same IdM's ID token lacks what Causeway needs.
     app.configure_idm(&idm_config(&idp, json!({"userinfo": "never"}))).await;
-    assert_eq!(app.sign_in(&mut FormBrowser::new(), &[("login", "alice"), ("password", "any")]).await, Err("claim_missing:email".into()));
+    assert_eq!(app.sign_in(&mut FormBrowser::new(), &[("login", "alice"), ("password", "any")]).await, Err("claim_missing (email)".into()));
 }
 
 #[tokio::test]

@@ -43,3 +43,4 @@ mod hardening;
 mod hosted_login;
 mod idm_shapes;
 mod userinfo;
+mod generated_clients;

@@ -175,6 +175,12 @@ async fn history_records_each_change_and_restores_an_old_version() {
 
     let resp = app.api(Method::POST, "/partner/idm/history/99/restore", &app.partner).send().await.unwrap();
     expect_error(resp, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+    // A version that is no number is named as the parameter at fault, like a query's.
+    for bad in ["two", "0", "-1", "1.5"] {
+        let resp = app.api(Method::POST, &format!("/partner/idm/history/{bad}/restore"), &app.partner).send().await.unwrap();
+        let err = expect_error(resp, StatusCode::BAD_REQUEST, "INVALID_PARAMS").await;
+        assert_eq!(details(&err), vec![(vec!["version".to_string()], "INVALID_PARAMETER".to_string())], "{bad}");
+    }
     let resp = app.client.get(app.url("/partner/idm/history?limit=0")).header("App-Id", &app.partner.app_id)
         .header("App-Token", &app.partner.app_token).header("Api-Version", "3.0").send().await.unwrap();
     let err = expect_error(resp, StatusCode::BAD_REQUEST, "INVALID_PARAMS").await;

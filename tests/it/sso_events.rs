@@ -9,7 +9,7 @@ async fn partners_read_their_own_recent_events_newest_first() {
     let app = spawn_app_with_pinned_clock().await;
     let me = app.partner.app_id.parse().unwrap();
     let other = app.another_partner("Other").await;
-    sso_events::record(&app.state, me, Outcome::Started, None, "login started", "c-1").await.unwrap();
+    sso_events::record(&app.state, me, Outcome::Succeeded, None, "signed in", "c-1").await.unwrap();
     app.clock.advance(5);
     sso_events::record(&app.state, me, Outcome::Failed, Some("nonce_mismatch"), "the ID token's nonce is not this flow's", "c-2").await.unwrap();
     sso_events::record(&app.state, other.app_id.parse().unwrap(), Outcome::Succeeded, None, "theirs", "c-3").await.unwrap();
@@ -20,14 +20,15 @@ async fn partners_read_their_own_recent_events_newest_first() {
     assert_eq!(events[0]["error_code"], "nonce_mismatch");
     assert_eq!(events[0]["outcome"], "failed");
     assert_eq!(events[0]["correlation_id"], "c-2");
-    assert_eq!(events[1]["outcome"], "started");
+    assert_eq!(events[1]["outcome"], "succeeded");
     assert!(events[1].get("error_code").is_none());
 
     let body: Value = app.get("/partner/sso_events?limit=1", &app.partner).await.json().await.unwrap();
     assert_eq!(body["events"].as_array().unwrap().len(), 1);
     for bad in ["0", "201", "x"] {
         let resp = app.get(&format!("/partner/sso_events?limit={bad}"), &app.partner).await;
-        expect_error(resp, StatusCode::BAD_REQUEST, "INVALID_PARAMS").await;
+        let err = expect_error(resp, StatusCode::BAD_REQUEST, "INVALID_PARAMS").await;
+        assert_eq!(details(&err), vec![(vec!["limit".to_string()], "INVALID_PARAMETER".to_string())], "{bad}");
     }
 }
 
@@ -36,7 +37,7 @@ async fn retention_keeps_the_newest_events_of_each_app() {
     let app = spawn_app_with_pinned_clock().await;
     let me = app.partner.app_id.parse().unwrap();
     for i in 0..5 {
-        sso_events::record(&app.state, me, Outcome::Started, None, &format!("event {i}"), "c").await.unwrap();
+        sso_events::record(&app.state, me, Outcome::Failed, Some("state_expired"), &format!("event {i}"), "c").await.unwrap();
         app.clock.advance(1);
     }
     let pruned = app.store.prune_sso_events(3).await.unwrap();
@@ -44,4 +45,37 @@ async fn retention_keeps_the_newest_events_of_each_app() {
     let left = sso_events::recent(&app.state, me, 50).await.unwrap();
     let details: Vec<&str> = left.iter().map(|e| e.detail.as_str()).collect();
     assert_eq!(details, ["event 4", "event 3", "event 2"]);
+}
+
+/// A sign-in that fails at the CTA is in the partner's log too, under the correlation id
+/// the merchant's page shows.
+#[tokio::test]
+async fn failures_at_the_cta_are_logged() {
+    let app = spawn_app_with(&[("CAUSEWAY_ALLOW_INSECURE_IDM", "true")]).await;
+    let me = app.partner.app_id.parse().unwrap();
+    let start = || async {
+        let resp = app.client.get(app.cta()).send().await.unwrap();
+        let correlation = resp.headers()["x-correlation-id"].to_str().unwrap().to_owned();
+        (correlation, error_code(&resp.text().await.unwrap()).unwrap())
+    };
+    let newest = || async {
+        let body: Value = app.get("/partner/sso_events?limit=1", &app.partner).await.json().await.unwrap();
+        body["events"][0].clone()
+    };
+    let (correlation, code) = start().await;
+    assert_eq!(code, "idm_not_configured");
+    let event = newest().await;
+    assert_eq!((event["outcome"].as_str(), event["error_code"].as_str()), (Some("failed"), Some("idm_not_configured")));
+    assert_eq!(event["correlation_id"], correlation);
+
+    // Discovery at an address where nothing listens.
+    app.use_idm("http://127.0.0.1:9/", "https://partner.example/out").await;
+    assert_eq!(start().await.1, "idm_unavailable");
+    assert_eq!(newest().await["error_code"], "idm_unavailable");
+
+    causeway::services::apps::set_status(&app.store, me, causeway::domain::app::AppStatus::Suspended).await.unwrap();
+    assert_eq!(start().await.1, "app_suspended");
+    let events = sso_events::recent(&app.state, me, 10).await.unwrap();
+    let codes: Vec<_> = events.iter().map(|e| e.error_code.as_deref().unwrap()).collect();
+    assert_eq!(codes, ["app_suspended", "idm_unavailable", "idm_not_configured"]);
 }

@@ -160,9 +160,7 @@ async fn attempt(app: &TestApp, op: &FakeOp, answer: Answer) -> String {
     if status == StatusCode::FOUND {
         return String::new();
     }
-    let marker = "Error code</dt><dd><code>";
-    let start = page.find(marker).map(|i| i + marker.len()).unwrap_or_else(|| panic!("{status}: {page}"));
-    page[start..start + page[start..].find('<').unwrap()].to_owned()
+    failure(&page).unwrap_or_else(|| panic!("{status}: {page}"))
 }
 
 fn token(edit: fn(&mut Value)) -> Answer {
@@ -183,13 +181,13 @@ async fn every_bad_answer_has_its_code_and_opens_no_session() {
         ("issued in the future", token(|c| c["iat"] = json!(now() + 3600)), "iat_in_future"),
         ("wrong nonce", token(|c| c["nonce"] = json!("other")), "nonce_mismatch"),
         ("missing nonce", token(|c| { c.as_object_mut().unwrap().remove("nonce"); }), "nonce_mismatch"),
-        ("missing sub", token(|c| { c.as_object_mut().unwrap().remove("sub"); }), "claim_missing:sub"),
+        ("missing sub", token(|c| { c.as_object_mut().unwrap().remove("sub"); }), "claim_missing (sub)"),
         ("email unverified", token(|c| c["email_verified"] = json!(false)), "email_unverified"),
         ("email_verified missing", token(|c| { c.as_object_mut().unwrap().remove("email_verified"); }), "email_unverified"),
         ("email_verified the string \"true\"", token(|c| c["email_verified"] = json!("true")), "email_unverified"),
-        ("missing email", token(|c| { c.as_object_mut().unwrap().remove("email"); }), "claim_missing:email"),
-        ("missing given name", token(|c| { c.as_object_mut().unwrap().remove("given_name"); }), "claim_missing:given_name"),
-        ("missing family name", token(|c| { c.as_object_mut().unwrap().remove("family_name"); }), "claim_missing:family_name"),
+        ("missing email", token(|c| { c.as_object_mut().unwrap().remove("email"); }), "claim_missing (email)"),
+        ("missing given name", token(|c| { c.as_object_mut().unwrap().remove("given_name"); }), "claim_missing (given_name)"),
+        ("missing family name", token(|c| { c.as_object_mut().unwrap().remove("family_name"); }), "claim_missing (family_name)"),
         // Without an account claim, access needs a grant (or the controller's e-mail): none here.
         ("missing account claim", token(|c| {
             c.as_object_mut().unwrap().remove(CLAIM);

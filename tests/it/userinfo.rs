@@ -96,13 +96,13 @@ async fn userinfo_always_and_never() {
 
     app.configure_idm(&op.config(json!({"userinfo": "never"}))).await;
     op.set(|b| b.id_token_claims = json!({CLAIM: account, "email": "alice@shop.example", "email_verified": true}));
-    assert_eq!(app.sign_in(&mut FormBrowser::new(), &[]).await, Err("claim_missing:given_name".into()));
+    assert_eq!(app.sign_in(&mut FormBrowser::new(), &[]).await, Err("claim_missing (given_name)".into()));
     assert_eq!(op.userinfo_hits(), 1, "never");
 
     // Without an endpoint, "when needed" judges the ID token alone and names what it lacks.
     app.configure_idm(&op.config(json!({}))).await;
     op.set(|b| b.publishes_userinfo = false);
-    assert_eq!(app.sign_in(&mut FormBrowser::new(), &[]).await, Err("claim_missing:given_name".into()));
+    assert_eq!(app.sign_in(&mut FormBrowser::new(), &[]).await, Err("claim_missing (given_name)".into()));
 }
 
 #[tokio::test]

@@ -92,6 +92,8 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Self; 2] = [Self::Oidc, Self::HostedLogin];
+
     pub fn parse(raw: Option<&str>) -> Result<Self, Invalid> {
         match raw {
             None | Some("oidc") => Ok(Self::Oidc),
@@ -117,6 +119,9 @@ impl Kind {
 }
 
 /// A validated configuration of one kind.
+// Parsed once per configuration version and kept in the connector cache: the size of the
+// larger kind costs nothing on a login.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConnectorConfig {
     Oidc(OidcConfig),

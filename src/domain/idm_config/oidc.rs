@@ -24,6 +24,8 @@ pub enum TokenAuthMethod {
 }
 
 impl TokenAuthMethod {
+    pub const ALL: [Self; 2] = [Self::ClientSecretBasic, Self::ClientSecretPost];
+
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         match raw {
             "client_secret_basic" => Ok(Self::ClientSecretBasic),
@@ -59,6 +61,8 @@ pub enum UserinfoMode {
 }
 
 impl UserinfoMode {
+    pub const ALL: [Self; 3] = [Self::WhenNeeded, Self::Always, Self::Never];
+
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         match raw {
             "when_needed" => Ok(Self::WhenNeeded),
