@@ -7,38 +7,41 @@ use super::{Store, StoreError};
 impl Store {
     /// Counts one more hit of `key` in the window starting at `window_start` (a new window
     /// starts from one) and returns the window's hits.
-    pub async fn throttle_hit(&self, key: &str, window_start: i64) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO throttle_windows (throttle_key, window_start, hits) VALUES ($1, $2, 1)
+    /// Counts a hit for `key` in the window starting at `window_start` (windows are
+    /// `window_seconds` long); the window before is kept as `previous_hits`.
+    pub async fn throttle_hit(&self, key: &str, window_start: i64, window_seconds: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO throttle_windows (throttle_key, window_start, hits, previous_hits) VALUES ($1, $2, 1, 0)
              ON CONFLICT (throttle_key) DO UPDATE SET
+                previous_hits = CASE WHEN throttle_windows.window_start = excluded.window_start THEN throttle_windows.previous_hits
+                                     WHEN throttle_windows.window_start = excluded.window_start - $3 THEN throttle_windows.hits
+                                     ELSE 0 END,
                 hits = CASE WHEN throttle_windows.window_start = excluded.window_start THEN throttle_windows.hits + 1 ELSE 1 END,
-                window_start = excluded.window_start
-             RETURNING hits",
+                window_start = excluded.window_start",
         )
         .bind(key)
         .bind(window_start)
-        .fetch_one(self.writer())
+        .bind(window_seconds)
+        .execute(self.writer())
         .await?;
-        column(&row, "hits")
+        Ok(())
     }
 
-    /// The most hits any of `keys` has in the window starting at `window_start`.
-    pub async fn throttle_peak(&self, keys: [&str; 2], window_start: i64) -> Result<[i64; 2], StoreError> {
-        let rows = sqlx::query("SELECT throttle_key, hits FROM throttle_windows WHERE throttle_key IN ($1, $2) AND window_start = $3")
+    /// What is counted for each of `keys`: (window start, hits, hits of the window before).
+    pub async fn throttle_counts(&self, keys: [&str; 2]) -> Result<[Option<(i64, i64, i64)>; 2], StoreError> {
+        let rows = sqlx::query("SELECT throttle_key, window_start, hits, previous_hits FROM throttle_windows WHERE throttle_key IN ($1, $2)")
             .bind(keys[0])
             .bind(keys[1])
-            .bind(window_start)
             .fetch_all(self.reader())
             .await?;
-        let mut hits = [0, 0];
+        let mut counts = [None, None];
         for row in rows {
             let key: String = column(&row, "throttle_key")?;
-            let count: i64 = column(&row, "hits")?;
             if let Some(slot) = keys.iter().position(|k| *k == key) {
-                hits[slot] = count;
+                counts[slot] = Some((column(&row, "window_start")?, column(&row, "hits")?, column(&row, "previous_hits")?));
             }
         }
-        Ok(hits)
+        Ok(counts)
     }
 
     pub async fn sweep_throttles(&self, before: i64) -> Result<u64, StoreError> {

@@ -1,4 +1,5 @@
-//! Migrations embedded in the binary, one folder per backend with the same versions.
+//! Migrations embedded in the binary, from one folder: `NNNN_name.sql` for both backends,
+//! or `NNNN_name.sqlite.sql` and `NNNN_name.postgres.sql` where their SQL differs.
 
 use std::borrow::Cow;
 
@@ -13,14 +14,19 @@ struct Embedded {
     postgres: &'static str,
 }
 
-/// One migration: the same file stem under both backend folders.
 macro_rules! embedded {
-    ($version:expr, $description:expr, $stem:literal) => {
+    // One file for both backends.
+    ($version:expr, $description:expr, $stem:literal) => {{
+        const SQL: &str = include_str!(concat!("../../migrations/", $stem, ".sql"));
+        Embedded { version: $version, description: $description, sqlite: SQL, postgres: SQL }
+    }};
+    // A file per backend.
+    ($version:expr, $description:expr, $stem:literal, per_backend) => {
         Embedded {
             version: $version,
             description: $description,
-            sqlite: include_str!(concat!("../../migrations/sqlite/", $stem, ".sql")),
-            postgres: include_str!(concat!("../../migrations/postgres/", $stem, ".sql")),
+            sqlite: include_str!(concat!("../../migrations/", $stem, ".sqlite.sql")),
+            postgres: include_str!(concat!("../../migrations/", $stem, ".postgres.sql")),
         }
     };
 }
@@ -32,8 +38,10 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(4, "sso flows", "0004_sso_flows"),
     embedded!(5, "merchant users", "0005_merchant_users"),
     embedded!(6, "merchant center", "0006_merchant_center"),
-    embedded!(7, "identity breadth", "0007_identity_breadth"),
+    // SQLite cannot drop NOT NULL or rename a column in place: it rebuilds the table.
+    embedded!(7, "identity breadth", "0007_identity_breadth", per_backend),
     embedded!(8, "shared limits", "0008_shared_limits"),
+    embedded!(9, "sliding throttles", "0009_sliding_throttles"),
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {
@@ -55,21 +63,25 @@ pub fn for_backend(backend: Backend) -> Migrator {
 mod tests {
     use super::*;
 
-    fn stems(backend: &str) -> Vec<String> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-
     #[test]
-    fn both_backends_have_the_same_migrations_and_all_are_embedded() {
-        let sqlite = stems("sqlite");
-        assert_eq!(sqlite, stems("postgres"));
-        let versions: Vec<i64> = sqlite.iter().map(|name| name[..4].parse().unwrap()).collect();
-        assert_eq!(versions, MIGRATIONS.iter().map(|m| m.version).collect::<Vec<_>>());
+    fn every_file_is_embedded_once_for_each_backend() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut versions: Vec<(i64, bool)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| {
+                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                let shared = !name.ends_with(".sqlite.sql") && !name.ends_with(".postgres.sql");
+                (name[..4].parse().unwrap(), shared)
+            })
+            .collect();
+        versions.sort();
+        versions.dedup();
+        // A version is one shared file, or exactly a pair (deduplicated above) of backend files.
+        let embedded: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        assert_eq!(versions.iter().map(|(v, _)| *v).collect::<Vec<_>>(), embedded);
+        for m in MIGRATIONS {
+            let split = versions.iter().any(|(v, shared)| *v == m.version && !shared);
+            assert_eq!(split, m.sqlite != m.postgres, "version {}: files per backend only where the SQL differs", m.version);
+        }
     }
 }
