@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-const BIN: &str = env!("CARGO_BIN_EXE_causeway");
+#[path = "support/mod.rs"]
+mod support;
+use support::testkit::partner_api::PartnerApi;
+use support::{create_app, serve};
 
 async fn first_json_line<R: tokio::io::AsyncRead + Unpin>(reader: R, wanted: impl Fn(&Value) -> bool) -> (Value, tokio::io::Lines<BufReader<R>>) {
     let mut lines = BufReader::new(reader).lines();
@@ -43,37 +46,17 @@ async fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
-    let out = std::process::Command::new(BIN).args(["app", "create", "--name", "bench", "--json"]).env("CAUSEWAY_DATABASE_URL", &db).output().unwrap();
-    let app: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut server = tokio::process::Command::new(BIN)
-        .arg("serve")
-        .env("CAUSEWAY_DATABASE_URL", &db)
-        .env("CAUSEWAY_LISTEN", "127.0.0.1:0")
-        .env("CAUSEWAY_ALLOW_INSECURE_IDM", "true")
-        .env("CAUSEWAY_LOG", "warn,causeway::cli=info")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let (listening, _server_out) = first_json_line(server.stderr.take().unwrap(), |v| v["message"] == "listening").await;
-    let base = format!("http://{}", listening["address"].as_str().unwrap());
-
-    let client = reqwest::Client::new();
-    let call = |method: reqwest::Method, path: &str| {
-        client
-            .request(method, format!("{base}{path}"))
-            .header("App-Id", app["app_id"].as_str().unwrap())
-            .header("App-Token", app["app_token"].as_str().unwrap())
-            .header("Api-Version", "3.0")
-    };
+    let (app_id, app_token) = create_app(&db);
+    let server = serve(&db, &[("CAUSEWAY_ALLOW_INSECURE_IDM", "true".into())]).await;
+    let partner = PartnerApi::new(&server.base, &app_id, &app_token);
     let config = json!({"issuer": issuer, "client_id": "bench", "client_secret": "s", "token_endpoint_auth_method": "client_secret_basic",
         "domain": "partner.example", "logout_url": "https://partner.example/bye"});
-    assert_eq!(call(reqwest::Method::PUT, "/partner/idm").json(&config).send().await.unwrap().status(), 200);
+    partner.configure_idm(&config).await;
 
     let mut times: Vec<Duration> = Vec::with_capacity(calls);
     for _ in 0..calls {
         let started = Instant::now();
-        let report: Value = call(reqwest::Method::POST, "/partner/idm/test").send().await.unwrap().json().await.unwrap();
+        let report: Value = partner.request(reqwest::Method::POST, "/partner/idm/test").send().await.unwrap().json().await.unwrap();
         times.push(started.elapsed());
         assert_eq!(report["ok"], true, "{report}");
     }

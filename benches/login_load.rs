@@ -20,197 +20,45 @@
 //! BENCH_SERVER_LOG (the server's CAUSEWAY_LOG; keep `causeway::cli=info` in it, and e.g.
 //! add `sqlx::query=info` to see every statement a login runs).
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use causeway::federation::oidc::signer::Signer;
-use poem::http::{StatusCode, header};
-use poem::listener::{Acceptor, Listener, TcpListener};
-use poem::web::{Data, Form, Json, Query};
-use poem::{EndpointExt, Request, Response, Route, get, handler, post};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use reqwest::{StatusCode, header};
+use serde_json::json;
 
 #[path = "support/mod.rs"]
 mod support;
+use support::testkit::fake_op::{FakeOp, IssParam, USER_COOKIE};
+use support::testkit::partner_api::PartnerApi;
 use support::{create_app, env_or, measure, serve, Server, Window};
 
-const CLIENT_ID: &str = "causeway-bench";
-const CLIENT_SECRET: &str = "bench-secret";
 const DOMAIN: &str = "partner.example";
-/// The fake IdM's own session cookie: which of its users this browser is signed in as.
-const IDM_USER_COOKIE: &str = "idm_user";
 
 
 // ---------------------------------------------------------------------------------------
-// The fake IdM: discovery, JWKS, an authorization endpoint that approves at once, and a
-// token endpoint that redeems each code once.
+// The partner side of Causeway: an account, and the IdM configuration naming the fake
+// provider (tests/support/fake_op.rs: it approves at once, for the user its cookie names).
 
-struct Grant {
-    nonce: String,
-    user: String,
-    redirect_uri: String,
-}
+/// Causeway's public URL: as behind a load balancer, not the server's own address; each
+/// browser sends what is addressed to it to the server.
+const PUBLIC_URL: &str = "http://causeway.bench.example";
 
-struct Idm {
-    issuer: String,
-    signer: Signer,
-    /// The account every user's token names (the partner's merchant account).
-    account_id: Mutex<String>,
-    codes: Mutex<HashMap<String, Grant>>,
-    expected_basic: String,
-    authorizations: AtomicU64,
-    tokens: AtomicU64,
-}
-
-#[derive(Deserialize)]
-struct AuthorizeQuery {
-    response_type: String,
-    client_id: String,
-    redirect_uri: String,
-    state: String,
-    nonce: String,
-    code_challenge: String,
-    code_challenge_method: String,
-    scope: String,
-}
-
-#[handler]
-fn discovery_endpoint(idm: Data<&Arc<Idm>>) -> Json<Value> {
-    let issuer = &idm.issuer;
-    Json(json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/authorize"),
-        "token_endpoint": format!("{issuer}/token"),
-        "jwks_uri": format!("{issuer}/jwks"),
-        "response_types_supported": ["code"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["ES256"],
-        "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic"],
-        "authorization_response_iss_parameter_supported": true
-    }))
-}
-
-#[handler]
-fn jwks_endpoint(idm: Data<&Arc<Idm>>) -> Json<Value> {
-    Json(json!({"keys": [idm.signer.jwk]}))
-}
-
-fn bad_request(error: &str) -> Response {
-    Response::builder().status(StatusCode::BAD_REQUEST).content_type("application/json").body(json!({"error": error}).to_string())
-}
-
-#[handler]
-fn authorize_endpoint(req: &Request, Query(q): Query<AuthorizeQuery>, idm: Data<&Arc<Idm>>) -> Response {
-    if q.response_type != "code" || q.client_id != CLIENT_ID || q.code_challenge_method != "S256" || q.code_challenge.is_empty() || !q.scope.split(' ').any(|s| s == "openid") {
-        return bad_request("invalid_request");
-    }
-    let user = req
-        .headers()
-        .get(header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|all| all.split("; ").find_map(|c| c.strip_prefix(IDM_USER_COOKIE)?.strip_prefix('=')))
-        .unwrap_or("anonymous")
-        .to_owned();
-    let code = uuid::Uuid::new_v4().simple().to_string();
-    idm.codes.lock().unwrap().insert(code.clone(), Grant { nonce: q.nonce, user, redirect_uri: q.redirect_uri.clone() });
-    idm.authorizations.fetch_add(1, Ordering::Relaxed);
-    let mut target = url::Url::parse(&q.redirect_uri).unwrap();
-    target.query_pairs_mut().append_pair("code", &code).append_pair("state", &q.state).append_pair("iss", &idm.issuer);
-    Response::builder().status(StatusCode::FOUND).header(header::LOCATION, target.as_str()).finish()
-}
-
-#[derive(Deserialize)]
-struct TokenForm {
-    grant_type: String,
-    code: String,
-    redirect_uri: String,
-    code_verifier: String,
-}
-
-#[handler]
-fn token_endpoint(req: &Request, Form(form): Form<TokenForm>, idm: Data<&Arc<Idm>>) -> Response {
-    let basic = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if basic != idm.expected_basic {
-        return Response::builder().status(StatusCode::UNAUTHORIZED).content_type("application/json").body(r#"{"error":"invalid_client"}"#);
-    }
-    if form.grant_type != "authorization_code" || form.code_verifier.len() < 43 {
-        return bad_request("invalid_request");
-    }
-    let Some(grant) = idm.codes.lock().unwrap().remove(&form.code) else {
-        return bad_request("invalid_grant");
-    };
-    if grant.redirect_uri != form.redirect_uri {
-        return bad_request("invalid_grant");
-    }
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let account = idm.account_id.lock().unwrap().clone();
-    let claims = json!({
-        "iss": idm.issuer, "aud": CLIENT_ID, "exp": now + 300, "iat": now, "nonce": grant.nonce,
-        "sub": grant.user, "email": format!("{}@shop.example", grant.user), "email_verified": true,
-        "given_name": "Bench", "family_name": grant.user,
-        format!("https://{DOMAIN}/wepay_account_id"): account,
+async fn set_up_partner(base: &str, app_id: &str, token: &str, idm: &FakeOp) {
+    let partner = PartnerApi::new(base, app_id, token);
+    let account = partner.account("owner@shop.example", "Bench Shop").await;
+    idm.set(|b| {
+        b.id_token_claims = json!({"email_verified": true, "given_name": "Bench", format!("https://{DOMAIN}/wepay_account_id"): account});
+        // Each user's own e-mail and family name, from its subject.
+        b.edit_claims = Some(|claims| {
+            let user = claims["sub"].as_str().unwrap_or_default().to_owned();
+            claims["email"] = json!(format!("{user}@shop.example"));
+            claims["family_name"] = json!(user);
+        });
+        b.iss_param = IssParam::Issuer;
     });
-    let id_token = idm.signer.sign(&claims, None);
-    idm.tokens.fetch_add(1, Ordering::Relaxed);
-    Response::builder()
-        .content_type("application/json")
-        .header(header::CACHE_CONTROL, "no-store")
-        .body(json!({"id_token": id_token, "token_type": "Bearer", "access_token": "x", "expires_in": 300}).to_string())
-}
-
-async fn start_idm() -> Arc<Idm> {
-    let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap();
-    let addr = acceptor.local_addr()[0].as_socket_addr().copied().unwrap();
-    let idm = Arc::new(Idm {
-        issuer: format!("http://{addr}"),
-        signer: Signer::es256("bench-key").unwrap(),
-        account_id: Mutex::new(String::new()),
-        codes: Mutex::new(HashMap::new()),
-        expected_basic: format!("Basic {}", STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"))),
-        authorizations: AtomicU64::new(0),
-        tokens: AtomicU64::new(0),
-    });
-    let app = Route::new()
-        .at("/.well-known/openid-configuration", get(discovery_endpoint))
-        .at("/jwks", get(jwks_endpoint))
-        .at("/authorize", get(authorize_endpoint))
-        .at("/token", post(token_endpoint))
-        .data(idm.clone());
-    tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
-    idm
-}
-
-// ---------------------------------------------------------------------------------------
-// The partner side of Causeway: an account and the IdM configuration.
-
-/// Onboards one account over the API and points the app at the fake IdM.
-async fn set_up_partner(base: &str, app_id: &str, token: &str, idm: &Idm) {
-    let client = reqwest::Client::new();
-    let call = |method: reqwest::Method, path: &str| {
-        client.request(method, format!("{base}{path}")).header("App-Id", app_id).header("App-Token", token).header("Api-Version", "3.0")
-    };
-    let le: Value = call(reqwest::Method::POST, "/legal_entities")
-        .json(&json!({"country": "US", "controller": {"email": "owner@shop.example", "email_is_verified": true}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let resp = call(reqwest::Method::POST, "/accounts").json(&json!({"legal_entity_id": le["id"], "name": "Bench Shop"})).send().await.unwrap();
-    assert_eq!(resp.status(), 201);
-    let account: Value = resp.json().await.unwrap();
-    *idm.account_id.lock().unwrap() = account["id"].as_str().unwrap().to_owned();
-    let config = json!({"issuer": idm.issuer, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
-        "token_endpoint_auth_method": "client_secret_basic", "domain": DOMAIN, "logout_url": "https://partner.example/bye"});
-    let resp = call(reqwest::Method::PUT, "/partner/idm").json(&config).send().await.unwrap();
-    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    partner.configure_idm(&idm.config(json!({}))).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -270,12 +118,12 @@ impl Browser {
         let resp = self
             .http
             .get(&authorize)
-            .header(header::COOKIE, format!("{IDM_USER_COOKIE}={}", self.idm_user))
+            .header(header::COOKIE, format!("{USER_COOKIE}={}", self.idm_user))
             .send()
             .await
             .map_err(|e| LoginError::Http(e.to_string()))?;
         let callback = match (resp.status(), resp.headers().get(header::LOCATION).and_then(|v| v.to_str().ok())) {
-            (StatusCode::FOUND, Some(l)) => l.to_owned(),
+            (StatusCode::FOUND, Some(l)) if l.starts_with(PUBLIC_URL) => l.replacen(PUBLIC_URL, base, 1),
             (s, _) => return Err(LoginError::Unexpected("authorize", s, resp.text().await.unwrap_or_default())),
         };
         let _ = resp.bytes().await;
@@ -345,20 +193,9 @@ async fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let db_url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
-    let idm = start_idm().await;
+    let idm = FakeOp::start().await;
     let (app_id, token) = create_app(&db_url);
-    // The public URL must name the port the server listens on (redirect URIs are built
-    // from it): reserve a free port first.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let server = serve(
-        &db_url,
-        &[
-            ("CAUSEWAY_LISTEN", format!("127.0.0.1:{port}")),
-            ("CAUSEWAY_PUBLIC_URL", format!("http://127.0.0.1:{port}")),
-            ("CAUSEWAY_ALLOW_INSECURE_IDM", "true".into()),
-        ],
-    )
-    .await;
+    let server = serve(&db_url, &[("CAUSEWAY_PUBLIC_URL", PUBLIC_URL.into()), ("CAUSEWAY_ALLOW_INSECURE_IDM", "true".into())]).await;
     set_up_partner(&server.base, &app_id, &token, &idm).await;
     println!("causeway pid {} at {}, IdM at {}", server.child.id().unwrap(), server.base, idm.issuer);
 
@@ -380,11 +217,6 @@ async fn main() {
             o.errors
         );
     }
-    println!(
-        "IdM: {} authorizations, {} tokens issued, {} codes never redeemed",
-        idm.authorizations.load(Ordering::Relaxed),
-        idm.tokens.load(Ordering::Relaxed),
-        idm.codes.lock().unwrap().len()
-    );
+    println!("IdM: {} authorizations, {} tokens issued", idm.hits().authorize.load(Ordering::Relaxed), idm.hits().token.load(Ordering::Relaxed));
     drop(server);
 }

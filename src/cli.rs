@@ -24,7 +24,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP server (configuration from CAUSEWAY_* variables).
-    Serve,
+    Serve {
+        /// Once listening, write the bound address (host:port, a line) to this file: how a
+        /// supervisor or a test learns the port CAUSEWAY_LISTEN=127.0.0.1:0 took.
+        #[arg(long, value_name = "PATH")]
+        ready_file: Option<std::path::PathBuf>,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Try Causeway on this machine: a throwaway database, a built-in demo IdM and two
@@ -32,6 +37,7 @@ enum Command {
     /// people; prints the sign-in links to click. Ctrl-C stops
     /// it and deletes its data. Causeway listens on CAUSEWAY_LISTEN (127.0.0.1:8080; port 0
     /// picks a free one), the demo IdM on CAUSEWAY_DEMO_IDM_LISTEN (a free loopback port).
+    #[cfg(feature = "demo")]
     Demo {
         #[arg(long)]
         json: bool,
@@ -83,12 +89,7 @@ pub async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Someone trying the demo reads its log in a terminal; servers feed theirs to machines.
-    let log_format = match cli.command {
-        Command::Demo { .. } if std::env::var_os("CAUSEWAY_LOG_FORMAT").is_none() => LogFormat::Pretty,
-        _ => settings.log_format,
-    };
-    telemetry::init(log_format);
+    telemetry::init(log_format(&cli.command, &settings));
     for name in Settings::unknown_variables(std::env::vars().map(|(k, _)| k)) {
         tracing::warn!(variable = %name, "unknown CAUSEWAY_ variable ignored (typo?)");
     }
@@ -98,6 +99,15 @@ pub async fn run() -> ExitCode {
             eprintln!("causeway: {}", describe(&err));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Someone trying the demo reads its log in a terminal; servers feed theirs to machines.
+fn log_format(command: &Command, settings: &Settings) -> LogFormat {
+    match command {
+        #[cfg(feature = "demo")]
+        Command::Demo { .. } if std::env::var_os("CAUSEWAY_LOG_FORMAT").is_none() => LogFormat::Pretty,
+        _ => settings.log_format,
     }
 }
 
@@ -111,12 +121,13 @@ fn describe(err: &anyhow::Error) -> String {
 
 async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
-        Command::Serve => serve(settings).await,
+        Command::Serve { ready_file } => serve(settings, ready_file.as_deref()).await,
         Command::Migrate => {
             open_store(&settings).await?.close().await;
             println!("migrations applied");
             Ok(())
         }
+        #[cfg(feature = "demo")]
         Command::Demo { json } => {
             crate::web::server::raise_open_file_limit();
             crate::demo::run(settings, json, shutdown_signal()).await
@@ -137,28 +148,40 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(settings: Settings, ready_file: Option<&std::path::Path>) -> anyhow::Result<()> {
     crate::web::server::raise_open_file_limit();
     let app = Application::build(settings).await?;
     tracing::info!(address = %app.local_addr(), backend = ?app.state().store.backend(), "listening");
+    if let Some(path) = ready_file {
+        write_ready_file(path, app.local_addr())?;
+    }
     app.run_until(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Resolves at Ctrl-C or SIGTERM. The handlers are installed by this call, not at the
-/// first poll, so a signal that arrives while a command is still starting up does not
-/// take the default action and skip the cleanup (the demo deletes its data directory).
+/// Written whole or not at all (a rename), so a reader never sees half an address.
+fn write_ready_file(path: &std::path::Path, address: std::net::SocketAddr) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, format!("{address}\n")).with_context(|| format!("could not write {}", partial.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("could not write {}", path.display()))
+}
+
+/// Resolves at Ctrl-C, SIGTERM or SIGHUP (its terminal closed). The handlers are installed
+/// by this call, not at the first poll, so a signal that arrives while a command is still
+/// starting up does not take the default action and skip the cleanup (the demo deletes its
+/// data directory).
 fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     let signals = {
         use tokio::signal::unix::{signal, SignalKind};
-        signal(SignalKind::interrupt()).and_then(|interrupt| Ok((interrupt, signal(SignalKind::terminate())?)))
+        (|| Ok::<_, std::io::Error>((signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?, signal(SignalKind::hangup())?)))()
     };
     async move {
         #[cfg(unix)]
-        if let Ok((mut interrupt, mut terminate)) = signals {
-            tokio::select! { _ = interrupt.recv() => {}, _ = terminate.recv() => {} }
+        if let Ok((mut interrupt, mut terminate, mut hangup)) = signals {
+            tokio::select! { _ = interrupt.recv() => {}, _ = terminate.recv() => {}, _ = hangup.recv() => {} }
             return;
         }
         let _ = tokio::signal::ctrl_c().await;

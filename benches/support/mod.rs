@@ -10,10 +10,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::task::JoinHandle;
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_causeway");
+#[path = "../../tests/support/mod.rs"]
+pub mod testkit;
+
+pub const BIN: &str = testkit::serve::BIN;
 
 /// A numeric knob from the environment, or its default.
 pub fn env_or(name: &str, default: u64) -> u64 {
@@ -42,49 +44,28 @@ pub fn create_app(db_url: &str) -> (String, String) {
     (app["app_id"].as_str().unwrap().to_owned(), app["app_token"].as_str().unwrap().to_owned())
 }
 
-pub struct Server {
-    pub child: tokio::process::Child,
-    /// `http://host:port`
-    pub base: String,
-}
+/// A release `causeway serve` the benchmark drives.
+pub type Server = testkit::serve::Serving;
 
 /// Starts `causeway serve` on the database with benchmark settings (no per-request log
 /// lines, no rate limit, a fresh master key) plus `extra`, and waits until it listens.
-/// Its later log lines (warnings) are echoed to stderr.
+/// Its log lines (warnings) are echoed to stderr.
 pub async fn serve(db_url: &str, extra: &[(&str, String)]) -> Server {
     let (_, master_key) = causeway::crypto::keyring::MasterKey::generate();
-    let mut command = tokio::process::Command::new(BIN);
+    let mut command = testkit::serve::command(db_url);
     command
-        .arg("serve")
-        .env("CAUSEWAY_DATABASE_URL", db_url)
-        .env("CAUSEWAY_LISTEN", "127.0.0.1:0")
-        .env("CAUSEWAY_LOG_FORMAT", "json")
         // Request lines cost a write per request; the benchmarks measure the request path.
-        .env("CAUSEWAY_LOG", std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn,causeway::startup=info,causeway::cli=info".into()))
+        .env("CAUSEWAY_LOG", std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn,causeway::startup=info".into()))
         .env("CAUSEWAY_API_RATE_PER_SECOND", "1000000")
         .env("CAUSEWAY_API_RATE_BURST", "1000000")
         // PostgreSQL deployments must bring their master key.
         .env("CAUSEWAY_MASTER_KEY", secrecy::ExposeSecret::expose_secret(&master_key))
-        .env("CAUSEWAY_DB_POOL_SIZE", std::env::var("BENCH_DB_POOL_SIZE").unwrap_or_else(|_| "8".into()));
+        .env("CAUSEWAY_DB_POOL_SIZE", std::env::var("BENCH_DB_POOL_SIZE").unwrap_or_else(|_| "8".into()))
+        .stderr(Stdio::inherit());
     for (name, value) in extra {
         command.env(name, value);
     }
-    let mut child = command.stderr(Stdio::piped()).kill_on_drop(true).spawn().expect("start causeway serve");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines.next_line().await.unwrap().expect("server exited before listening");
-        if let Ok(v) = serde_json::from_str::<Value>(&line)
-            && v["message"] == "listening" {
-                break v["address"].as_str().unwrap().to_owned();
-            }
-        eprintln!("server: {line}");
-    };
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            eprintln!("server: {line}");
-        }
-    });
-    Server { child, base: format!("http://{addr}") }
+    Server::start(command).await
 }
 
 /// What the clients did in the measured window.

@@ -11,6 +11,7 @@
 //   * POST /__admin/rotate replaces the signing keys and answers with the new public JWKS.
 
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 
 import { Provider } from 'oidc-provider';
@@ -163,31 +164,17 @@ function loadSettings() {
 // ---------------------------------------------------------------------------------------------
 // Signing keys
 
-function generateSigningKey(alg) {
-  let pair;
-  switch (alg) {
-    case 'RS256':
-    case 'PS256':
-      pair = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-      break;
-    case 'ES256':
-      pair = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      break;
-    case 'EdDSA':
-      pair = crypto.generateKeyPairSync('ed25519');
-      break;
-    default:
-      throw new Error(`unsupported algorithm ${alg}`);
-  }
-  const kid = `${alg.toLowerCase()}-${crypto.randomBytes(6).toString('hex')}`;
-  const meta = { kid, alg, use: 'sig' };
-  return {
-    privateJwk: { ...pair.privateKey.export({ format: 'jwk' }), ...meta },
-    publicJwk: { ...pair.publicKey.export({ format: 'jwk' }), ...meta },
-  };
+// Pre-generated (keys.json, written by make-keys.mjs): a start generates no key. Each rotation
+// takes the next generation of every algorithm's key.
+const KEYS = JSON.parse(fs.readFileSync(new URL('./keys.json', import.meta.url), 'utf8'));
+
+function signingKey(alg, generation) {
+  const generations = KEYS[alg];
+  if (!generations) throw new Error(`unsupported algorithm ${alg}`);
+  return generations[generation % generations.length];
 }
 
-const generateKeySet = (algorithms) => algorithms.map(generateSigningKey);
+const keySet = (algorithms, generation) => algorithms.map((alg) => signingKey(alg, generation));
 
 // ---------------------------------------------------------------------------------------------
 // Storage
@@ -471,7 +458,8 @@ function install(state, provider) {
 function main() {
   const settings = loadSettings();
   const state = {
-    keys: generateKeySet(settings.algorithms),
+    generation: 0,
+    keys: keySet(settings.algorithms, 0),
     // Cookie signing keys stay the same across key rotations so sessions survive them.
     cookieKeys: [crypto.randomBytes(32).toString('base64url')],
     provider: null,
@@ -490,7 +478,8 @@ function main() {
       req.on('end', () => {
         try {
           const oldKids = state.keys.map((k) => k.publicJwk.kid);
-          state.keys = generateKeySet(settings.algorithms);
+          state.generation += 1;
+          state.keys = keySet(settings.algorithms, state.generation);
           // A new Provider instance with the new keystore replaces the old one. Sessions, grants
           // and interactions live in SharedMemoryAdapter, which every instance in this process
           // shares, and the cookie keys are unchanged: logins survive the rotation.

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use causeway::store::sso_events::SsoEventRow;
-use fantoccini::{Client, Locator};
+use crate::browser_support::{Client, Locator};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 

@@ -33,7 +33,6 @@ impl Demo {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
             .spawn()
             .unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -59,19 +58,30 @@ impl Demo {
     }
 
     /// Sends SIGTERM and waits for the exit, at most 10 s.
-    async fn stop(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().unwrap().to_string();
-        assert!(
-            std::process::Command::new("kill")
-                .args(["-TERM", &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
+    pub async fn stop(self) -> std::process::ExitStatus {
+        self.stop_with(libc::SIGTERM).await
+    }
+
+    /// Sends `signal` and waits for the exit, at most 10 s.
+    pub async fn stop_with(mut self, signal: i32) -> std::process::ExitStatus {
+        let pid = self.child.id().unwrap() as i32;
+        // SAFETY: kill(2) on our own child's pid.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
         tokio::time::timeout(Duration::from_secs(10), self.child.wait())
             .await
-            .expect("the demo stops within 10 s of SIGTERM")
+            .expect("the demo stops within 10 s of the signal")
             .unwrap()
+    }
+}
+
+impl Drop for Demo {
+    /// SIGTERM, not SIGKILL: the demo deletes its data directory on the way out, also when
+    /// a failed test drops it.
+    fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+        }
     }
 }
 
@@ -323,4 +333,17 @@ async fn the_demos_hosted_login_partner_signs_both_people_in() {
         assert!(page.contains("Demo Tea House") && page.contains(role) && page.contains("Demo Directory"), "{person}: {page}");
     }
     assert!(demo.stop().await.success());
+}
+
+/// Ctrl-C, a closed terminal (SIGHUP) and SIGTERM alike: the demo deletes what it made.
+#[tokio::test]
+async fn every_way_to_stop_the_demo_removes_its_data() {
+    for signal in [libc::SIGINT, libc::SIGHUP] {
+        let mut demo = Demo::start(&["--json"], "warn");
+        let printed = Printed(serde_json::from_str(&demo.next_line().await).unwrap());
+        let data_dir = std::path::PathBuf::from(printed.text("data_dir"));
+        assert!(data_dir.is_dir());
+        assert!(demo.stop_with(signal).await.success(), "signal {signal}");
+        assert!(!data_dir.exists(), "signal {signal} left {}", data_dir.display());
+    }
 }

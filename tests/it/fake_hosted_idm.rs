@@ -12,7 +12,7 @@ use poem::web::{Html, Json, Redirect};
 use poem::{get, post, IntoResponse, Response, Route};
 use serde_json::{json, Value};
 
-use crate::idp::FakeIdm;
+use crate::support::server::TestServer;
 
 /// How long a code lives (the seed: "short-lived").
 const CODE_SECONDS: u64 = 60;
@@ -62,7 +62,7 @@ struct Directory {
 pub struct HostedIdm {
     pub base: String,
     directory: Arc<Mutex<Directory>>,
-    _server: FakeIdm,
+    _server: TestServer,
 }
 
 fn page(status: StatusCode, body: String) -> Response {
@@ -81,7 +81,7 @@ impl HostedIdm {
     pub async fn start(sites: Vec<Site>, users: Vec<User>) -> Self {
         let directory = Arc::new(Mutex::new(Directory { sites, users, codes: HashMap::new(), exchange: Exchange::Normal, exchanges: 0 }));
         let (d1, d2, d3) = (directory.clone(), directory.clone(), directory.clone());
-        let server = FakeIdm::start(move |_| {
+        let server = TestServer::start(move |_| {
             Route::new()
                 .at(
                     "/connect/login",

@@ -30,7 +30,7 @@ async fn a_flow_is_taken_once_and_a_replay_is_recognised() {
 async fn racing_callbacks_get_the_flow_exactly_once() {
     let app = spawn_app().await;
     app.store.insert_flow(&flow(&app, "race", now() + 600)).await.unwrap();
-    let takes = futures::future::join_all((0..20).map(|_| app.store.take_flow("race", now()))).await;
+    let takes = futures_util::future::join_all((0..20).map(|_| app.store.take_flow("race", now()))).await;
     let winners = takes.iter().filter(|t| matches!(t, Ok(Taken::Flow(_)))).count();
     let replays = takes.iter().filter(|t| matches!(t, Ok(Taken::Replayed))).count();
     assert_eq!((winners, replays), (1, 19));

@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::fake_op::FakeOp;
+use crate::support::fake_op::FakeOp;
 use crate::form_browser::{csrf, FormBrowser};
 use crate::helpers::*;
 
@@ -197,11 +197,11 @@ async fn a_person_with_several_accounts_chooses_and_switches() {
     let (_, _, page) = browser.get(&app.url("/merchant-center")).await;
     assert!(page.contains("Atelier") && page.contains("Financial admin") && page.contains("Switch account"), "{page}");
     // Switch without another IdM round trip.
-    let tokens_before = op.hits.token.load(std::sync::atomic::Ordering::SeqCst);
+    let tokens_before = op.hits().token.load(std::sync::atomic::Ordering::SeqCst);
     browser.post(&app.url("/merchant-center/accounts"), &[("csrf_token", &token), ("account_id", &bakery)]).await;
     let (_, _, page) = browser.get(&app.url("/merchant-center")).await;
     assert!(page.contains("Bakery") && page.contains("Moderator"), "{page}");
-    assert_eq!(op.hits.token.load(std::sync::atomic::Ordering::SeqCst), tokens_before);
+    assert_eq!(op.hits().token.load(std::sync::atomic::Ordering::SeqCst), tokens_before);
     // The payout page follows the role of the account now open.
     assert_eq!(browser.get(&app.url("/merchant-center/payout")).await.0, StatusCode::FORBIDDEN);
 }
@@ -245,10 +245,10 @@ async fn a_login_started_before_a_config_change_finishes_with_its_own_version() 
     let mut browser = FormBrowser::new();
     let callback = app.url(&format!("/sso/oidc/{}/callback", app.partner.app_id));
     let back = browser.run_until(&app.cta(), &callback, &[]).await;
-    // Meanwhile the partner points its configuration at another client id: a login started
-    // under the new version would send a token this IdM's aud does not match.
-    app.configure_idm(&op.config(json!({"client_id": "another-client"}))).await;
+    // Meanwhile the partner renames the e-mail claim to one this IdM does not send: a login
+    // finished under the new version would lack it.
+    app.configure_idm(&op.config(json!({"claims": {"email": "mail"}}))).await;
     let (status, location, _) = browser.get(back.as_str()).await;
     assert_eq!((status, location.as_deref()), (StatusCode::FOUND, Some("/merchant-center")), "the flow's own version");
-    assert_eq!(app.sign_in(&mut FormBrowser::new(), &[]).await, Err("aud_mismatch".into()), "the next login uses the new one");
+    assert_eq!(app.sign_in(&mut FormBrowser::new(), &[]).await, Err("claim_missing (mail)".into()), "the next login uses the new one");
 }

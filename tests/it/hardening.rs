@@ -138,7 +138,7 @@ async fn proxy_variables_do_not_route_idm_calls() {
     for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
         unsafe { std::env::set_var(var, &proxy_url) };
     }
-    let idm = crate::idp::FakeIdm::start(|_| poem::Route::new().at("/doc", poem::get(poem::endpoint::make_sync(|_| poem::web::Json(serde_json::json!({"ok": true}))))))
+    let idm = crate::support::server::TestServer::start(|_| poem::Route::new().at("/doc", poem::get(poem::endpoint::make_sync(|_| poem::web::Json(serde_json::json!({"ok": true}))))))
         .await;
     let client = causeway::federation::http::OutboundClient::new(causeway::domain::urls::UrlPolicy::AllowInsecure, Duration::from_secs(2)).unwrap();
     let doc = client.get_json(&url::Url::parse(&format!("{}/doc", idm.base)).unwrap(), 1024).await.expect("fetched directly");
@@ -149,7 +149,7 @@ async fn proxy_variables_do_not_route_idm_calls() {
 #[tokio::test]
 async fn anonymous_clicks_on_a_cta_are_paced_and_leave_few_rows() {
     let app = spawn_app_for_sso(&[("CAUSEWAY_CTA_RATE_PER_MINUTE", "10")]).await;
-    let op = crate::fake_op::FakeOp::start().await;
+    let op = crate::support::fake_op::FakeOp::start().await;
     app.configure_idm(&op.config(serde_json::json!({}))).await;
     let mut statuses = Vec::new();
     let mut last = None;

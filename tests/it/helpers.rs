@@ -11,6 +11,8 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
+pub use crate::support::partner_api::PartnerApi;
+
 pub const PG_ENV: &str = "CAUSEWAY_TEST_POSTGRES_URL";
 
 /// A fresh, empty database for one test; the temp dir lives as long as the value.
@@ -32,10 +34,13 @@ impl TestDatabase {
                 let mut admin = sqlx::AnyConnection::connect(&admin_url).await.expect("PostgreSQL named by CAUSEWAY_TEST_POSTGRES_URL must be reachable");
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
                 admin.close().await.unwrap();
-                let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
+                // The same server, another database (the URL may carry a socket directory
+                // in its query: `?host=/path`).
+                let mut url = url::Url::parse(&admin_url).expect("CAUSEWAY_TEST_POSTGRES_URL is a URL");
+                url.set_path(&format!("/{name}"));
                 let (_, key) = causeway::crypto::keyring::MasterKey::generate();
                 let env = vec![("CAUSEWAY_MASTER_KEY".to_owned(), key.expose_secret().to_owned())];
-                Self { url: format!("{base}/{name}"), env, _dir: None }
+                Self { url: url.to_string(), env, _dir: None }
             }
             _ => {
                 let dir = tempfile::tempdir().unwrap();
@@ -92,34 +97,42 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
-    let db = TestDatabase::new().await;
-    spawn_app_on(db, overrides).await
+    spawn(TestDatabase::new().await, overrides, Clock::system(), PublicUrl::Default).await
 }
 
-/// An app reachable at its public URL (redirect URIs are built from it), on a free port,
-/// allowing loopback IdMs.
+/// An app reachable at its public URL (redirect URIs are built from it), allowing
+/// loopback IdMs.
 pub async fn spawn_app_for_sso(extra: &[(&str, &str)]) -> TestApp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let listen = format!("127.0.0.1:{port}");
-    let public = format!("http://127.0.0.1:{port}");
-    let mut overrides = vec![("CAUSEWAY_LISTEN", listen.as_str()), ("CAUSEWAY_PUBLIC_URL", public.as_str()), ("CAUSEWAY_ALLOW_INSECURE_IDM", "true")];
+    let mut overrides = vec![("CAUSEWAY_ALLOW_INSECURE_IDM", "true")];
     overrides.extend_from_slice(extra);
-    spawn_app_with(&overrides).await
+    spawn(TestDatabase::new().await, &overrides, Clock::system(), PublicUrl::Listener).await
+}
+
+/// Which public URL a test app has.
+enum PublicUrl {
+    /// The default (`http://127.0.0.1:8080`), which the committed OpenAPI document names.
+    Default,
+    /// Its own address: for sign-ins, whose redirect URIs are built from it.
+    Listener,
 }
 
 /// An app whose clock stands still until the test advances it.
 pub async fn spawn_app_with_pinned_clock() -> TestApp {
-    spawn_app_at(TestDatabase::new().await, &[], Clock::pinned(now())).await
+    spawn(TestDatabase::new().await, &[], Clock::pinned(now()), PublicUrl::Default).await
 }
 
 pub async fn spawn_app_on(db: TestDatabase, overrides: &[(&str, &str)]) -> TestApp {
-    spawn_app_at(db, overrides, Clock::system()).await
+    spawn(db, overrides, Clock::system(), PublicUrl::Default).await
 }
 
-async fn spawn_app_at(db: TestDatabase, overrides: &[(&str, &str)], clock: Clock) -> TestApp {
+/// Binds the app's listener first and hands it over, so its address is known before its
+/// settings are (no port picked and released for someone else to take).
+async fn spawn(db: TestDatabase, overrides: &[(&str, &str)], clock: Clock, public: PublicUrl) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bound = listener.local_addr().unwrap();
     let mut vars: HashMap<String, String> = HashMap::from([
         ("CAUSEWAY_DATABASE_URL".into(), db.url.clone()),
-        ("CAUSEWAY_LISTEN".into(), "127.0.0.1:0".into()),
+        ("CAUSEWAY_LISTEN".into(), bound.to_string()),
         // Tests make many calls quickly; the rate-limit test sets its own budget.
         ("CAUSEWAY_API_RATE_PER_SECOND".into(), "100000".into()),
         ("CAUSEWAY_API_RATE_BURST".into(), "100000".into()),
@@ -128,11 +141,14 @@ async fn spawn_app_at(db: TestDatabase, overrides: &[(&str, &str)], clock: Clock
     for (k, v) in &db.env {
         vars.insert(k.clone(), v.clone());
     }
+    if let PublicUrl::Listener = public {
+        vars.insert("CAUSEWAY_PUBLIC_URL".into(), format!("http://{bound}"));
+    }
     for (k, v) in overrides {
         vars.insert(k.to_string(), v.to_string());
     }
     let settings = Settings::from_map(&vars).unwrap();
-    let app = Application::build_with_clock(settings, clock.clone()).await.unwrap();
+    let app = Application::build_on(settings, clock.clone(), listener).await.unwrap();
     let addr = app.local_addr();
     let state = app.state().clone();
     let store = state.store.clone();
@@ -159,13 +175,14 @@ impl TestApp {
         create_partner(&self.store, &self.clock, name).await
     }
 
+    /// The partner API as `who` calls it.
+    pub fn partner_api(&self, who: &Credentials) -> PartnerApi {
+        PartnerApi { http: self.client.clone(), base: self.url(""), app_id: who.app_id.clone(), app_token: who.app_token.clone() }
+    }
+
     /// A request with the headers every API call carries, as `who`.
     pub fn api(&self, method: reqwest::Method, path: &str, who: &Credentials) -> RequestBuilder {
-        self.client
-            .request(method, self.url(path))
-            .header("App-Id", &who.app_id)
-            .header("App-Token", &who.app_token)
-            .header("Api-Version", "3.0")
+        self.partner_api(who).request(method, path)
     }
 
     pub async fn post_json(&self, path: &str, who: &Credentials, body: &Value) -> Response {
@@ -186,14 +203,7 @@ impl TestApp {
     /// An account `name` under a new legal entity whose verified controller is
     /// `controller`, created as `who`; returns the account id.
     pub async fn account(&self, who: &Credentials, controller: &str, name: &str) -> String {
-        let le = json!({"country": "US", "controller": {"email": controller, "email_is_verified": true}});
-        let resp = self.post_json("/legal_entities", who, &le).await;
-        assert_eq!(resp.status(), StatusCode::CREATED);
-        let le: Value = resp.json().await.unwrap();
-        let body = json!({"legal_entity_id": le["id"], "name": name, "description": "Coffee and pastries"});
-        let resp = self.post_json("/accounts", who, &body).await;
-        assert_eq!(resp.status(), StatusCode::CREATED);
-        resp.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+        self.partner_api(who).account(controller, name).await
     }
 
     /// Configures the partner's IdM: the test provider's client `causeway`, claim domain
@@ -201,8 +211,7 @@ impl TestApp {
     pub async fn use_idm(&self, issuer: &str, logout_url: &str) {
         let config = json!({"issuer": issuer, "client_id": "causeway", "client_secret": "s3cret",
             "token_endpoint_auth_method": "client_secret_basic", "domain": "partner.example", "logout_url": logout_url});
-        let resp = self.api(reqwest::Method::PUT, "/partner/idm", &self.partner).json(&config).send().await.unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
+        self.configure_idm(&config).await;
     }
 
     /// Every byte the database holds, as text: the SQLite files, or on PostgreSQL the
@@ -246,9 +255,7 @@ impl TestApp {
 
     /// PUT /partner/idm as the first partner; panics unless it is accepted.
     pub async fn configure_idm(&self, config: &Value) {
-        let resp = self.api(reqwest::Method::PUT, "/partner/idm", &self.partner).json(config).send().await.unwrap();
-        let status = resp.status();
-        assert_eq!(status, StatusCode::OK, "{}", resp.text().await.unwrap());
+        self.partner_api(&self.partner).configure_idm(config).await;
     }
 
     pub async fn count_merchant_sessions(&self) -> i64 {

@@ -17,7 +17,7 @@ use poem::{Route, get};
 use serde_json::{Value, json};
 
 use crate::helpers::now;
-use crate::idp::FakeIdm;
+use crate::support::server::TestServer;
 
 const CLAIM: &str = "https://partner.example/wepay_account_id";
 
@@ -25,7 +25,7 @@ const CLAIM: &str = "https://partner.example/wepay_account_id";
 struct Keys {
     set: Arc<Mutex<Vec<Value>>>,
     hits: Arc<Mutex<u32>>,
-    idm: FakeIdm,
+    idm: TestServer,
 }
 
 impl Keys {
@@ -33,7 +33,7 @@ impl Keys {
         let set = Arc::new(Mutex::new(initial));
         let hits = Arc::new(Mutex::new(0));
         let (s, h) = (set.clone(), hits.clone());
-        let idm = FakeIdm::start(move |_| {
+        let idm = TestServer::start(move |_| {
             Route::new().at(
                 "/jwks",
                 get(poem::endpoint::make_sync(move |_| {
@@ -111,7 +111,7 @@ async fn a_flood_of_unknown_kids_fetches_at_most_once_per_interval() {
     // Concurrent floods do not fetch in parallel either.
     let other_app = AppId::new();
     let tokens: Vec<String> = (0..20).map(|i| Signer::es256(&format!("x{i}")).unwrap().sign(&payload(), None)).collect();
-    let results = futures::future::join_all(tokens.iter().map(|t| verify(&cache, other_app, &keys, t))).await;
+    let results = futures_util::future::join_all(tokens.iter().map(|t| verify(&cache, other_app, &keys, t))).await;
     assert!(results.iter().all(|r| r == &Err("kid_unknown_after_refresh".to_string())));
     assert_eq!(keys.hits(), 4, "another app: its first fetch and one forced refetch");
 }

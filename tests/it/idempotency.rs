@@ -96,7 +96,7 @@ async fn twenty_concurrent_duplicates_create_exactly_one_object() {
         ("/accounts", "race-account", json!({"legal_entity_id": le, "name": "Race"}).to_string()),
     ] {
         let requests = (0..20).map(|_| post_keyed(&app, path, &app.partner, key, &body));
-        let responses = futures::future::join_all(requests).await;
+        let responses = futures_util::future::join_all(requests).await;
         let mut ids = Vec::new();
         for resp in responses {
             assert_eq!(resp.status(), StatusCode::CREATED, "{path}");

@@ -7,7 +7,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::idp::{FakeIdm, OidcProvider, discovery};
+use crate::idp::{OidcProvider, discovery};
+use crate::support::server::TestServer;
 use crate::partner_idm::put_idm;
 
 async fn insecure_app(extra: &[(&str, &str)]) -> TestApp {
@@ -95,8 +96,10 @@ async fn a_provider_advertising_another_issuer_fails_the_issuer_step() {
 
 #[tokio::test]
 async fn an_unreachable_host_fails_with_a_sentence_to_act_on() {
-    // A port nothing listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    // A port bound but not listening: connections are refused, and nobody else can take it.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let closed = socket.local_addr().unwrap();
     let app = insecure_app(&[]).await;
     configure(&app, &format!("http://{closed}/"), "client_secret_basic").await;
     let report = run_test(&app).await;
@@ -128,8 +131,8 @@ fn symmetric_only() -> &'static str {
     r#"{"keys": [{"kty": "oct", "k": "c2VjcmV0", "alg": "HS256"}]}"#
 }
 
-async fn fake_with_jwks(jwks: Route) -> FakeIdm {
-    FakeIdm::start(|base| {
+async fn fake_with_jwks(jwks: Route) -> TestServer {
+    TestServer::start(|base| {
         let doc = discovery(base, "/jwks");
         jwks.at("/.well-known/openid-configuration", get(poem::endpoint::make_sync(move |_| poem::web::Json(doc.clone()))))
     })
@@ -186,7 +189,7 @@ async fn the_connect_time_guard_refuses_names_that_resolve_inside() {
     }
     // Redirects are not followed.
     let insecure = OutboundClient::new(UrlPolicy::AllowInsecure, Duration::from_secs(2)).unwrap();
-    let redirecting = FakeIdm::start(|_| {
+    let redirecting = TestServer::start(|_| {
         Route::new().at("/", get(poem::endpoint::make_sync(|_| poem::web::Redirect::temporary("http://169.254.169.254/latest"))))
     })
     .await;
@@ -197,7 +200,7 @@ async fn the_connect_time_guard_refuses_names_that_resolve_inside() {
 #[tokio::test]
 async fn the_check_names_userinfo_and_secret_encoding_problems() {
     // A provider without userinfo in its discovery document.
-    let idm = FakeIdm::start(|base| {
+    let idm = TestServer::start(|base| {
         let mut doc = discovery(base, "/jwks");
         doc["issuer"] = json!(base);
         Route::new()

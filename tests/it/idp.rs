@@ -4,8 +4,6 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use poem::listener::{Acceptor, Listener, TcpListener};
-use poem::{Route, Server};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -20,18 +18,14 @@ impl OidcProvider {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/idp");
         assert!(
             dir.join("node_modules/oidc-provider").is_dir(),
-            "oidc-provider is not installed: run `npm ci --prefix tests/idp` (scripts/test.sh does)"
+            "oidc-provider is not installed: run `npm ci --prefix tests/idp` (the test command does)"
         );
-        // Rarely (about one start in a few hundred, seen only inside the test suite) node
-        // stalls while generating its signing keys, before it listens; a fresh process
-        // starts at once. Each stall is reported on the test's stderr.
-        for attempt in 1..=3 {
-            match Self::try_start(&dir, &config).await {
-                Ok(provider) => return provider,
-                Err(report) => eprintln!("oidc-provider start {attempt} stalled: {report}"),
-            }
+        // No retry: a provider that does not start within the timeout fails the test, with
+        // what it said on stderr.
+        match Self::try_start(&dir, &config).await {
+            Ok(provider) => provider,
+            Err(report) => panic!("oidc-provider did not start: {report}"),
         }
-        panic!("oidc-provider did not start in three attempts (see above)");
     }
 
     async fn try_start(dir: &std::path::Path, config: &Value) -> Result<Self, String> {
@@ -72,30 +66,6 @@ pub fn causeway_client(app: &crate::helpers::TestApp, logout_url: &str, alg: &st
     serde_json::json!({"client_id": "causeway", "client_secret": "s3cret", "redirect_uris": [redirect],
         "post_logout_redirect_uris": [logout_url], "token_endpoint_auth_method": "client_secret_basic",
         "id_token_signed_response_alg": alg})
-}
-
-/// A hand-written IdM on a random port, serving whatever routes a test gives it.
-pub struct FakeIdm {
-    pub base: String,
-    _stop: tokio::sync::oneshot::Sender<()>,
-}
-
-impl FakeIdm {
-    pub async fn start(routes: impl FnOnce(&str) -> Route) -> Self {
-        let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.unwrap();
-        let addr = acceptor.local_addr()[0].as_socket_addr().copied().unwrap();
-        let base = format!("http://{addr}");
-        let app = routes(&base);
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
-            app,
-            async {
-                let _ = rx.await;
-            },
-            Some(Duration::from_millis(100)),
-        ));
-        Self { base, _stop: tx }
-    }
 }
 
 /// A discovery document as a provider at `base` would publish it.

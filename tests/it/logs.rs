@@ -15,35 +15,25 @@ async fn served_requests_are_logged_without_tokens() {
     let created = causeway_json(&db.url, &["app", "create", "--name", "Logged", "--json"]);
     let who = Credentials { app_id: created["app_id"].as_str().unwrap().into(), app_token: created["app_token"].as_str().unwrap().into() };
 
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_causeway"))
-        .arg("serve")
-        .env("CAUSEWAY_DATABASE_URL", &db.url)
-        .env("CAUSEWAY_LISTEN", "127.0.0.1:0")
+    let mut command = crate::support::serve::command(&db.url);
+    command
         .env("CAUSEWAY_LOG_FORMAT", "json")
         .env("CAUSEWAY_LOG", "debug")
         .env("CAUSEWAY_ALLOW_INSECURE_IDM", "true")
         .envs(db.env.iter().cloned())
         .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+        .stdout(std::process::Stdio::piped());
+    let mut serving = crate::support::serve::Serving::start(command).await;
+    let addr = serving.base.trim_start_matches("http://").to_owned();
+    let child = &mut serving.child;
     let lines = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut reader = BufReader::new(child.stderr.take().unwrap()).lines();
-    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
     let sink = lines.clone();
     let reader_task = tokio::spawn(async move {
-        let mut addr_tx = Some(addr_tx);
         while let Ok(Some(line)) = reader.next_line().await {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-                && v["message"] == "listening"
-                    && let Some(tx) = addr_tx.take() {
-                        let _ = tx.send(v["address"].as_str().unwrap_or_default().to_owned());
-                    }
             sink.lock().unwrap().push(line);
         }
     });
-    let addr = tokio::time::timeout(Duration::from_secs(30), addr_rx).await.unwrap().unwrap();
     let client = reqwest::Client::new();
     let post = |who: &Credentials| {
         client

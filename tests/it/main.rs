@@ -2,6 +2,10 @@
 //! database (SQLite by default; PostgreSQL when CAUSEWAY_TEST_POSTGRES_URL names a server).
 
 mod helpers;
+// Shared with the benchmarks: each side uses its part.
+#[allow(dead_code)]
+#[path = "../support/mod.rs"]
+mod support;
 
 mod auth;
 mod browser;
@@ -37,10 +41,10 @@ mod merchant_center;
 mod merchant_journey;
 mod demo;
 mod fake_hosted_idm;
-mod fake_op;
 mod grants;
 mod hardening;
 mod hosted_login;
 mod idm_shapes;
 mod userinfo;
 mod generated_clients;
+mod webdriver;

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use fantoccini::{Client, Locator};
+use crate::browser_support::{Client, Locator};
 use poem::web::Html;
 use poem::{get, handler, Route};
 use reqwest::{Method, StatusCode};
@@ -14,7 +14,8 @@ use serde_json::json;
 
 use crate::browser_support::{click, fill, fill_css, open_browser, path, screenshot, start_driver, text_of};
 use crate::helpers::*;
-use crate::idp::{causeway_client, person, FakeIdm, OidcProvider};
+use crate::idp::{causeway_client, person, OidcProvider};
+use crate::support::server::TestServer;
 use crate::merchant_center::{ACCOUNT_NUMBER, ROUTING};
 
 const DESKTOP: u32 = 1280;
@@ -190,7 +191,7 @@ fn signed_out_page() -> Html<&'static str> {
 async fn a_merchant_journey_against_oidc_provider_in_chromium() {
     let app = spawn_app_for_sso(&[]).await;
     // The partner's own site: only its logout landing page matters here.
-    let partner = FakeIdm::start(|_| Route::new().at("/signed-out", get(signed_out_page))).await;
+    let partner = TestServer::start(|_| Route::new().at("/signed-out", get(signed_out_page))).await;
     let logout_url = format!("{}/signed-out", partner.base);
     let account = app.account(&app.partner, "alice@shop.example", "Corner Shop").await;
     let idp = OidcProvider::start(json!({
@@ -236,6 +237,15 @@ async fn the_same_journey_against_causeway_demo() {
     for secret in [ACCOUNT_NUMBER, ROUTING, "456012345", "45-6012345"] {
         assert!(!log.contains(secret), "{secret} is in the demo's log");
     }
+    stop_and_check_cleanup(demo, &printed).await;
+}
+
+/// Stops the demo as Ctrl-C would and checks that its data directory went with it.
+async fn stop_and_check_cleanup(demo: crate::demo::Demo, printed: &crate::demo::Printed) {
+    let data_dir = std::path::PathBuf::from(printed.text("data_dir"));
+    assert!(data_dir.is_dir());
+    assert!(demo.stop().await.success());
+    assert!(!data_dir.exists(), "{} is left behind", data_dir.display());
 }
 
 /// Access without an account claim, as the Wenme-shaped IdM (seed 003) needs it: a
@@ -244,7 +254,7 @@ async fn the_same_journey_against_causeway_demo() {
 #[tokio::test]
 async fn granted_people_and_the_account_chooser_in_chromium() {
     let app = spawn_app_for_sso(&[]).await;
-    let partner = FakeIdm::start(|_| Route::new().at("/signed-out", get(signed_out_page))).await;
+    let partner = TestServer::start(|_| Route::new().at("/signed-out", get(signed_out_page))).await;
     let logout_url = format!("{}/signed-out", partner.base);
     let bakery = app.account(&app.partner, "owner@bakery.example", "Sunrise Bakery").await;
     let atelier = app.account(&app.partner, "owner@atelier.example", "Atelier Nord").await;
@@ -343,4 +353,5 @@ async fn the_demos_hosted_login_partner_in_chromium() {
     let result = tokio::time::timeout(Duration::from_secs(120), walk).await;
     let _ = browser.close().await;
     result.expect("the journey finished within two minutes");
+    stop_and_check_cleanup(demo, &printed).await;
 }

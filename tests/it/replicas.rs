@@ -6,16 +6,15 @@
 
 use std::collections::BTreeMap;
 use std::process::Stdio;
-use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::cli::causeway_json;
 use crate::form_browser::FormBrowser;
 use crate::helpers::*;
 use crate::idp::OidcProvider;
+use crate::support::serve::Serving;
 
 const LOGOUT_URL: &str = "https://partner.example/after-logout";
 const BROWSER_COOKIE: &str = causeway::services::login::BROWSER_COOKIE;
@@ -24,44 +23,25 @@ const SESSION_COOKIE: &str = causeway::services::merchant_sessions::COOKIE;
 /// A `causeway serve` subprocess; killed when dropped.
 struct Replica {
     base: String,
-    _child: tokio::process::Child,
+    _serving: Serving,
 }
 
 impl Replica {
-    /// Starts a replica on `db` listening on `listen`, and waits for its "listening" line.
-    async fn start(db: &TestDatabase, listen: &str, public_url: &str) -> Self {
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_causeway"))
-            .arg("serve")
-            .env("CAUSEWAY_DATABASE_URL", &db.url)
-            .env("CAUSEWAY_LISTEN", listen)
+    /// Starts a replica on `db`, on a port it picks, whose public URL is `public_url`.
+    async fn start(db: &TestDatabase, public_url: &str) -> Self {
+        let mut command = crate::support::serve::command(&db.url);
+        command
             .env("CAUSEWAY_PUBLIC_URL", public_url)
             .env("CAUSEWAY_ALLOW_INSECURE_IDM", "true")
-            .env("CAUSEWAY_LOG_FORMAT", "json")
-            .env("CAUSEWAY_LOG", "warn,causeway::cli=info")
+            .env("CAUSEWAY_LOG", "warn")
             .env("CAUSEWAY_API_RATE_PER_SECOND", "100000")
             .env("CAUSEWAY_API_RATE_BURST", "100000")
             .env("CAUSEWAY_DB_POOL_SIZE", "4")
             .envs(db.env.iter().cloned())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start causeway serve");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let address = tokio::time::timeout(Duration::from_secs(30), async {
-            loop {
-                let line = lines.next_line().await.unwrap().expect("causeway serve exited before listening");
-                if let Ok(v) = serde_json::from_str::<Value>(&line)
-                    && v["message"] == "listening" {
-                        return v["address"].as_str().unwrap().to_owned();
-                    }
-            }
-        })
-        .await
-        .expect("causeway serve listens within 30 s");
-        // Keep draining the log so the process never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { base: format!("http://{address}"), _child: child }
+            .stderr(Stdio::null());
+        let serving = Serving::start(command).await;
+        Self { base: serving.base.clone(), _serving: serving }
     }
 
     fn url(&self, path: &str) -> String {
@@ -90,13 +70,12 @@ async fn cluster() -> Cluster {
     let db = TestDatabase::new().await;
     let created = causeway_json(&db.url, &["app", "create", "--name", "Replicated Platform", "--json"]);
     let app = Credentials { app_id: created["app_id"].as_str().unwrap().into(), app_token: created["app_token"].as_str().unwrap().into() };
-    // A's address is its public URL, so it listens on a port chosen here; B on any port.
-    // A starts first: on SQLite it creates the key file B then reads.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let public_url = format!("http://127.0.0.1:{port}");
-    let a = Replica::start(&db, &format!("127.0.0.1:{port}"), &public_url).await;
-    assert_eq!(a.base, public_url);
-    let b = Replica::start(&db, "127.0.0.1:0", &public_url).await;
+    // Both behind one public URL, as behind a deployment's load balancer; the test sends
+    // each request to the replica it means. A starts first: on SQLite it creates the key
+    // file B then reads.
+    let public_url = "http://causeway.replicas.example";
+    let a = Replica::start(&db, public_url).await;
+    let b = Replica::start(&db, public_url).await;
     assert_ne!(a.base, b.base);
 
     let client = reqwest::Client::new();

@@ -1,157 +1,50 @@
 //! What a real provider will not do, from a hand-written IdM: every forged, broken or
 //! misconfigured response gets its own error code and opens no session.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use causeway::federation::oidc::signer::Signer;
-use poem::http::StatusCode as PoemStatus;
-use poem::web::{Json, Redirect};
-use poem::{Response, Route, get, post};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::form_browser::FormBrowser;
 use crate::helpers::*;
-use crate::idp::FakeIdm;
+use crate::support::fake_op::{Behaviour, FakeOp, IssParam, TokenFailure};
 
 const CLAIM: &str = "https://partner.example/wepay_account_id";
 
 /// How the fake IdM answers the next token request.
-#[derive(Clone)]
 enum Answer {
-    /// An ID token: the default claims changed by `edit`, signed by `signer` with `alg`.
+    /// An ID token: the default claims changed by `edit`, signed with another key under the
+    /// published `kid` (`forged_key`), or with `alg`.
     Token { edit: fn(&mut Value), forged_key: bool, alg: Option<&'static str> },
     Status(u16, &'static str),
     Hang,
 }
 
-#[derive(Default)]
-struct OpState {
-    nonces: HashMap<String, String>,
-    answer: Option<Answer>,
-    /// Overrides of the authorization response: `iss`, or an `error`.
-    iss: Option<String>,
-    error: Option<&'static str>,
-}
-
-struct FakeOp {
-    idm: FakeIdm,
-    state: Arc<Mutex<OpState>>,
-    discovery_hits: Arc<Mutex<u32>>,
-}
-
-fn issuer_of(idm: &FakeIdm) -> String {
-    idm.base.clone()
-}
-
-async fn fake_op(account: String) -> FakeOp {
-    let state = Arc::new(Mutex::new(OpState::default()));
-    let signer = Arc::new(Signer::es256("k1").unwrap());
-    let forger = Arc::new(Signer::es256("k1").unwrap());
-    let (s1, s2) = (state.clone(), state.clone());
-    let discovery_hits = Arc::new(Mutex::new(0));
-    let hits = discovery_hits.clone();
-    let jwk = signer.jwk.clone();
-    let idm = FakeIdm::start(move |base| {
-        let base = base.to_owned();
-        let discovery = json!({
-            "issuer": base, "authorization_endpoint": format!("{base}/authorize"), "token_endpoint": format!("{base}/token"),
-            "jwks_uri": format!("{base}/jwks"), "response_types_supported": ["code"], "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic"]
-        });
-        let token_base = base.clone();
-        Route::new()
-            .at(
-                "/.well-known/openid-configuration",
-                get(poem::endpoint::make_sync(move |_| {
-                    *hits.lock().unwrap() += 1;
-                    Json(discovery.clone())
-                })),
-            )
-            .at("/jwks", get(poem::endpoint::make_sync(move |_| Json(json!({"keys": [jwk.clone()]})))))
-            .at(
-                "/authorize",
-                get(poem::endpoint::make_sync(move |req| {
-                    let q: HashMap<String, String> = req.uri().query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
-                    let mut st = s1.lock().unwrap();
-                    let code = uuid::Uuid::new_v4().to_string();
-                    st.nonces.insert(code.clone(), q["nonce"].clone());
-                    let mut target = url::Url::parse(&q["redirect_uri"]).unwrap();
-                    match st.error {
-                        Some(error) => target.query_pairs_mut().append_pair("error", error).append_pair("state", &q["state"]),
-                        None => target.query_pairs_mut().append_pair("code", &code).append_pair("state", &q["state"]),
-                    };
-                    if let Some(iss) = &st.iss {
-                        target.query_pairs_mut().append_pair("iss", iss);
-                    }
-                    Redirect::temporary(target.as_str())
-                })),
-            )
-            .at(
-                "/token",
-                post(TokenEndpoint { state: s2, signer, forger, issuer: token_base, account }),
-            )
-    })
-    .await;
-    FakeOp { idm, state, discovery_hits }
-}
-
-struct TokenEndpoint {
-    state: Arc<Mutex<OpState>>,
-    signer: Arc<Signer>,
-    forger: Arc<Signer>,
-    issuer: String,
-    account: String,
-}
-
-impl poem::Endpoint for TokenEndpoint {
-    type Output = Response;
-
-    async fn call(&self, mut req: poem::Request) -> poem::Result<Response> {
-        let body = req.take_body().into_string().await?;
-        let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
-        let (answer, nonce) = {
-            let st = self.state.lock().unwrap();
-            (st.answer.clone(), st.nonces.get(form.get("code").map(String::as_str).unwrap_or_default()).cloned().unwrap_or_default())
-        };
-        Ok(match answer.expect("a test sets the answer") {
-            Answer::Status(code, body) => Response::builder().status(PoemStatus::from_u16(code).unwrap()).content_type("application/json").body(body),
-            Answer::Hang => {
-                tokio::time::sleep(Duration::from_secs(10)).await;
-                Response::builder().body("{}")
-            }
-            Answer::Token { edit, forged_key, alg } => {
-                let now = now();
-                let mut claims = json!({"iss": self.issuer, "aud": "causeway", "sub": "u-1", "exp": now + 300, "iat": now, "nonce": nonce,
-                    "email": "alice@shop.example", "email_verified": true, "given_name": "Alice", "family_name": "Merchant", CLAIM: self.account});
-                edit(&mut claims);
-                let key = if forged_key { &self.forger } else { &self.signer };
-                let token = key.sign(&claims, alg);
-                Json(json!({"id_token": token, "access_token": "at", "token_type": "Bearer"})).into_response()
-            }
-        })
-    }
-}
-
-use poem::IntoResponse;
-
 async fn setup() -> (TestApp, FakeOp, String) {
     let app = spawn_app_for_sso(&[("CAUSEWAY_IDM_TIMEOUT_MS", "1000")]).await;
-    let le: Value = app.post_json("/legal_entities", &app.partner, &json!({"country": "US", "controller": {"email": "alice@shop.example", "email_is_verified": true}})).await.json().await.unwrap();
-    let account: Value = app.post_json("/accounts", &app.partner, &json!({"legal_entity_id": le["id"], "name": "Shop"})).await.json().await.unwrap();
-    let account = account["id"].as_str().unwrap().to_owned();
-    let op = fake_op(account.clone()).await;
-    let config = json!({"issuer": issuer_of(&op.idm), "client_id": "causeway", "client_secret": "s", "token_endpoint_auth_method": "client_secret_basic",
-        "domain": "partner.example", "logout_url": "https://partner.example/bye"});
-    assert_eq!(app.api(Method::PUT, "/partner/idm", &app.partner).json(&config).send().await.unwrap().status(), StatusCode::OK);
+    let account = app.account(&app.partner, "alice@shop.example", "Shop").await;
+    let op = FakeOp::start().await;
+    let claims = json!({"email": "alice@shop.example", "email_verified": true, "given_name": "Alice", "family_name": "Merchant", CLAIM: account});
+    op.set(|b| b.id_token_claims = claims);
+    app.configure_idm(&op.config(json!({}))).await;
     (app, op, account)
+}
+
+/// The provider as `answer` asks, for the next login.
+fn answer_with(op: &FakeOp, answer: Answer) {
+    op.set(|b| {
+        let defaults = Behaviour::default();
+        (b.edit_claims, b.forged_key, b.alg, b.token_failure) = (defaults.edit_claims, defaults.forged_key, defaults.alg, defaults.token_failure);
+        match answer {
+            Answer::Token { edit, forged_key, alg } => (b.edit_claims, b.forged_key, b.alg) = (Some(edit), forged_key, alg),
+            Answer::Status(status, body) => b.token_failure = Some(TokenFailure::Status(status, body)),
+            Answer::Hang => b.token_failure = Some(TokenFailure::Hang),
+        }
+    });
 }
 
 /// One login through the fake IdM; the error code of the page it ends on ("" = success).
 async fn attempt(app: &TestApp, op: &FakeOp, answer: Answer) -> String {
-    op.state.lock().unwrap().answer = Some(answer);
+    answer_with(op, answer);
     let mut browser = FormBrowser::new();
     let cta = app.url(&format!("/sso/oidc/{}", app.partner.app_id));
     let callback = app.url(&format!("/sso/oidc/{}/callback", app.partner.app_id));
@@ -236,7 +129,7 @@ async fn every_bad_answer_has_its_code_and_opens_no_session() {
 #[tokio::test]
 async fn a_login_sets_a_host_only_session_cookie_and_reuses_the_warm_connector() {
     let (app, op, _) = setup().await;
-    op.state.lock().unwrap().answer = Some(token(|_| {}));
+    answer_with(&op, token(|_| {}));
     let cta = app.url(&format!("/sso/oidc/{}", app.partner.app_id));
     let callback = app.url(&format!("/sso/oidc/{}/callback", app.partner.app_id));
     let mut ids = Vec::new();
@@ -257,22 +150,22 @@ async fn a_login_sets_a_host_only_session_cookie_and_reuses_the_warm_connector()
     assert_ne!(ids[0], ids[1], "a new session id at every login");
     let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.lines().any(|l| l == "causeway_jwks_fetches_total 1"), "a warm cache fetches nothing:\n{metrics}");
-    assert_eq!(*op.discovery_hits.lock().unwrap(), 1, "discovery is read once per configuration version");
+    assert_eq!(op.hits().discovery.load(std::sync::atomic::Ordering::SeqCst), 1, "discovery is read once per configuration version");
 }
 
 #[tokio::test]
 async fn authorization_response_problems() {
     let (app, op, _) = setup().await;
-    op.state.lock().unwrap().iss = Some("https://evil.example".into());
+    op.set(|b| b.iss_param = IssParam::Value("https://evil.example".into()));
     assert_eq!(attempt(&app, &op, token(|_| {})).await, "iss_param_mismatch");
-    op.state.lock().unwrap().iss = None;
-    op.state.lock().unwrap().error = Some("access_denied");
+    op.set(|b| b.iss_param = IssParam::Issuer);
+    assert_eq!(attempt(&app, &op, token(|_| {})).await, "", "the right iss is accepted");
+    op.set(|b| b.authorize_error = Some("access_denied"));
     assert_eq!(attempt(&app, &op, token(|_| {})).await, "idm_error");
-    op.state.lock().unwrap().error = None;
+    op.set(|b| b.authorize_error = None);
 
     // A partner that sets no leeway: a token 30 s past its expiry is refused.
-    let mut strict = json!({"issuer": op.idm.base, "client_id": "causeway", "token_endpoint_auth_method": "client_secret_basic",
-        "domain": "partner.example", "logout_url": "https://partner.example/bye", "clock_leeway_seconds": 0});
+    let mut strict = op.config(json!({"clock_leeway_seconds": 0}));
     assert_eq!(app.api(Method::PUT, "/partner/idm", &app.partner).json(&strict).send().await.unwrap().status(), StatusCode::OK);
     assert_eq!(attempt(&app, &op, token(|c| c["exp"] = json!(now() - 30))).await, "token_expired");
     strict["clock_leeway_seconds"] = json!(60);
@@ -282,7 +175,7 @@ async fn authorization_response_problems() {
 
     // A flow older than 10 minutes.
     let mut browser = FormBrowser::new();
-    op.state.lock().unwrap().answer = Some(token(|_| {}));
+    answer_with(&op, token(|_| {}));
     let callback = app.url(&format!("/sso/oidc/{}/callback", app.partner.app_id));
     let back = browser.run_until(&app.url(&format!("/sso/oidc/{}", app.partner.app_id)), &callback, &[]).await;
     {

@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::fake_op::{FakeOp, Userinfo};
+use crate::support::fake_op::{FakeOp, Userinfo};
 use crate::form_browser::FormBrowser;
 use crate::helpers::*;
 

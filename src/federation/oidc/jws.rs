@@ -157,7 +157,7 @@ impl VerifyingKey {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "demo"))]
 mod tests {
     use super::super::signer::Signer as TestSigner;
     use super::*;

@@ -7,5 +7,6 @@ pub mod endpoints;
 pub mod id_token;
 pub mod jws;
 pub mod live_check;
+#[cfg(feature = "demo")]
 pub mod signer;
 pub mod userinfo;
