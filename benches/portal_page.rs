@@ -16,30 +16,10 @@ use causeway::domain::access::Source;
 use causeway::domain::role::Role;
 use causeway::store::merchants::{Membership, NewMerchantSession, UserProfile};
 use causeway::store::{Store, StoreOptions};
-use serde_json::{Value, json};
+use support::testkit::partner_api::PartnerApi;
 use support::{cpu_seconds, create_app, env_or, serve};
 
 /// Onboards a legal entity and an account through the API; returns the account id.
-async fn onboard(base: &str, app_id: &str, token: &str) -> String {
-    let http = reqwest::Client::new();
-    let post = |path: &str, body: Value| {
-        http.post(format!("{base}{path}")).header("App-Id", app_id).header("App-Token", token).header("Api-Version", "3.0").json(&body).send()
-    };
-    let le: Value = post("/legal_entities", json!({"country": "US", "controller": {"email": "bench@shop.example", "email_is_verified": true}}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let account: Value = post("/accounts", json!({"legal_entity_id": le["id"], "name": "Bench Shop", "description": "Load test"}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    account["id"].as_str().expect("account created").to_owned()
-}
-
 /// A signed-in financial admin's session; returns the cookie value.
 async fn session(db_url: &str, app_id: &str, account: &str) -> String {
     let store = Store::connect(db_url, &StoreOptions::default()).await.unwrap();
@@ -96,7 +76,7 @@ async fn main() {
     let db_url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
     let (app_id, token) = create_app(&db_url);
     let server = serve(&db_url, &[]).await;
-    let account = onboard(&server.base, &app_id, &token).await;
+    let account = PartnerApi::new(&server.base, &app_id, &token).account("bench@shop.example", "Bench Shop").await;
     let cookie = session(&db_url, &app_id, &account).await;
     let url = format!("{}/merchant-center", server.base);
     let page = reqwest::Client::new().get(&url).header("Cookie", format!("__Host-causeway_mc={cookie}")).send().await.unwrap();

@@ -106,7 +106,7 @@ pub async fn screenshot(browser: &Client, name: &str, width: u32) {
     // Measure at a small height first (the page is never shorter than the window), then
     // size the window so the viewport holds the whole page: no scrollbar, nothing cut off.
     browser.set_window_size(width, 600).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    browser.settle().await.unwrap();
     let sizes = browser
         .execute("return [window.outerHeight - window.innerHeight, Math.ceil(document.documentElement.scrollHeight)];", vec![])
         .await
@@ -114,7 +114,7 @@ pub async fn screenshot(browser: &Client, name: &str, width: u32) {
     let number = |i: usize| sizes.get(i).and_then(Value::as_u64).unwrap_or(0) as u32;
     let height = (number(1) + number(0)).clamp(600, 3000);
     browser.set_window_size(width, height).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    browser.settle().await.unwrap();
     let png = browser.screenshot().await.unwrap();
     assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));

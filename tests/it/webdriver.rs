@@ -101,6 +101,12 @@ impl Client {
         self.command(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": args}))).await
     }
 
+    /// Waits until the page has laid out and painted what changed: two animation frames.
+    pub async fn settle(&self) -> Result<()> {
+        let script = "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));";
+        self.command(reqwest::Method::POST, "/execute/async", Some(json!({"script": script, "args": []}))).await.map(drop)
+    }
+
     pub async fn source(&self) -> Result<String> {
         Ok(self.command(reqwest::Method::GET, "/source", None).await?.as_str().unwrap_or_default().to_owned())
     }
