@@ -14,12 +14,11 @@ use std::process::Command;
 use causeway::crypto::session_ids::{id_hash, new_session_id};
 use causeway::domain::access::Source;
 use causeway::domain::role::Role;
-use causeway::store::merchants::{Membership, NewMerchantSession, UserProfile};
+use causeway::store::merchants::{Membership, SignIn, UserProfile};
 use causeway::store::{Store, StoreOptions};
 use support::testkit::partner_api::PartnerApi;
 use support::{cpu_seconds, create_app, env_or, serve};
 
-/// Onboards a legal entity and an account through the API; returns the account id.
 /// A signed-in financial admin's session; returns the cookie value.
 async fn session(db_url: &str, app_id: &str, account: &str) -> String {
     let store = Store::connect(db_url, &StoreOptions::default()).await.unwrap();
@@ -36,21 +35,21 @@ async fn session(db_url: &str, app_id: &str, account: &str) -> String {
         family_name: "User",
     };
     let membership = Membership { account: account.parse().unwrap(), role: Role::FinancialAdmin, source: Source::Controller };
-    let user = store.upsert_user(&profile, now).await.unwrap();
-    store.record_membership(&user, membership, now).await.unwrap();
     let cookie = new_session_id();
     store
-        .insert_merchant_session(&NewMerchantSession {
-            id_hash: &id_hash(&cookie),
-            app_id: profile.app_id,
-            user_id: &user,
+        .sign_in(&SignIn {
+            profile,
             membership: Some(membership),
+            session_id_hash: &id_hash(&cookie),
             csrf_token: "bench-csrf",
             logout_hint_sealed: None,
             sign_out_origins: "https://idm.bench.example",
             reachable_accounts: 1,
-            created_at: now,
             expires_at: now + 86_400,
+            event_id: &uuid::Uuid::now_v7().to_string(),
+            event_detail: "bench sign-in",
+            correlation_id: "bench",
+            signed_in_at: now,
         })
         .await
         .unwrap();

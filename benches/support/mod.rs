@@ -58,6 +58,9 @@ pub async fn serve(db_url: &str, extra: &[(&str, String)]) -> Server {
         .env("CAUSEWAY_LOG", std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn,causeway::startup=info".into()))
         .env("CAUSEWAY_API_RATE_PER_SECOND", "1000000")
         .env("CAUSEWAY_API_RATE_BURST", "1000000")
+        // The load comes from one address: the CTA's pacing would refuse it.
+        .env("CAUSEWAY_CTA_RATE_PER_MINUTE", "1000000")
+        .env("CAUSEWAY_CTA_RATE_PER_APP_PER_SECOND", "1000000")
         // PostgreSQL deployments must bring their master key.
         .env("CAUSEWAY_MASTER_KEY", secrecy::ExposeSecret::expose_secret(&master_key))
         .env("CAUSEWAY_DB_POOL_SIZE", std::env::var("BENCH_DB_POOL_SIZE").unwrap_or_else(|_| "8".into()))

@@ -105,12 +105,11 @@ fn flow_context(state_hash: &str) -> String {
     format!("sso-flow:{state_hash}")
 }
 
-/// The app named in the URL: unknown, suspended, or active with its IdM configuration of
-/// `version` (the current one when `None`), in one read.
-async fn active_app(state: &AppState, raw: &str, version: Option<i64>) -> Result<(AppId, Option<IdmVersionRow>), Failure> {
-    let app: AppId = raw.parse().map_err(|_| Failure { app: None, error: SsoError::AppUnknown })?;
-    match state.store.app_with_idm(app, version).await {
-        Ok(Some((AppStatus::Active, config))) => Ok((app, config)),
+/// The app named in the URL: unknown, suspended, or active with its current IdM
+/// configuration, in one read.
+async fn active_app(state: &AppState, app: AppId) -> Result<Option<IdmVersionRow>, Failure> {
+    match state.store.app_with_current_idm(app).await {
+        Ok(Some((AppStatus::Active, config))) => Ok(config),
         Ok(Some(_)) => Err(Failure { app: Some(app), error: SsoError::AppSuspended }),
         Ok(None) => Err(Failure { app: None, error: SsoError::AppUnknown }),
         Err(err) => Err(Failure { app: None, error: err.into() }),
@@ -131,10 +130,11 @@ async fn connector_for(state: &AppState, app: AppId, config: Option<IdmVersionRo
     Ok(state.connectors.put(app, opened))
 }
 
-/// The current connector of `app`, for what happens outside a login (sign-out).
-async fn current_connector(state: &AppState, app: AppId) -> Result<Arc<dyn Connector>, SsoError> {
-    let current = state.store.current_idm_version(app).await?;
-    connector_for(state, app, current).await
+/// The connector of `app`'s current configuration, read from the database: unknown,
+/// suspended and unconfigured apps fail here.
+async fn current_connector(state: &AppState, app: AppId) -> Result<Arc<dyn Connector>, Failure> {
+    let current = active_app(state, app).await?;
+    connector_for(state, app, current).await.map_err(|error| Failure { app: Some(app), error })
 }
 
 /// Starts a login for the browser carrying `browser_id` (its binding cookie, if it has
@@ -152,40 +152,56 @@ pub async fn begin(state: &AppState, app_raw: &str, browser_id: Option<&str>, cl
 }
 
 async fn begin_for(state: &AppState, app_raw: &str, browser_id: Option<&str>, client: IpAddr) -> Result<Begun, Failure> {
-    let (app, current) = active_app(state, app_raw, None).await?;
+    let app: AppId = app_raw.parse().map_err(|_| Failure { app: None, error: SsoError::AppUnknown })?;
     let fail = |error| Failure { app: Some(app), error };
+    // What this process last opened for the app saves a read; the flow's write checks the
+    // app is still active on that configuration. An app it has not seen is read first, so
+    // made-up app ids never reach the limiter.
+    let mut connector = match state.connectors.newest(app) {
+        Some(remembered) => remembered,
+        None => current_connector(state, app).await?,
+    };
     // Every start writes a flow: anonymous clicks are paced before they cost a row.
     let browser_hash = browser_id.map(|b| sha256_hex(b.as_bytes()));
     state.cta_limiter.check(app, client, browser_hash.as_deref()).map_err(|retry_after| fail(SsoError::TooManySignIns { retry_after }))?;
-    let connector = connector_for(state, app, current).await.map_err(fail)?;
     let new_browser_id = browser_id.is_none().then(|| url_safe_token(32));
-    let browser = browser_id.or(new_browser_id.as_deref()).unwrap_or_default();
+    let browser_hash = browser_hash.unwrap_or_else(|| sha256_hex(new_browser_id.as_deref().unwrap_or_default().as_bytes()));
     let login_state = url_safe_token(32);
-    let start = connector.begin_login(&login_state, &idm::redirect_uri(state, app));
     let state_hash = sha256_hex(login_state.as_bytes());
-    let now = state.clock.now();
-    let flow = FlowRow {
-        private_sealed: sealed::seal(&state.keyring, &flow_context(&state_hash), &start.private),
-        state_hash,
-        app_id: app,
-        browser_hash: browser_hash.unwrap_or_else(|| sha256_hex(browser.as_bytes())),
-        config_version: connector.config_version(),
-        created_at: now,
-        expires_at: now + FLOW_SECONDS,
-    };
-    state.store.insert_flow(&flow).await.map_err(|e| fail(e.into()))?;
-    state.metrics.sso_started.inc();
-    Ok(Begun { redirect: start.url, new_browser_id })
+    let redirect_uri = idm::redirect_uri(state, app);
+    // A refused write means the app changed since this process read it: read it again
+    // (suspended or unconfigured now fails there). Two edits racing this start are unlikely;
+    // a third refusal is an error rather than a loop.
+    for _ in 0..3 {
+        let start = connector.begin_login(&login_state, &redirect_uri);
+        let now = state.clock.now();
+        let flow = FlowRow {
+            private_sealed: sealed::seal(&state.keyring, &flow_context(&state_hash), &start.private),
+            state_hash: state_hash.clone(),
+            app_id: app,
+            browser_hash: browser_hash.clone(),
+            config_version: connector.config_version(),
+            created_at: now,
+            expires_at: now + FLOW_SECONDS,
+        };
+        if state.store.insert_flow(&flow).await.map_err(|e| fail(e.into()))? {
+            state.metrics.sso_started.inc();
+            return Ok(Begun { redirect: start.url, new_browser_id });
+        }
+        connector = current_connector(state, app).await?;
+    }
+    Err(fail(internal("the app's IdM configuration changed three times during one CTA")))
 }
 
 pub async fn complete(state: &AppState, app_raw: &str, params: &CallbackParams, browser_id: Option<&str>, correlation_id: &str) -> Result<Completed, Failure> {
     let app: AppId = app_raw.parse().map_err(|_| Failure { app: None, error: SsoError::AppUnknown })?;
     let started = std::time::Instant::now();
-    let result = complete_for(state, app, params, browser_id).await;
+    let result = complete_for(state, app, params, browser_id, correlation_id).await;
     state.metrics.sso_callback_seconds.observe(started.elapsed().as_secs_f64());
     match result {
-        Ok((done, summary)) => {
-            record(state, Some(app), sso_events::Outcome::Succeeded, None, &summary, correlation_id).await;
+        Ok(done) => {
+            // The event was written with the sign-in.
+            count(state, sso_events::Outcome::Succeeded, None);
             Ok(done)
         }
         Err(failure) => {
@@ -195,15 +211,16 @@ pub async fn complete(state: &AppState, app_raw: &str, params: &CallbackParams, 
     }
 }
 
-async fn note_failure(state: &AppState, app: Option<AppId>, error: &SsoError, correlation_id: &str) {
-    record(state, app, sso_events::Outcome::Failed, Some(&error.code()), &event_detail(error), correlation_id).await;
+fn count(state: &AppState, outcome: sso_events::Outcome, code: Option<&str>) {
+    state.metrics.sso_outcomes.with_label_values(&[outcome.as_str(), code.unwrap_or("")]).inc();
 }
 
-/// Counts an attempt and writes it to `app`'s event log (an unknown app has none).
-async fn record(state: &AppState, app: Option<AppId>, outcome: sso_events::Outcome, code: Option<&str>, detail: &str, correlation_id: &str) {
-    state.metrics.sso_outcomes.with_label_values(&[outcome.as_str(), code.unwrap_or("")]).inc();
+/// Counts a failed attempt and writes it to `app`'s event log (an unknown app has none).
+async fn note_failure(state: &AppState, app: Option<AppId>, error: &SsoError, correlation_id: &str) {
+    let code = error.code();
+    count(state, sso_events::Outcome::Failed, Some(&code));
     if let Some(app) = app
-        && let Err(err) = sso_events::record(state, app, outcome, code, detail, correlation_id).await
+        && let Err(err) = sso_events::record(state, app, sso_events::Outcome::Failed, Some(&code), &event_detail(error), correlation_id).await
     {
         tracing::warn!(error = %err, "could not record an SSO event");
     }
@@ -224,27 +241,25 @@ fn event_detail(error: &SsoError) -> String {
     format!("{}{extra}", error.fix_hint())
 }
 
-async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, browser_id: Option<&str>) -> Result<(Completed, String), Failure> {
+async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, browser_id: Option<&str>, correlation_id: &str) -> Result<Completed, Failure> {
     let fail = |error| Failure { app: Some(app), error };
     let now = state.clock.now();
     let Some(raw_state) = params.state.as_deref().filter(|s| !s.is_empty()) else {
-        active_app(state, &app.to_string(), None).await?;
+        active_app(state, app).await?;
         return Err(fail(SsoError::StateMissing));
     };
     let state_hash = sha256_hex(raw_state.as_bytes());
     // The flow is consumed first, so an error response cannot be replayed either.
     let flow = match state.store.take_flow(&state_hash, now).await.map_err(|e| fail(e.into()))? {
-        Taken::Flow(flow) if flow.app_id == app => flow,
-        Taken::Flow(_) | Taken::Unknown => {
+        Taken::Flow(flow, AppStatus::Active) if flow.app_id == app => flow,
+        Taken::Flow(flow, _) if flow.app_id == app => return Err(fail(SsoError::AppSuspended)),
+        Taken::Flow(..) | Taken::Unknown => {
             // No flow of this app: an unknown or suspended app says so rather than "unknown state".
-            active_app(state, &app.to_string(), None).await?;
+            active_app(state, app).await?;
             return Err(fail(SsoError::StateUnknown));
         }
         Taken::Replayed => return Err(fail(SsoError::StateReplayed)),
     };
-    // The configuration the login started with: a partner's edit meanwhile applies to the
-    // next login, not to this one.
-    let (app, config) = active_app(state, &app.to_string(), Some(flow.config_version)).await?;
     if let Some(error) = &params.error {
         return Err(fail(SsoError::IdmError { error: error.clone() }));
     }
@@ -254,7 +269,16 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
     if browser_id.map(|b| sha256_hex(b.as_bytes())) != Some(flow.browser_hash.clone()) {
         return Err(fail(SsoError::FlowOtherBrowser));
     }
-    let connector = connector_for(state, app, config).await.map_err(fail)?;
+    // The configuration the login started with: a partner's edit meanwhile applies to the
+    // next login, not to this one. Versions never change once written, so an open one is
+    // used as it is.
+    let connector = match state.connectors.get(app, flow.config_version) {
+        Some(open) => open,
+        None => {
+            let config = state.store.idm_version(app, flow.config_version).await.map_err(|e| fail(e.into()))?;
+            connector_for(state, app, Some(config)).await.map_err(fail)?
+        }
+    };
     let private: SecretString = sealed::open(&state.keyring, &flow_context(&state_hash), &flow.private_sealed).map_err(|e| fail(internal(e)))?;
     let redirect_uri = idm::redirect_uri(state, app);
     let ctx = Context { client: &state.outbound, jwks: &state.jwks, app, now, redirect_uri: &redirect_uri };
@@ -263,16 +287,20 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
     state.metrics.token_endpoint_seconds.observe(completion.exchange_took.as_secs_f64());
     let person = connector.identity_policy().person(&completion.identity).map_err(fail)?;
     let access = access::resolve(state, app, &person).await.map_err(fail)?;
-    let signed_in = provisioning::sign_in(state, app, &person, access, completion.logout_hint.as_ref(), &connector.sign_out_origins())
+    let signed_in = provisioning::sign_in(state, app, &person, access, completion.logout_hint.as_ref(), &connector.sign_out_origins(), correlation_id)
         .await
         .map_err(fail)?;
-    Ok((Completed { app, session_id: signed_in.session_id, choosing: signed_in.choosing }, signed_in.summary))
+    Ok(Completed { app, session_id: signed_in.session_id, choosing: signed_in.choosing })
 }
 
 /// Where a merchant goes after logout: through the IdM's end-session endpoint when it has
 /// one, else straight to the partner's logout URL.
 pub async fn logout_target(state: &AppState, app: AppId, hint: Option<&SecretString>) -> String {
-    match current_connector(state, app).await {
+    let current = match state.store.current_idm_version(app).await {
+        Ok(current) => current,
+        Err(_) => return "/merchant-center".to_owned(),
+    };
+    match connector_for(state, app, current).await {
         Ok(connector) => connector.sign_out_url(hint),
         Err(_) => "/merchant-center".to_owned(),
     }

@@ -8,10 +8,9 @@ use super::ServiceError;
 use crate::crypto::random::url_safe_token;
 use crate::crypto::sealed;
 use crate::crypto::session_ids::{id_hash, new_session_id};
-use crate::domain::ids::AppId;
 use crate::domain::session::Freshness;
 use crate::state::AppState;
-use crate::store::merchants::{Membership, NewMerchantSession, SessionRow};
+use crate::store::merchants::SessionRow;
 
 pub const COOKIE: &str = "__Host-causeway_mc";
 
@@ -20,40 +19,24 @@ pub(crate) fn hint_context(id_hash: &str) -> String {
     format!("merchant-session-id-token:{id_hash}")
 }
 
-/// What a new session starts with.
-pub struct Opening<'a> {
-    /// The account it is bound to (`None` while the person chooses).
-    pub membership: Option<Membership>,
-    /// How many accounts the person reaches.
-    pub reachable_accounts: usize,
+/// A session about to open: its cookie value, and what the store keeps of it.
+pub struct NewSession {
+    /// The cookie value; only its hash is stored.
+    pub id: String,
+    pub id_hash: String,
+    pub csrf_token: String,
     /// What sign-out hands back to the IdM, sealed with the session.
-    pub logout_hint: Option<&'a SecretString>,
-    /// Where the sign-out form may lead, for the pages' CSP.
-    pub sign_out_origins: &'a str,
+    pub logout_hint_sealed: Option<String>,
+    pub expires_at: i64,
 }
 
-/// Opens a session and returns the cookie value.
-pub async fn open(state: &AppState, app: AppId, user_id: &str, opening: Opening<'_>) -> Result<String, ServiceError> {
+/// A fresh session id, CSRF token and lifetime for a sign-in at `now`; the provisioning
+/// service writes it with the rest of the sign-in.
+pub fn new_session(state: &AppState, logout_hint: Option<&SecretString>, now: i64) -> NewSession {
     let id = new_session_id();
-    let hash = id_hash(&id);
-    let now = state.clock.now();
-    let sealed_hint = opening.logout_hint.map(|hint| sealed::seal(&state.keyring, &hint_context(&hash), hint));
-    state
-        .store
-        .insert_merchant_session(&NewMerchantSession {
-            id_hash: &hash,
-            app_id: app,
-            user_id,
-            membership: opening.membership,
-            sign_out_origins: opening.sign_out_origins,
-            reachable_accounts: opening.reachable_accounts as i64,
-            csrf_token: &url_safe_token(32),
-            logout_hint_sealed: sealed_hint.as_deref(),
-            created_at: now,
-            expires_at: now + state.settings.session_lifetimes().absolute,
-        })
-        .await?;
-    Ok(id)
+    let id_hash = id_hash(&id);
+    let logout_hint_sealed = logout_hint.map(|hint| sealed::seal(&state.keyring, &hint_context(&id_hash), hint));
+    NewSession { id, id_hash, csrf_token: url_safe_token(32), logout_hint_sealed, expires_at: now + state.settings.session_lifetimes().absolute }
 }
 
 /// The live session behind a cookie value; expired ones are deleted and not returned.

@@ -1,26 +1,26 @@
 //! From a person an IdM vouched for to a local user and a Merchant Center session: the
-//! user keyed by (app, issuer, subject), their sign-in on the account, the session.
+//! user keyed by (app, issuer, subject), their sign-in on the account, the session, the
+//! partner's event — one write.
 
 use secrecy::SecretString;
 
 use super::access::Access;
-use super::merchant_sessions::{self, Opening};
+use super::{merchant_sessions, sso_events};
 use crate::domain::identity::Person;
 use crate::domain::ids::AppId;
 use crate::domain::sso_error::SsoError;
 use crate::state::AppState;
-use crate::store::merchants::{Membership, UserProfile};
+use crate::store::merchants::{Membership, SignIn, UserProfile};
 
 pub struct SignedIn {
     pub session_id: String,
-    /// Who signed in where, for the partner's event log (no token, no code).
-    pub summary: String,
     /// Whether the person must choose an account first.
     pub choosing: bool,
 }
 
-/// Provisions the user and opens the session: bound to the one account the person
-/// reaches, or waiting for a choice among several.
+/// Provisions the user and opens the session — bound to the one account the person
+/// reaches, or waiting for a choice among several — and logs the sign-in in the partner's
+/// event log, in one write.
 pub async fn sign_in(
     state: &AppState,
     app: AppId,
@@ -28,6 +28,7 @@ pub async fn sign_in(
     access: Access,
     logout_hint: Option<&SecretString>,
     sign_out_origins: &str,
+    correlation_id: &str,
 ) -> Result<SignedIn, SsoError> {
     let email_key = person.verified_email_key();
     let profile = UserProfile {
@@ -41,26 +42,32 @@ pub async fn sign_in(
         given_name: &person.given_name,
         family_name: &person.family_name,
     };
+    let (membership, reachable_accounts, summary) = match &access {
+        Access::One(reach) => (
+            Some(Membership { account: reach.account, role: reach.role, source: reach.source }),
+            1,
+            format!("{} signed in to account {} as {} ({}).", person.label(), reach.account, reach.role.label(), reach.source.as_str()),
+        ),
+        Access::Several(reached) => (None, reached.len(), format!("{} signed in and chooses among {} accounts.", person.label(), reached.len())),
+    };
     let now = state.clock.now();
-    let user_id = state.store.upsert_user(&profile, now).await?;
-    let reachable_accounts = match &access {
-        Access::One(_) => 1,
-        Access::Several(reached) => reached.len(),
-    };
-    let (membership, summary) = match &access {
-        Access::One(reach) => {
-            let membership = Membership { account: reach.account, role: reach.role, source: reach.source };
-            // The membership is the record of who signed in where; a user whose membership
-            // write failed holds no session either (it is opened after).
-            state.store.record_membership(&user_id, membership, now).await?;
-            (Some(membership), format!("{} signed in to account {} as {} ({}).", person.label(), reach.account, reach.role.label(), reach.source.as_str()))
-        }
-        Access::Several(reached) => (None, format!("{} signed in and chooses among {} accounts.", person.label(), reached.len())),
-    };
-    let opening = Opening { membership, reachable_accounts, logout_hint, sign_out_origins };
-    let session_id = merchant_sessions::open(state, app, &user_id, opening).await.map_err(|e| {
-        tracing::error!(error = %e, "could not open a merchant session");
-        SsoError::Internal
-    })?;
-    Ok(SignedIn { session_id, summary, choosing: membership.is_none() })
+    let session = merchant_sessions::new_session(state, logout_hint, now);
+    state
+        .store
+        .sign_in(&SignIn {
+            profile,
+            membership,
+            session_id_hash: &session.id_hash,
+            csrf_token: &session.csrf_token,
+            logout_hint_sealed: session.logout_hint_sealed.as_deref(),
+            sign_out_origins,
+            reachable_accounts: reachable_accounts as i64,
+            expires_at: session.expires_at,
+            event_id: &sso_events::new_event_id(),
+            event_detail: &summary,
+            correlation_id,
+            signed_in_at: now,
+        })
+        .await?;
+    Ok(SignedIn { session_id: session.id, choosing: membership.is_none() })
 }

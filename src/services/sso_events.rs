@@ -26,6 +26,12 @@ impl Outcome {
     }
 }
 
+/// Time-ordered (RFC 9562 §5.7), so events of the same second list in the order they
+/// happened: the log sorts by (occurred_at, id).
+pub fn new_event_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
 pub async fn record(
     state: &AppState,
     app: AppId,
@@ -35,9 +41,7 @@ pub async fn record(
     correlation_id: &str,
 ) -> Result<(), ServiceError> {
     let event = SsoEventRow {
-        // Time-ordered (RFC 9562 §5.7), so events of the same second list in the order they
-        // happened: the log sorts by (occurred_at, id).
-        id: uuid::Uuid::now_v7().to_string(),
+        id: new_event_id(),
         app_id: app,
         occurred_at: state.clock.now(),
         outcome: outcome.as_str().to_owned(),

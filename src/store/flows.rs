@@ -1,5 +1,6 @@
 use super::error::{column, parsed};
 use super::{Store, StoreError};
+use crate::domain::app::AppStatus;
 use crate::domain::ids::AppId;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,8 +18,9 @@ pub struct FlowRow {
 /// What became of a callback's `state`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Taken {
-    /// First use: the flow, now marked used (it may still have expired).
-    Flow(FlowRow),
+    /// First use: the flow, now marked used (it may still have expired), and its app's
+    /// status now.
+    Flow(FlowRow, AppStatus),
     /// The state was used before.
     Replayed,
     /// No flow ever had this state (or it was swept).
@@ -26,10 +28,17 @@ pub enum Taken {
 }
 
 impl Store {
-    pub async fn insert_flow(&self, flow: &FlowRow) -> Result<(), StoreError> {
-        sqlx::query(
+    /// Writes the flow if its app is active and `config_version` is still the app's current
+    /// IdM configuration; `false` (nothing written) otherwise. The check rides on the write
+    /// every CTA makes anyway, so a process may start logins from what it remembers of the
+    /// app and still never start one for a suspended app or with a replaced configuration,
+    /// whichever process or replica changed it.
+    pub async fn insert_flow(&self, flow: &FlowRow) -> Result<bool, StoreError> {
+        let done = sqlx::query(
             "INSERT INTO sso_flows (state_hash, app_id, browser_hash, private_sealed, config_version, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             SELECT $1, $2, $3, $4, $5, $6, $7
+             WHERE EXISTS (SELECT 1 FROM apps WHERE id = $2 AND status = 'active')
+               AND NOT EXISTS (SELECT 1 FROM idm_config_versions WHERE app_id = $2 AND version > $5)",
         )
         .bind(&flow.state_hash)
         .bind(flow.app_id.to_string())
@@ -40,15 +49,16 @@ impl Store {
         .bind(flow.expires_at)
         .execute(self.writer())
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
-    /// Marks the flow used and returns it, in one statement: of two callbacks racing with
-    /// the same state, exactly one gets the flow.
+    /// Marks the flow used and returns it with its app's status, in one statement: of two
+    /// callbacks racing with the same state, exactly one gets the flow.
     pub async fn take_flow(&self, state_hash: &str, now: i64) -> Result<Taken, StoreError> {
         let row = sqlx::query(
             "UPDATE sso_flows SET used_at = $2 WHERE state_hash = $1 AND used_at IS NULL
-             RETURNING app_id, browser_hash, private_sealed, config_version, created_at, expires_at",
+             RETURNING app_id, browser_hash, private_sealed, config_version, created_at, expires_at,
+                (SELECT status FROM apps WHERE apps.id = sso_flows.app_id) AS app_status",
         )
         .bind(state_hash)
         .bind(now)
@@ -63,7 +73,7 @@ impl Store {
                 config_version: column(&row, "config_version")?,
                 created_at: column(&row, "created_at")?,
                 expires_at: column(&row, "expires_at")?,
-            }));
+            }, parsed(&row, "app_status")?));
         }
         let seen = sqlx::query("SELECT 1 AS seen FROM sso_flows WHERE state_hash = $1")
             .bind(state_hash)

@@ -44,17 +44,16 @@ pub struct NewIdmVersion<'a> {
 }
 
 impl Store {
-    /// The app's status and its IdM configuration of `version` (the current one when
-    /// `None`; `None` before the first), in one statement: what every CTA and callback reads.
-    pub async fn app_with_idm(&self, app: AppId, version: Option<i64>) -> Result<Option<(AppStatus, Option<IdmVersionRow>)>, StoreError> {
+    /// The app's status and its current IdM configuration (`None` before the first), in one
+    /// statement: what a CTA reads when its process has not seen the app, or it changed.
+    pub async fn app_with_current_idm(&self, app: AppId) -> Result<Option<(AppStatus, Option<IdmVersionRow>)>, StoreError> {
         let row = sqlx::query(
             "SELECT a.status, v.version, v.config_json, v.client_secret_sealed, v.secret_changed, v.changed_by, v.changed_at
              FROM apps a LEFT JOIN idm_config_versions v
-               ON v.app_id = a.id AND v.version = COALESCE($2, (SELECT MAX(version) FROM idm_config_versions WHERE app_id = a.id))
+               ON v.app_id = a.id AND v.version = (SELECT MAX(version) FROM idm_config_versions WHERE app_id = a.id)
              WHERE a.id = $1",
         )
         .bind(app.to_string())
-        .bind(version)
         .fetch_optional(self.reader())
         .await?;
         let Some(row) = row else { return Ok(None) };

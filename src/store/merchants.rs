@@ -33,19 +33,23 @@ pub struct Membership {
     pub source: Source,
 }
 
-pub struct NewMerchantSession<'a> {
-    pub id_hash: &'a str,
-    pub app_id: AppId,
-    pub user_id: &'a str,
+/// A successful sign-in, written in one statement (see migration 0010): the user as the
+/// IdM vouched for them, their sign-in on the account, the session and the partner's event.
+pub struct SignIn<'a> {
+    pub profile: UserProfile<'a>,
     /// `None`: the person reaches several accounts and chooses one first.
     pub membership: Option<Membership>,
+    pub session_id_hash: &'a str,
     pub csrf_token: &'a str,
     pub logout_hint_sealed: Option<&'a str>,
     pub sign_out_origins: &'a str,
     /// How many accounts the person reached at sign-in (more than one: they may switch).
     pub reachable_accounts: i64,
-    pub created_at: i64,
     pub expires_at: i64,
+    pub event_id: &'a str,
+    pub event_detail: &'a str,
+    pub correlation_id: &'a str,
+    pub signed_in_at: i64,
 }
 
 /// A live session bound to an account, with everything a Merchant Center page shows
@@ -147,32 +151,43 @@ impl SessionRow {
 }
 
 impl Store {
-    /// Creates or updates the user keyed by (app, iss, sub) with the profile the IdM sent
-    /// this time; returns the user's id.
-    pub async fn upsert_user(&self, profile: &UserProfile<'_>, now: i64) -> Result<String, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO merchant_users (id, app_id, issuer, subject, email, email_key, phone_number, phone_key, given_name, family_name,
-                created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
-             ON CONFLICT (app_id, issuer, subject) DO UPDATE SET email = excluded.email, email_key = excluded.email_key,
-                phone_number = excluded.phone_number, phone_key = excluded.phone_key, given_name = excluded.given_name,
-                family_name = excluded.family_name, updated_at = excluded.updated_at
-             RETURNING id",
+    /// Writes a sign-in: creates or updates the user keyed by (app, iss, sub) with the
+    /// profile the IdM sent this time, records the membership (when bound), opens the
+    /// session and logs the event — one statement, so one round trip, all or nothing.
+    pub async fn sign_in(&self, s: &SignIn<'_>) -> Result<(), StoreError> {
+        let p = &s.profile;
+        sqlx::query(
+            "INSERT INTO sign_ins (new_user_id, app_id, issuer, subject, email, email_key, phone_number, phone_key, given_name, family_name,
+                account_id, role, source, session_id_hash, csrf_token, logout_hint_sealed, sign_out_origins, reachable_accounts, expires_at,
+                event_id, event_detail, correlation_id, signed_in_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
         )
         .bind(uuid::Uuid::new_v4().to_string())
-        .bind(profile.app_id.to_string())
-        .bind(profile.issuer)
-        .bind(profile.subject)
-        .bind(profile.email.unwrap_or_default())
-        .bind(profile.email_key)
-        .bind(profile.phone_number)
-        .bind(profile.phone_key)
-        .bind(profile.given_name)
-        .bind(profile.family_name)
-        .bind(now)
-        .fetch_one(self.writer())
+        .bind(p.app_id.to_string())
+        .bind(p.issuer)
+        .bind(p.subject)
+        .bind(p.email.unwrap_or_default())
+        .bind(p.email_key)
+        .bind(p.phone_number)
+        .bind(p.phone_key)
+        .bind(p.given_name)
+        .bind(p.family_name)
+        .bind(s.membership.map(|m| m.account.to_string()))
+        .bind(s.membership.map(|m| m.role.as_str()))
+        .bind(s.membership.map(|m| m.source.as_str()))
+        .bind(s.session_id_hash)
+        .bind(s.csrf_token)
+        .bind(s.logout_hint_sealed)
+        .bind(s.sign_out_origins)
+        .bind(s.reachable_accounts)
+        .bind(s.expires_at)
+        .bind(s.event_id)
+        .bind(s.event_detail)
+        .bind(s.correlation_id)
+        .bind(s.signed_in_at)
+        .execute(self.writer())
         .await?;
-        column(&row, "id")
+        Ok(())
     }
 
     /// Records a sign-in on an account: who, with which role, from which source.
@@ -210,28 +225,6 @@ impl Store {
             .bind(m.role.as_str())
             .execute(self.writer())
             .await?;
-        Ok(())
-    }
-
-    pub async fn insert_merchant_session(&self, s: &NewMerchantSession<'_>) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO merchant_sessions (id_hash, app_id, user_id, account_id, role, csrf_token, logout_hint_sealed, created_at, last_seen_at,
-                expires_at, sign_out_origins, reachable_accounts)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)",
-        )
-        .bind(s.id_hash)
-        .bind(s.app_id.to_string())
-        .bind(s.user_id)
-        .bind(s.membership.map(|m| m.account.to_string()))
-        .bind(s.membership.map(|m| m.role.as_str()))
-        .bind(s.csrf_token)
-        .bind(s.logout_hint_sealed)
-        .bind(s.created_at)
-        .bind(s.expires_at)
-        .bind(s.sign_out_origins)
-        .bind(s.reachable_accounts)
-        .execute(self.writer())
-        .await?;
         Ok(())
     }
 

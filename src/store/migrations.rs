@@ -42,6 +42,8 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(7, "identity breadth", "0007_identity_breadth", per_backend),
     embedded!(8, "shared limits", "0008_shared_limits"),
     embedded!(9, "sliding throttles", "0009_sliding_throttles"),
+    // One statement for a sign-in's writes: an SQL trigger on SQLite, PL/pgSQL on PostgreSQL.
+    embedded!(10, "one write sign-in", "0010_one_write_sign_in", per_backend),
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {

@@ -260,3 +260,51 @@ async fn a_logout_on_one_replica_ends_the_session_on_the_other() {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "A still served the session ended on B: {page}");
     assert_eq!(c.merchant_center(&mut browser, &c.b).await.0, StatusCode::UNAUTHORIZED);
 }
+
+/// Each replica remembers the connector it last opened for an app and starts logins from
+/// it without reading the app; the flow's write checks that memory against the database.
+/// Whatever process changes the app, the other acts on it at its next CTA.
+#[tokio::test]
+async fn a_suspension_or_a_new_configuration_applies_on_every_replica_at_the_next_cta() {
+    let c = cluster().await;
+    let mut browser = Browser::new();
+    // Both replicas open the first configuration.
+    c.sign_in(&mut browser, &c.a, &c.b).await;
+    c.sign_in(&mut Browser::new(), &c.b, &c.a).await;
+    let client_id = |location: &str| url::Url::parse(location).unwrap().query_pairs().find(|(k, _)| k == "client_id").unwrap().1.into_owned();
+
+    // A new configuration saved through B: A's next CTA uses it.
+    let client = reqwest::Client::new();
+    let config = json!({"issuer": c.idp.issuer, "client_id": "causeway-rotated", "client_secret": "s3cret",
+        "token_endpoint_auth_method": "client_secret_basic", "domain": "partner.example", "logout_url": LOGOUT_URL});
+    let resp = api(&client, reqwest::Method::PUT, c.b.url("/partner/idm"), &c.app).json(&config).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    for replica in [&c.a, &c.b] {
+        let (status, location, page) = Browser::new().get(&c.cta(replica)).await;
+        assert_eq!(status, StatusCode::FOUND, "{page}");
+        assert_eq!(client_id(&location.unwrap()), "causeway-rotated", "{} starts with the new configuration", replica.base);
+    }
+    // Back to the first one (through A), so the IdM knows the client again.
+    let mut first = config.clone();
+    first["client_id"] = json!("causeway");
+    let resp = api(&client, reqwest::Method::PUT, c.a.url("/partner/idm"), &c.app).json(&first).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (_, location, _) = Browser::new().get(&c.cta(&c.b)).await;
+    assert_eq!(client_id(&location.unwrap()), "causeway");
+
+    // A login in flight, then the operator suspends the app from a third process (the CLI).
+    let mut in_flight = Browser::new();
+    let callback = c.callback_on(&mut in_flight, &c.a, &c.b).await;
+    let url = c._db.url.clone();
+    assert!(crate::cli::causeway(&url, &["app", "suspend", &c.app.app_id]).status.success());
+    for replica in [&c.a, &c.b] {
+        let (status, _, page) = Browser::new().get(&c.cta(replica)).await;
+        assert_eq!((status, error_code(&page).as_str()), (StatusCode::FORBIDDEN, "app_suspended"), "{} refuses the next CTA", replica.base);
+    }
+    let (status, _, page) = in_flight.get(&callback).await;
+    assert_eq!((status, error_code(&page).as_str()), (StatusCode::FORBIDDEN, "app_suspended"), "the login in flight does not finish");
+    // Let back in: both start logins again.
+    assert!(crate::cli::causeway(&url, &["app", "activate", &c.app.app_id]).status.success());
+    c.sign_in(&mut Browser::new(), &c.a, &c.b).await;
+    c.sign_in(&mut Browser::new(), &c.b, &c.a).await;
+}
