@@ -17,6 +17,8 @@
 //! Knobs: BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2), BENCH_CONCURRENCY (comma list,
 //! "8,32,64"), BENCH_DB_POOL_SIZE (8: the server's CAUSEWAY_DB_POOL_SIZE),
 //! BENCH_DATABASE_URL (a database for the server instead of a temp SQLite file),
+//! BENCH_POPULATION (other partners' data first: "apps,accounts,sessions", e.g.
+//! "10000,1000000,100000"),
 //! BENCH_SERVER_LOG (the server's CAUSEWAY_LOG; keep `causeway::cli=info` in it, and e.g.
 //! add `sqlx::query=info` to see every statement a login runs).
 
@@ -195,6 +197,8 @@ async fn main() {
     let db_url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
     let idm = FakeOp::start().await;
     let (app_id, token) = create_app(&db_url);
+    let population = support::seed_population(&db_url).await;
+    println!("database: {population}");
     let server = serve(&db_url, &[("CAUSEWAY_PUBLIC_URL", PUBLIC_URL.into()), ("CAUSEWAY_ALLOW_INSECURE_IDM", "true".into())]).await;
     set_up_partner(&server.base, &app_id, &token, &idm).await;
     println!("causeway pid {} at {}, IdM at {}", server.child.id().unwrap(), server.base, idm.issuer);
@@ -217,6 +221,7 @@ async fn main() {
             o.errors
         );
     }
+    println!("causeway serve: {}", support::memory(server.child.id().unwrap()));
     println!("IdM: {} authorizations, {} tokens issued", idm.hits().authorize.load(Ordering::Relaxed), idm.hits().token.load(Ordering::Relaxed));
     drop(server);
 }

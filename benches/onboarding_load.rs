@@ -5,7 +5,8 @@
 //! `cargo bench --bench onboarding_load` prints pairs/s, latency percentiles per pair and
 //! the server's CPU time per pair (utime+stime from /proc, so the client is not counted).
 //! Knobs: BENCH_CONCURRENCY (32), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
-//! BENCH_DB_POOL_SIZE (8: the server's CAUSEWAY_DB_POOL_SIZE).
+//! BENCH_DB_POOL_SIZE (8: the server's CAUSEWAY_DB_POOL_SIZE), BENCH_POPULATION (other
+//! partners' data first: "apps,accounts,sessions").
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +23,8 @@ async fn run(label: &str, db_url: &str) {
     let seconds = env_or("BENCH_SECONDS", 10);
     let warmup = env_or("BENCH_WARMUP_SECONDS", 2);
     let (app_id, token) = create_app(db_url);
+    let population = support::seed_population(db_url).await;
+    println!("database: {population}");
     let server = serve(db_url, &[]).await;
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
     let base = server.base.clone();
@@ -84,6 +87,7 @@ async fn run(label: &str, db_url: &str) {
         w.cpu / pairs * 1e6,
         w.errors,
     );
+    println!("{label:<10} causeway serve: {}", support::memory(server.child.id().unwrap()));
     drop(server);
 }
 

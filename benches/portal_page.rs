@@ -5,7 +5,9 @@
 //! The session is written straight into the database (app, account, user, membership,
 //! session) so that only the page itself is measured.
 //!
-//! Knobs: BENCH_SECONDS (10), BENCH_CONCURRENCY (32), BENCH_THREADS (wrk threads, 2).
+//! Knobs: BENCH_SECONDS (10), BENCH_CONCURRENCY (32), BENCH_THREADS (wrk threads, 2),
+//! BENCH_POPULATION (other partners' data first: "apps,accounts,sessions"). It also prints
+//! the server's resident memory after the run.
 
 mod support;
 
@@ -74,6 +76,8 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let db_url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
     let (app_id, token) = create_app(&db_url);
+    let population = support::seed_population(&db_url).await;
+    println!("database: {population}");
     let server = serve(&db_url, &[]).await;
     let account = PartnerApi::new(&server.base, &app_id, &token).account("bench@shop.example", "Bench Shop").await;
     let cookie = session(&db_url, &app_id, &account).await;
@@ -108,4 +112,5 @@ async fn main() {
         requests / seconds as f64,
         cpu / requests * 1e6
     );
+    println!("causeway serve: {}", support::memory(pid));
 }

@@ -31,6 +31,13 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     ticks / 100.0
 }
 
+/// The resident and peak memory of a process, for the report: "RSS N MB (peak M MB)".
+pub fn memory(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib = |field: &str| status.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    format!("RSS {:.1} MB (peak {:.1} MB)", kib("VmRSS:") / 1024.0, kib("VmHWM:") / 1024.0)
+}
+
 /// `causeway app create` on the database: (app id, app token).
 pub fn create_app(db_url: &str) -> (String, String) {
     let out = std::process::Command::new(BIN)
@@ -65,6 +72,8 @@ pub async fn serve(db_url: &str, extra: &[(&str, String)]) -> Server {
         .env("CAUSEWAY_MASTER_KEY", secrecy::ExposeSecret::expose_secret(&master_key))
         .env("CAUSEWAY_DB_POOL_SIZE", std::env::var("BENCH_DB_POOL_SIZE").unwrap_or_else(|_| "8".into()))
         .stderr(Stdio::inherit());
+    // The benches' own knob, not the server's (it would warn about an unknown variable).
+    command.env_remove("CAUSEWAY_BENCH_POSTGRES_URL");
     for (name, value) in extra {
         command.env(name, value);
     }
@@ -125,4 +134,42 @@ pub async fn measure(
     }
     latencies.sort();
     Window { elapsed, latencies, errors, cpu, bench_cpu }
+}
+
+/// Fills the database (migrated, before the server starts) with other partners' data, so a
+/// bench shows whether its costs stay flat with size: `BENCH_POPULATION` =
+/// "apps,accounts,sessions" (e.g. "10000,1000000,100000"; unset: nothing added). Accounts
+/// spread evenly over the apps, ten to a legal entity; each session's user and account
+/// belong to the same app. The same SQL runs on SQLite and PostgreSQL. Returns what it
+/// added, for the report.
+pub async fn seed_population(db_url: &str) -> String {
+    let Ok(spec) = std::env::var("BENCH_POPULATION") else { return "no other data".into() };
+    let sizes: Vec<i64> = spec.split(',').map(|n| n.trim().parse().expect("BENCH_POPULATION: apps,accounts,sessions")).collect();
+    let [apps, accounts, sessions] = sizes[..] else { panic!("BENCH_POPULATION: apps,accounts,sessions") };
+    let legal_entities = (accounts / 10).max(1);
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(db_url).await.unwrap();
+    // UUID-shaped ids (what the server parses), from the row number and a digit per table.
+    let id = |n: &str, table: u8| format!("CAST({n} + 10000000 AS TEXT) || '-0000-4000-8000-00000000000{table}'");
+    let rows = |count: i64, insert: String| format!("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) {insert}");
+    let started = Instant::now();
+    let statements = [
+        rows(apps, format!("INSERT INTO apps (id, name, status, token_hash, token_prefix, token_created_at, created_at)
+             SELECT {}, 'Seeded platform', 'active', 'seed', 'seed', 0, 0 FROM n", id("i", 1))),
+        rows(legal_entities, format!("INSERT INTO legal_entities (id, app_id, country, controller_email, controller_email_verified, created_at, controller_email_key)
+             SELECT {}, {}, 'US', 'owner' || i || '@seed.example', 1, 0, 'owner' || i || '@seed.example' FROM n", id("i", 2), id(&format!("i % {apps} + 1"), 1))),
+        rows(accounts, format!("INSERT INTO accounts (id, app_id, legal_entity_id, name, created_at)
+             SELECT {}, {}, {}, 'Seeded shop', 0 FROM n", id("i", 3), id(&format!("(i % {legal_entities} + 1) % {apps} + 1"), 1), id(&format!("i % {legal_entities} + 1"), 2))),
+        rows(sessions, format!("INSERT INTO merchant_users (id, app_id, issuer, subject, email, email_key, given_name, family_name, created_at, updated_at)
+             SELECT {}, {}, 'https://idm.seed.example', 'user' || i, 'user' || i || '@seed.example', 'user' || i || '@seed.example', 'Seeded', 'User', 0, 0
+             FROM n", id("i", 4), id(&format!("(i % {legal_entities} + 1) % {apps} + 1"), 1))),
+        rows(sessions, format!("INSERT INTO merchant_sessions (id_hash, app_id, user_id, account_id, role, csrf_token, created_at, last_seen_at, expires_at)
+             SELECT 'seeded-session-' || i, {}, {}, {}, 'financial_admin', 'seed', 0, 4102444800, 4102444800 FROM n",
+             id(&format!("(i % {legal_entities} + 1) % {apps} + 1"), 1), id("i", 4), id("i", 3))),
+    ];
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    format!("{apps} other apps, {accounts} accounts, {sessions} live sessions (seeded in {:.0} s)", started.elapsed().as_secs_f64())
 }

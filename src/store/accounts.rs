@@ -1,3 +1,4 @@
+use rusqlite::types::ToSql;
 use sqlx::any::AnyRow;
 
 use super::error::{column, parsed};
@@ -31,24 +32,34 @@ impl Store {
     /// the insert itself so no other app's entity can slip in between a check and a write.
     /// `NotFound` when the legal entity is not this app's.
     pub async fn create_account(&self, account: &AccountRow, key: Option<&KeyClaim>) -> Result<Creation, StoreError> {
+        const SQL: &str = "INSERT INTO accounts (id, app_id, legal_entity_id, name, description, created_at)
+                     SELECT $1, $2, $3, $4, $5, $6
+                     WHERE EXISTS (SELECT 1 FROM legal_entities WHERE id = $3 AND app_id = $2)
+                     RETURNING id";
         let id = account.id.to_string();
+        // Without an idempotency key the insert is the whole request: inline when it can be.
+        if key.is_none()
+            && let Some(direct) = self.direct()
+        {
+            let (app, legal_entity) = (account.app_id.to_string(), account.legal_entity_id.to_string());
+            let params: [&dyn ToSql; 6] = [&id, &app, &legal_entity, &account.name, &account.description, &account.created_at];
+            if let Ok(rows) = direct.write(SQL, &params, |_| Ok(()))? {
+                return if rows.is_empty() { Err(StoreError::NotFound) } else { Ok(Creation::Created) };
+            }
+        }
         let account = account.clone();
         self.create_with_key(account.app_id, key, &id, account.created_at, move |conn| {
             Box::pin(async move {
-                let done = sqlx::query(
-                    "INSERT INTO accounts (id, app_id, legal_entity_id, name, description, created_at)
-                     SELECT $1, $2, $3, $4, $5, $6
-                     WHERE EXISTS (SELECT 1 FROM legal_entities WHERE id = $3 AND app_id = $2)",
-                )
+                let done = sqlx::query(SQL)
                 .bind(account.id.to_string())
                 .bind(account.app_id.to_string())
                 .bind(account.legal_entity_id.to_string())
                 .bind(&account.name)
                 .bind(&account.description)
                 .bind(account.created_at)
-                .execute(conn)
+                .fetch_optional(conn)
                 .await?;
-                if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+                if done.is_none() { Err(StoreError::NotFound) } else { Ok(()) }
             })
         })
         .await

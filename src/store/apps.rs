@@ -1,6 +1,5 @@
-use sqlx::any::AnyRow;
 
-use super::error::{column, parsed};
+use super::error::{column, parsed, Row};
 use super::{Store, StoreError};
 use crate::domain::app::AppStatus;
 use crate::domain::ids::AppId;
@@ -23,7 +22,7 @@ macro_rules! columns {
     };
 }
 
-fn from_row(row: &AnyRow) -> Result<AppRow, StoreError> {
+fn from_row(row: &(impl Row + ?Sized)) -> Result<AppRow, StoreError> {
     Ok(AppRow {
         id: parsed(row, "id")?,
         name: column(row, "name")?,
@@ -55,12 +54,14 @@ impl Store {
         Ok(())
     }
 
+    /// What every API call authenticates against.
     pub async fn find_app(&self, id: AppId) -> Result<AppRow, StoreError> {
-        let row = sqlx::query(concat!("SELECT ", columns!(), " FROM apps WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(self.reader())
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        const SQL: &str = concat!("SELECT ", columns!(), " FROM apps WHERE id = $1");
+        let id = id.to_string();
+        if let Some(direct) = self.direct() {
+            return direct.optional(SQL, &[&id], |r| from_row(r))?.ok_or(StoreError::NotFound);
+        }
+        let row = sqlx::query(SQL).bind(id).fetch_optional(self.reader()).await?.ok_or(StoreError::NotFound)?;
         from_row(&row)
     }
 

@@ -11,6 +11,12 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error")]
     Backend(#[source] sqlx::Error),
+    /// SQLite was locked by another connection and the statement did not wait (inline
+    /// writes, `direct_reads`): nothing was written.
+    #[error("database locked")]
+    Busy,
+    #[error("database error")]
+    Sqlite(#[source] rusqlite::Error),
     #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -29,17 +35,84 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match &err {
+            rusqlite::Error::QueryReturnedNoRows => Self::NotFound,
+            rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => Self::Busy,
+                ErrorCode::ConstraintViolation => Self::Conflict { constraint: "unknown".to_owned() },
+                _ => Self::Sqlite(err),
+            },
+            _ => Self::Sqlite(err),
+        }
+    }
+}
+
+/// A result row of either driver: sqlx's (`Any`) or rusqlite's (direct reads on SQLite),
+/// so each query's row is decoded by one function whichever ran it.
+pub(crate) trait Row {
+    fn get_text(&self, name: &str) -> Result<Option<String>, String>;
+    fn get_int(&self, name: &str) -> Result<Option<i64>, String>;
+}
+
+impl Row for sqlx::any::AnyRow {
+    fn get_text(&self, name: &str) -> Result<Option<String>, String> {
+        sqlx::Row::try_get(self, name).map_err(|err| err.to_string())
+    }
+
+    fn get_int(&self, name: &str) -> Result<Option<i64>, String> {
+        sqlx::Row::try_get(self, name).map_err(|err| err.to_string())
+    }
+}
+
+impl Row for rusqlite::Row<'_> {
+    fn get_text(&self, name: &str) -> Result<Option<String>, String> {
+        self.get(name).map_err(|err| err.to_string())
+    }
+
+    fn get_int(&self, name: &str) -> Result<Option<i64>, String> {
+        self.get(name).map_err(|err| err.to_string())
+    }
+}
+
+/// The column types the store reads.
+pub(crate) trait FromColumn: Sized {
+    fn from_column(row: &(impl Row + ?Sized), name: &str) -> Result<Self, String>;
+}
+
+impl FromColumn for Option<String> {
+    fn from_column(row: &(impl Row + ?Sized), name: &str) -> Result<Self, String> {
+        row.get_text(name)
+    }
+}
+
+impl FromColumn for Option<i64> {
+    fn from_column(row: &(impl Row + ?Sized), name: &str) -> Result<Self, String> {
+        row.get_int(name)
+    }
+}
+
+impl FromColumn for String {
+    fn from_column(row: &(impl Row + ?Sized), name: &str) -> Result<Self, String> {
+        row.get_text(name)?.ok_or_else(|| "unexpected NULL".to_owned())
+    }
+}
+
+impl FromColumn for i64 {
+    fn from_column(row: &(impl Row + ?Sized), name: &str) -> Result<Self, String> {
+        row.get_int(name)?.ok_or_else(|| "unexpected NULL".to_owned())
+    }
+}
+
 /// Reads a column, turning a type mismatch into `Corrupt` rather than a panic.
-pub(crate) fn column<'r, T>(row: &'r sqlx::any::AnyRow, name: &str) -> Result<T, StoreError>
-where
-    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
-{
-    use sqlx::Row;
-    row.try_get(name).map_err(|err| StoreError::Corrupt(format!("{name}: {err}")))
+pub(crate) fn column<T: FromColumn>(row: &(impl Row + ?Sized), name: &str) -> Result<T, StoreError> {
+    T::from_column(row, name).map_err(|err| StoreError::Corrupt(format!("{name}: {err}")))
 }
 
 /// Parses a text column into a typed value (ids, enums).
-pub(crate) fn parsed<T: std::str::FromStr>(row: &sqlx::any::AnyRow, name: &str) -> Result<T, StoreError> {
+pub(crate) fn parsed<T: std::str::FromStr>(row: &(impl Row + ?Sized), name: &str) -> Result<T, StoreError> {
     let text: String = column(row, name)?;
     text.parse().map_err(|_| StoreError::Corrupt(format!("{name}: unparsable value")))
 }

@@ -1,4 +1,6 @@
-use super::error::{column, parsed};
+use rusqlite::types::ToSql;
+
+use super::error::{column, parsed, Row};
 use super::{Store, StoreError};
 use crate::domain::app::AppStatus;
 use crate::domain::ids::AppId;
@@ -34,51 +36,68 @@ impl Store {
     /// app and still never start one for a suspended app or with a replaced configuration,
     /// whichever process or replica changed it.
     pub async fn insert_flow(&self, flow: &FlowRow) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO sso_flows (state_hash, app_id, browser_hash, private_sealed, config_version, created_at, expires_at)
+        const SQL: &str = "INSERT INTO sso_flows (state_hash, app_id, browser_hash, private_sealed, config_version, created_at, expires_at)
              SELECT $1, $2, $3, $4, $5, $6, $7
              WHERE EXISTS (SELECT 1 FROM apps WHERE id = $2 AND status = 'active')
-               AND NOT EXISTS (SELECT 1 FROM idm_config_versions WHERE app_id = $2 AND version > $5)",
-        )
-        .bind(&flow.state_hash)
-        .bind(flow.app_id.to_string())
-        .bind(&flow.browser_hash)
-        .bind(&flow.private_sealed)
-        .bind(flow.config_version)
-        .bind(flow.created_at)
-        .bind(flow.expires_at)
-        .execute(self.writer())
-        .await?;
-        Ok(done.rows_affected() == 1)
+               AND NOT EXISTS (SELECT 1 FROM idm_config_versions WHERE app_id = $2 AND version > $5)
+             RETURNING state_hash";
+        let app = flow.app_id.to_string();
+        if let Some(direct) = self.direct() {
+            let params: [&dyn ToSql; 7] =
+                [&flow.state_hash, &app, &flow.browser_hash, &flow.private_sealed, &flow.config_version, &flow.created_at, &flow.expires_at];
+            if let Ok(rows) = direct.write(SQL, &params, |_| Ok(()))? {
+                return Ok(rows.len() == 1);
+            }
+        }
+        let row = sqlx::query(SQL)
+            .bind(&flow.state_hash)
+            .bind(app)
+            .bind(&flow.browser_hash)
+            .bind(&flow.private_sealed)
+            .bind(flow.config_version)
+            .bind(flow.created_at)
+            .bind(flow.expires_at)
+            .fetch_optional(self.writer())
+            .await?;
+        Ok(row.is_some())
     }
 
     /// Marks the flow used and returns it with its app's status, in one statement: of two
     /// callbacks racing with the same state, exactly one gets the flow.
     pub async fn take_flow(&self, state_hash: &str, now: i64) -> Result<Taken, StoreError> {
-        let row = sqlx::query(
-            "UPDATE sso_flows SET used_at = $2 WHERE state_hash = $1 AND used_at IS NULL
+        const SQL: &str = "UPDATE sso_flows SET used_at = $2 WHERE state_hash = $1 AND used_at IS NULL
              RETURNING app_id, browser_hash, private_sealed, config_version, created_at, expires_at,
-                (SELECT status FROM apps WHERE apps.id = sso_flows.app_id) AS app_status",
-        )
-        .bind(state_hash)
-        .bind(now)
-        .fetch_optional(self.writer())
-        .await?;
-        if let Some(row) = row {
-            return Ok(Taken::Flow(FlowRow {
-                state_hash: state_hash.to_owned(),
-                app_id: parsed(&row, "app_id")?,
-                browser_hash: column(&row, "browser_hash")?,
-                private_sealed: column(&row, "private_sealed")?,
-                config_version: column(&row, "config_version")?,
-                created_at: column(&row, "created_at")?,
-                expires_at: column(&row, "expires_at")?,
-            }, parsed(&row, "app_status")?));
+                (SELECT status FROM apps WHERE apps.id = sso_flows.app_id) AS app_status";
+        const SEEN: &str = "SELECT 1 AS seen FROM sso_flows WHERE state_hash = $1";
+        let decode = |row: &dyn Row| -> Result<(FlowRow, AppStatus), StoreError> {
+            Ok((
+                FlowRow {
+                    state_hash: state_hash.to_owned(),
+                    app_id: parsed(row, "app_id")?,
+                    browser_hash: column(row, "browser_hash")?,
+                    private_sealed: column(row, "private_sealed")?,
+                    config_version: column(row, "config_version")?,
+                    created_at: column(row, "created_at")?,
+                    expires_at: column(row, "expires_at")?,
+                },
+                parsed(row, "app_status")?,
+            ))
+        };
+        if let Some(direct) = self.direct()
+            && let Ok(taken) = direct.write(SQL, &[&state_hash, &now], |r| decode(r))?
+        {
+            if let Some((flow, status)) = taken.into_iter().next() {
+                return Ok(Taken::Flow(flow, status));
+            }
+            let seen = direct.optional(SEEN, &[&state_hash], |_| Ok(()))?;
+            return Ok(if seen.is_some() { Taken::Replayed } else { Taken::Unknown });
         }
-        let seen = sqlx::query("SELECT 1 AS seen FROM sso_flows WHERE state_hash = $1")
-            .bind(state_hash)
-            .fetch_optional(self.writer())
-            .await?;
+        let row = sqlx::query(SQL).bind(state_hash).bind(now).fetch_optional(self.writer()).await?;
+        if let Some(row) = row {
+            let (flow, status) = decode(&row)?;
+            return Ok(Taken::Flow(flow, status));
+        }
+        let seen = sqlx::query(SEEN).bind(state_hash).fetch_optional(self.writer()).await?;
         Ok(if seen.is_some() { Taken::Replayed } else { Taken::Unknown })
     }
 

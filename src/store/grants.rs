@@ -1,8 +1,9 @@
 //! Access grants, the access lookups of a login, and the sessions a grant's removal ends.
 
+use rusqlite::types::ToSql;
 use sqlx::any::AnyRow;
 
-use super::error::{column, parsed};
+use super::error::{column, parsed, Row};
 use super::idempotency::{claim, Creation, KeyClaim};
 use super::{Store, StoreError};
 use crate::domain::access::Candidate;
@@ -60,7 +61,7 @@ fn grant_row(r: &AnyRow) -> Result<GrantRow, StoreError> {
     })
 }
 
-fn candidate(r: &AnyRow) -> Result<Candidate, StoreError> {
+fn candidate(r: &(impl Row + ?Sized)) -> Result<Candidate, StoreError> {
     let grant: Option<String> = column(r, "grant_role")?;
     Ok(Candidate {
         account: parsed(r, "account_id")?,
@@ -198,13 +199,18 @@ impl Store {
     /// "another partner's" from "none"), with the controller rule and the grants naming
     /// the person there. Empty when there is no such account.
     pub async fn claimed_account(&self, account: &str, keys: PersonKeys<'_>) -> Result<Vec<(AppId, Candidate)>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let sql = format!(
             "SELECT a.id AS account_id, a.app_id, a.name, {CONTROLLER} AS controller, g.role AS grant_role
              FROM accounts a JOIN legal_entities le ON le.id = a.legal_entity_id
              LEFT JOIN account_grants g ON g.account_id = a.id AND {}
              WHERE a.id = $1",
             grant_names_person!("g")
-        )))
+        );
+        if let Some(direct) = self.direct() {
+            let params: [&dyn ToSql; 4] = [&account, &keys.email_key, &keys.phone_key, &keys.subject];
+            return direct.all(&sql, &params, |r| Ok((parsed(r, "app_id")?, candidate(r)?)));
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account)
         .bind(keys.email_key)
         .bind(keys.phone_key)
@@ -216,7 +222,7 @@ impl Store {
 
     /// Every account of `app` a grant or the controller rule lets the person reach.
     pub async fn granted_accounts(&self, app: AppId, keys: PersonKeys<'_>) -> Result<Vec<Candidate>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let sql = format!(
             "SELECT a.id AS account_id, a.name, {CONTROLLER} AS controller, g.role AS grant_role
              FROM account_grants g JOIN accounts a ON a.id = g.account_id JOIN legal_entities le ON le.id = a.legal_entity_id
              WHERE g.app_id = $1 AND {}
@@ -225,8 +231,14 @@ impl Store {
              FROM legal_entities le JOIN accounts a ON a.legal_entity_id = le.id
              WHERE le.app_id = $1 AND le.controller_email_key = $2 AND le.controller_email_verified = 1",
             grant_names_person!("g")
-        )))
-        .bind(app.to_string())
+        );
+        let app = app.to_string();
+        if let Some(direct) = self.direct() {
+            let params: [&dyn ToSql; 4] = [&app, &keys.email_key, &keys.phone_key, &keys.subject];
+            return direct.all(&sql, &params, |r| candidate(r));
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(app)
         .bind(keys.email_key)
         .bind(keys.phone_key)
         .bind(keys.subject)

@@ -1,3 +1,4 @@
+use rusqlite::types::ToSql;
 use sqlx::any::AnyRow;
 
 use super::error::{column, parsed};
@@ -32,15 +33,26 @@ fn from_row(row: &AnyRow) -> Result<LegalEntityRow, StoreError> {
 
 impl Store {
     pub async fn create_legal_entity(&self, le: &LegalEntityRow, key: Option<&KeyClaim>) -> Result<Creation, StoreError> {
+        const SQL: &str = "INSERT INTO legal_entities (id, app_id, country, controller_email, controller_email_verified,
+                        tos_acceptance_time, tos_original_ip, created_at, controller_email_key)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
         let id = le.id.to_string();
+        // Without an idempotency key the insert is the whole request: inline when it can be.
+        if key.is_none()
+            && let Some(direct) = self.direct()
+        {
+            let (app, verified, email_key) =
+                (le.app_id.to_string(), i64::from(le.controller_email_verified), crate::domain::identity::email_key(&le.controller_email));
+            let params: [&dyn ToSql; 9] =
+                [&id, &app, &le.country, &le.controller_email, &verified, &le.tos_acceptance_time, &le.tos_original_ip, &le.created_at, &email_key];
+            if direct.write(SQL, &params, |_| Ok(()))?.is_ok() {
+                return Ok(Creation::Created);
+            }
+        }
         let le = le.clone();
         self.create_with_key(le.app_id, key, &id, le.created_at, move |conn| {
             Box::pin(async move {
-                sqlx::query(
-                    "INSERT INTO legal_entities (id, app_id, country, controller_email, controller_email_verified,
-                        tos_acceptance_time, tos_original_ip, created_at, controller_email_key)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
+                sqlx::query(SQL)
                 .bind(le.id.to_string())
                 .bind(le.app_id.to_string())
                 .bind(&le.country)

@@ -1,9 +1,9 @@
 //! Merchant users, their account memberships and Merchant Center sessions.
 
-use sqlx::any::AnyRow;
-
 use super::brandings::BrandingRow;
-use super::error::{column, parsed};
+use rusqlite::types::ToSql;
+
+use super::error::{column, parsed, Row};
 use super::merchant_center::{KycRow, PayoutRow};
 use super::{Store, StoreError};
 use crate::domain::access::Source;
@@ -155,38 +155,50 @@ impl Store {
     /// profile the IdM sent this time, records the membership (when bound), opens the
     /// session and logs the event — one statement, so one round trip, all or nothing.
     pub async fn sign_in(&self, s: &SignIn<'_>) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO sign_ins (new_user_id, app_id, issuer, subject, email, email_key, phone_number, phone_key, given_name,
+                family_name, account_id, role, source, session_id_hash, csrf_token, logout_hint_sealed, sign_out_origins, reachable_accounts,
+                expires_at, event_id, event_detail, correlation_id, signed_in_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)";
         let p = &s.profile;
-        sqlx::query(
-            "INSERT INTO sign_ins (new_user_id, app_id, issuer, subject, email, email_key, phone_number, phone_key, given_name, family_name,
-                account_id, role, source, session_id_hash, csrf_token, logout_hint_sealed, sign_out_origins, reachable_accounts, expires_at,
-                event_id, event_detail, correlation_id, signed_in_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(p.app_id.to_string())
-        .bind(p.issuer)
-        .bind(p.subject)
-        .bind(p.email.unwrap_or_default())
-        .bind(p.email_key)
-        .bind(p.phone_number)
-        .bind(p.phone_key)
-        .bind(p.given_name)
-        .bind(p.family_name)
-        .bind(s.membership.map(|m| m.account.to_string()))
-        .bind(s.membership.map(|m| m.role.as_str()))
-        .bind(s.membership.map(|m| m.source.as_str()))
-        .bind(s.session_id_hash)
-        .bind(s.csrf_token)
-        .bind(s.logout_hint_sealed)
-        .bind(s.sign_out_origins)
-        .bind(s.reachable_accounts)
-        .bind(s.expires_at)
-        .bind(s.event_id)
-        .bind(s.event_detail)
-        .bind(s.correlation_id)
-        .bind(s.signed_in_at)
-        .execute(self.writer())
-        .await?;
+        let (new_user_id, app) = (uuid::Uuid::new_v4().to_string(), p.app_id.to_string());
+        let email = p.email.unwrap_or_default();
+        let (account, role, source) = (s.membership.map(|m| m.account.to_string()), s.membership.map(|m| m.role.as_str()), s.membership.map(|m| m.source.as_str()));
+        if let Some(direct) = self.direct() {
+            let params: [&dyn ToSql; 23] = [
+                &new_user_id, &app, &p.issuer, &p.subject, &email, &p.email_key, &p.phone_number, &p.phone_key, &p.given_name, &p.family_name,
+                &account, &role, &source, &s.session_id_hash, &s.csrf_token, &s.logout_hint_sealed, &s.sign_out_origins, &s.reachable_accounts,
+                &s.expires_at, &s.event_id, &s.event_detail, &s.correlation_id, &s.signed_in_at,
+            ];
+            if direct.write(SQL, &params, |_| Ok(()))?.is_ok() {
+                return Ok(());
+            }
+        }
+        sqlx::query(SQL)
+            .bind(new_user_id)
+            .bind(app)
+            .bind(p.issuer)
+            .bind(p.subject)
+            .bind(email)
+            .bind(p.email_key)
+            .bind(p.phone_number)
+            .bind(p.phone_key)
+            .bind(p.given_name)
+            .bind(p.family_name)
+            .bind(account)
+            .bind(role)
+            .bind(source)
+            .bind(s.session_id_hash)
+            .bind(s.csrf_token)
+            .bind(s.logout_hint_sealed)
+            .bind(s.sign_out_origins)
+            .bind(s.reachable_accounts)
+            .bind(s.expires_at)
+            .bind(s.event_id)
+            .bind(s.event_detail)
+            .bind(s.correlation_id)
+            .bind(s.signed_in_at)
+            .execute(self.writer())
+            .await?;
         Ok(())
     }
 
@@ -231,8 +243,7 @@ impl Store {
     /// The session with its user, account, legal entity country, app, branding, KYC and
     /// payout summary, in one statement.
     pub async fn find_merchant_session(&self, id_hash: &str) -> Result<Option<SessionRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT s.app_id, s.user_id, s.account_id, s.role, s.csrf_token, s.logout_hint_sealed, s.sign_out_origins, s.reachable_accounts,
+        const SQL: &str = "SELECT s.app_id, s.user_id, s.account_id, s.role, s.csrf_token, s.logout_hint_sealed, s.sign_out_origins, s.reachable_accounts,
                     s.created_at, s.last_seen_at,
                     s.expires_at, u.email, u.given_name, u.family_name, a.name AS account_name,
                     a.description AS account_description, le.country, ap.name AS app_name, ap.status AS app_status,
@@ -248,16 +259,22 @@ impl Store {
              LEFT JOIN brandings b ON b.app_id = s.app_id
              LEFT JOIN kyc_profiles k ON k.account_id = s.account_id
              LEFT JOIN payout_methods p ON p.account_id = s.account_id
-             WHERE s.id_hash = $1",
-        )
-        .bind(id_hash)
-        .fetch_optional(self.reader())
-        .await?;
+             WHERE s.id_hash = $1";
+        if let Some(direct) = self.direct() {
+            return direct.optional(SQL, &[&id_hash], |r| session_row(r));
+        }
+        let row = sqlx::query(SQL).bind(id_hash).fetch_optional(self.reader()).await?;
         row.map(|r| session_row(&r)).transpose()
     }
 
     pub async fn touch_merchant_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE merchant_sessions SET last_seen_at = $2 WHERE id_hash = $1").bind(id_hash).bind(now).execute(self.writer()).await?;
+        const SQL: &str = "UPDATE merchant_sessions SET last_seen_at = $2 WHERE id_hash = $1";
+        if let Some(direct) = self.direct()
+            && direct.write(SQL, &[&id_hash, &now], |_| Ok(()))?.is_ok()
+        {
+            return Ok(());
+        }
+        sqlx::query(SQL).bind(id_hash).bind(now).execute(self.writer()).await?;
         Ok(())
     }
 
@@ -294,7 +311,7 @@ impl Store {
     }
 }
 
-fn session_row(r: &AnyRow) -> Result<SessionRow, StoreError> {
+fn session_row(r: &(impl Row + ?Sized)) -> Result<SessionRow, StoreError> {
     let branding = match column::<Option<i64>>(r, "branding_updated_at")? {
         None => None,
         Some(updated_at) => Some(BrandingRow {

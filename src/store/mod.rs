@@ -4,8 +4,8 @@
 //! driver; what differs between backends (pool shape, pragmas, migrations) stays here.
 
 pub mod accounts;
-pub mod brandings;
 pub mod apps;
+pub mod brandings;
 pub mod error;
 pub mod flows;
 pub mod grants;
@@ -17,14 +17,17 @@ pub mod merchant_center;
 pub mod merchants;
 pub mod partner_sessions;
 pub mod sso_events;
+mod direct_reads;
 mod migrations;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
+use direct_reads::DirectReads;
 pub use error::StoreError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,11 +53,13 @@ impl Backend {
 /// SQLite allows one writer at a time; letting several pooled connections race for the
 /// write lock makes them sleep in SQLite's busy handler, so writes go through a pool of
 /// one connection and reads through the others. PostgreSQL uses one pool for both.
+/// On a SQLite file, the request path's reads skip the pool (`direct_reads`).
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Backend,
     reader: AnyPool,
     writer: AnyPool,
+    direct: Option<Arc<DirectReads>>,
 }
 
 #[derive(Clone, Debug)]
@@ -99,11 +104,15 @@ impl Store {
             Backend::Sqlite => {
                 let writer = pool(1).connect_with(connect.clone()).await?;
                 let reader = pool(options.pool_size.max(1)).connect_with(connect).await?;
-                Self { backend, reader, writer }
+                let direct = match sqlite_file(url)? {
+                    Some(file) => Some(Arc::new(DirectReads::open(&file, options.pool_size as usize)?)),
+                    None => None,
+                };
+                Self { backend, reader, writer, direct }
             }
             Backend::Postgres => {
                 let shared = pool(options.pool_size.max(2)).connect_with(connect).await?;
-                Self { backend, reader: shared.clone(), writer: shared }
+                Self { backend, reader: shared.clone(), writer: shared, direct: None }
             }
         };
         Ok(store)
@@ -137,4 +146,18 @@ impl Store {
     pub(crate) fn writer(&self) -> &AnyPool {
         &self.writer
     }
+
+    /// Inline reads, on a SQLite file.
+    pub(crate) fn direct(&self) -> Option<&DirectReads> {
+        self.direct.as_deref()
+    }
+}
+
+/// The database file a SQLite URL names; `None` for an in-memory database, which other
+/// connections cannot open.
+fn sqlite_file(url: &str) -> Result<Option<std::path::PathBuf>, StoreError> {
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?;
+    let file = options.get_filename();
+    let in_memory = file.as_os_str().is_empty() || file.as_os_str() == ":memory:" || url.contains("mode=memory");
+    Ok((!in_memory).then(|| file.to_path_buf()))
 }

@@ -73,3 +73,23 @@ async fn a_flow_is_written_only_for_an_active_app_and_its_current_configuration(
     assert_eq!(app.store.take_flow("suspended", now()).await.unwrap(), Taken::Unknown, "nothing was written");
     assert!(matches!(app.store.take_flow("stale", now()).await.unwrap(), Taken::Flow(_, AppStatus::Suspended)), "the callback learns the status with the flow");
 }
+
+/// On SQLite the request path writes inline, without waiting for the database lock; while
+/// another connection holds it, the same statement goes through the pool's writer, which
+/// waits. Nothing is lost and nothing fails.
+#[tokio::test]
+async fn a_flow_written_while_another_connection_holds_the_write_lock_waits_for_it() {
+    let app = spawn_app().await;
+    sqlx::any::install_default_drivers();
+    let mut other = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.db.url).await.unwrap();
+    let begin = if app.db.url.starts_with("sqlite") { "BEGIN IMMEDIATE" } else { "BEGIN" };
+    sqlx::Executor::execute(&mut other, begin).await.unwrap();
+    sqlx::Executor::execute(&mut other, "UPDATE apps SET name = name").await.unwrap();
+    let store = app.store.clone();
+    let waiting = flow(&app, "while-locked", now() + 600);
+    let write = tokio::spawn(async move { store.insert_flow(&waiting).await });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    sqlx::Executor::execute(&mut other, "COMMIT").await.unwrap();
+    assert!(write.await.unwrap().unwrap(), "written once the lock was released");
+    assert!(matches!(app.store.take_flow("while-locked", now()).await.unwrap(), Taken::Flow(..)));
+}
