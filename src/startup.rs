@@ -115,10 +115,12 @@ impl Application {
         let sweeper = tokio::spawn(sweep_forever(self.state.clone()));
         let replica = uuid::Uuid::new_v4().to_string();
         let heartbeat = tokio::spawn(heartbeat_forever(self.state.clone(), replica.clone()));
+        let checkpointer = tokio::spawn(checkpoint_forever(self.state.clone()));
         let app = routes(self.state.clone());
         let result = web::server::serve(self.listener, app, self.state.settings.server_limits(), shutdown).await;
         sweeper.abort();
         heartbeat.abort();
+        checkpointer.abort();
         if self.state.store.backend() == Backend::Postgres
             && let Err(err) = self.state.store.replica_gone(&replica).await
         {
@@ -186,6 +188,23 @@ async fn heartbeat_forever(state: AppState, replica: String) {
                 state.cta_limiter.share_among(replicas);
             }
             Err(err) => tracing::warn!(error = %crate::api::error::ErrorChain(&err), "replica heartbeat failed"),
+        }
+    }
+}
+
+/// On SQLite, copies the write-ahead log back into the database file every second, on the
+/// pool's writer thread: the request path's inline writes never checkpoint themselves
+/// (it would stall a runtime thread), so the log would otherwise only grow.
+async fn checkpoint_forever(state: AppState) {
+    if !state.store.writes_inline() {
+        return;
+    }
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(err) = state.store.checkpoint().await {
+            tracing::warn!(error = %crate::api::error::ErrorChain(&err), "WAL checkpoint failed");
         }
     }
 }

@@ -66,7 +66,9 @@ impl DirectReads {
             .collect::<Result<_, StoreError>>()?;
         let writer = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         // As sqlx's connections are set up (store/mod.rs); per connection in SQLite.
-        writer.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+        // No automatic checkpoint from this connection: it would run inside a request, on a
+        // runtime thread. The server checkpoints on the pool's writer (startup.rs).
+        writer.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;")?;
         writer.busy_timeout(std::time::Duration::ZERO)?;
         writer.set_prepared_statement_cache_capacity(16);
         Ok(Self { connections, next: AtomicUsize::new(0), writer: Mutex::new(writer) })

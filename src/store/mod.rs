@@ -147,7 +147,20 @@ impl Store {
         &self.writer
     }
 
-    /// Inline reads, on a SQLite file.
+    /// Whether the request path writes inline (a SQLite file): the log then needs
+    /// `checkpoint` calls.
+    pub fn writes_inline(&self) -> bool {
+        self.direct.is_some()
+    }
+
+    /// Copies what the write-ahead log holds into the database file, without waiting for
+    /// readers (SQLite's PASSIVE mode), on the pool's writer.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.writer).await?;
+        Ok(())
+    }
+
+    /// Inline reads and writes, on a SQLite file.
     pub(crate) fn direct(&self) -> Option<&DirectReads> {
         self.direct.as_deref()
     }
