@@ -19,12 +19,14 @@
 //! query is written and decoded once for both drivers.
 
 use std::path::Path;
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, OpenFlags};
 
+use super::error::Row;
 use super::StoreError;
 
 /// Placeholder names by position (a query binds at most this many values).
@@ -88,7 +90,7 @@ impl DirectReads {
     }
 
     /// Every row of `sql` with `params` bound to `$1…`, each decoded by `decode`.
-    pub(crate) fn all<T>(&self, sql: &str, params: &[&dyn ToSql], decode: impl FnMut(&rusqlite::Row<'_>) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+    pub(crate) fn all<T>(&self, sql: &str, params: &[&dyn ToSql], decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
         self.with(|conn| run(conn, sql, params, decode))
     }
 
@@ -97,7 +99,7 @@ impl DirectReads {
         &self,
         sql: &str,
         params: &[&dyn ToSql],
-        decode: impl FnMut(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+        decode: impl FnMut(&dyn Row) -> Result<T, StoreError>,
     ) -> Result<Result<Vec<T>, Busy>, StoreError> {
         let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match run(&conn, sql, params, decode) {
@@ -107,22 +109,55 @@ impl DirectReads {
     }
 
     /// The first row of `sql`, if any.
-    pub(crate) fn optional<T>(&self, sql: &str, params: &[&dyn ToSql], decode: impl FnMut(&rusqlite::Row<'_>) -> Result<T, StoreError>) -> Result<Option<T>, StoreError> {
+    pub(crate) fn optional<T>(&self, sql: &str, params: &[&dyn ToSql], decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Option<T>, StoreError> {
         Ok(self.all(sql, params, decode)?.into_iter().next())
     }
 }
 
-fn run<T>(conn: &Connection, sql: &str, params: &[&dyn ToSql], mut decode: impl FnMut(&rusqlite::Row<'_>) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+fn run<T>(conn: &Connection, sql: &str, params: &[&dyn ToSql], mut decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
     let mut statement = conn.prepare_cached(sql)?;
     for (name, value) in PLACEHOLDERS.iter().zip(params) {
         if let Some(index) = statement.parameter_index(name)? {
             statement.raw_bind_parameter(index, value)?;
         }
     }
+    let names: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
     let mut rows = statement.raw_query();
     let mut decoded = Vec::new();
     while let Some(row) = rows.next()? {
-        decoded.push(decode(row)?);
+        decoded.push(decode(&NamedRow { row, names: &names, next: Cell::new(0) })?);
     }
     Ok(decoded)
+}
+
+/// A rusqlite row read by column name. Decoders ask for columns mostly in the order the
+/// query selects them, so each look-up starts after the previous hit: reading a row of n
+/// columns compares about n names, not n²/2 (rusqlite's own look-up asks SQLite for every
+/// name and compares case-insensitively; it was 8% of a page's CPU).
+struct NamedRow<'a, 'r> {
+    row: &'a rusqlite::Row<'r>,
+    names: &'a [String],
+    next: Cell<usize>,
+}
+
+impl NamedRow<'_, '_> {
+    fn index(&self, name: &str) -> Result<usize, String> {
+        let count = self.names.len();
+        let start = self.next.get();
+        (0..count)
+            .map(|offset| (start + offset) % count)
+            .find(|&i| self.names[i] == name)
+            .inspect(|&i| self.next.set(i + 1))
+            .ok_or_else(|| format!("no column {name}"))
+    }
+}
+
+impl Row for NamedRow<'_, '_> {
+    fn get_text(&self, name: &str) -> Result<Option<String>, String> {
+        self.row.get(self.index(name)?).map_err(|err| err.to_string())
+    }
+
+    fn get_int(&self, name: &str) -> Result<Option<i64>, String> {
+        self.row.get(self.index(name)?).map_err(|err| err.to_string())
+    }
 }

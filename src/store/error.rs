@@ -67,16 +67,6 @@ impl Row for sqlx::any::AnyRow {
     }
 }
 
-impl Row for rusqlite::Row<'_> {
-    fn get_text(&self, name: &str) -> Result<Option<String>, String> {
-        self.get(name).map_err(|err| err.to_string())
-    }
-
-    fn get_int(&self, name: &str) -> Result<Option<i64>, String> {
-        self.get(name).map_err(|err| err.to_string())
-    }
-}
-
 /// The column types the store reads.
 pub(crate) trait FromColumn: Sized {
     fn from_column(row: &(impl Row + ?Sized), name: &str) -> Result<Self, String>;

@@ -30,6 +30,9 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 use direct_reads::DirectReads;
 pub use error::StoreError;
 
+/// A pooled PostgreSQL connection idle this long is pinged before it is used again.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(5);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -85,10 +88,19 @@ impl Store {
             AnyPoolOptions::new()
                 .max_connections(size)
                 .acquire_timeout(options.acquire_timeout)
-                // A ping before every use guards against connections a server dropped; an
-                // embedded SQLite file drops none, and each ping is one more hand-off to the
-                // connection's worker thread (measured: ~11% of a login's CPU).
-                .test_before_acquire(backend == Backend::Postgres)
+                // A ping guards against connections a server dropped (a restart, an idle
+                // timeout on the way): only for connections idle a while — a ping before every
+                // use doubled the round trips of a busy replica (measured: onboarding on
+                // PostgreSQL). An embedded SQLite file drops none.
+                .test_before_acquire(false)
+                .before_acquire(move |conn, meta| {
+                    Box::pin(async move {
+                        if backend == Backend::Postgres && meta.idle_for >= PING_AFTER_IDLE {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
