@@ -21,10 +21,18 @@ BEGIN
         created_at, updated_at)
     VALUES (NEW.new_user_id, NEW.app_id, NEW.issuer, NEW.subject, NEW.email, NEW.email_key, NEW.phone_number, NEW.phone_key,
         NEW.given_name, NEW.family_name, NEW.signed_in_at, NEW.signed_in_at)
+    -- A returning user's unchanged profile is not rewritten (nor are its indexes); then
+    -- nothing is returned, and the id is read.
     ON CONFLICT (app_id, issuer, subject) DO UPDATE SET email = excluded.email, email_key = excluded.email_key,
         phone_number = excluded.phone_number, phone_key = excluded.phone_key, given_name = excluded.given_name,
         family_name = excluded.family_name, updated_at = excluded.updated_at
+    WHERE merchant_users.email IS DISTINCT FROM excluded.email OR merchant_users.email_key IS DISTINCT FROM excluded.email_key
+        OR merchant_users.phone_number IS DISTINCT FROM excluded.phone_number OR merchant_users.phone_key IS DISTINCT FROM excluded.phone_key
+        OR merchant_users.given_name IS DISTINCT FROM excluded.given_name OR merchant_users.family_name IS DISTINCT FROM excluded.family_name
     RETURNING id INTO signed_in_user;
+    IF signed_in_user IS NULL THEN
+        SELECT id INTO signed_in_user FROM merchant_users WHERE app_id = NEW.app_id AND issuer = NEW.issuer AND subject = NEW.subject;
+    END IF;
 
     IF NEW.account_id IS NOT NULL THEN
         INSERT INTO account_memberships (user_id, account_id, role, source, first_sign_in_at, last_sign_in_at)

@@ -18,9 +18,12 @@ BEGIN
         created_at, updated_at)
     VALUES (NEW.new_user_id, NEW.app_id, NEW.issuer, NEW.subject, NEW.email, NEW.email_key, NEW.phone_number, NEW.phone_key,
         NEW.given_name, NEW.family_name, NEW.signed_in_at, NEW.signed_in_at)
+    -- A returning user's unchanged profile is not rewritten (nor are its indexes).
     ON CONFLICT (app_id, issuer, subject) DO UPDATE SET email = excluded.email, email_key = excluded.email_key,
         phone_number = excluded.phone_number, phone_key = excluded.phone_key, given_name = excluded.given_name,
-        family_name = excluded.family_name, updated_at = excluded.updated_at;
+        family_name = excluded.family_name, updated_at = excluded.updated_at
+    WHERE email IS NOT excluded.email OR email_key IS NOT excluded.email_key OR phone_number IS NOT excluded.phone_number
+        OR phone_key IS NOT excluded.phone_key OR given_name IS NOT excluded.given_name OR family_name IS NOT excluded.family_name;
 
     INSERT INTO account_memberships (user_id, account_id, role, source, first_sign_in_at, last_sign_in_at)
     SELECT u.id, NEW.account_id, NEW.role, NEW.source, NEW.signed_in_at, NEW.signed_in_at

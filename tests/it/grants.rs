@@ -252,3 +252,22 @@ async fn a_login_started_before_a_config_change_finishes_with_its_own_version() 
     assert_eq!((status, location.as_deref()), (StatusCode::FOUND, Some("/merchant-center")), "the flow's own version");
     assert_eq!(app.sign_in(&mut FormBrowser::new(), &[]).await, Err("claim_missing (mail)".into()), "the next login uses the new one");
 }
+
+/// A returning person's profile is what their IdM sends this time (an unchanged one is
+/// not rewritten, a changed one is).
+#[tokio::test]
+async fn a_returning_persons_new_name_replaces_the_old_one() {
+    let (app, op) = setup().await;
+    app.account(&app.partner, "owner@shop.example", "Shop").await;
+    signs_in_as(&op, "u-owner", "owner@shop.example");
+    for _ in 0..2 {
+        let mut browser = FormBrowser::new();
+        assert_eq!(app.sign_in(&mut browser, &[]).await, Ok("/merchant-center".into()));
+        assert!(browser.get(&app.url("/merchant-center")).await.2.contains("Casey Clerk"));
+    }
+    op.set(|b| b.id_token_claims["given_name"] = json!("Robin"));
+    let mut browser = FormBrowser::new();
+    assert_eq!(app.sign_in(&mut browser, &[]).await, Ok("/merchant-center".into()));
+    let page = browser.get(&app.url("/merchant-center")).await.2;
+    assert!(page.contains("Robin Clerk") && !page.contains("Casey"), "{page}");
+}
