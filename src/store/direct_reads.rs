@@ -72,12 +72,19 @@ impl DirectReads {
         // runtime thread. The server checkpoints on the pool's writer (startup.rs).
         writer.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;")?;
         writer.busy_timeout(std::time::Duration::ZERO)?;
-        writer.set_prepared_statement_cache_capacity(16);
+        writer.set_prepared_statement_cache_capacity(32);
         Ok(Self { connections, next: AtomicUsize::new(0), writer: Mutex::new(writer) })
     }
 
-    /// Runs `read` on a connection no other task holds (or waits for one).
+    /// Runs `read` on a connection no other task holds (or waits for one). The writer's
+    /// connection comes first: its page cache stays valid across its own commits, while
+    /// every other connection drops its cache whenever the database changed since its last
+    /// read — under a steady stream of sign-ins, always (SQLite's WAL rules), so each of
+    /// their reads starts from the OS page cache.
     fn with<T>(&self, read: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Ok(conn) = self.writer.try_lock() {
+            return read(&conn);
+        }
         let count = self.connections.len();
         let first = self.next.fetch_add(1, Ordering::Relaxed) % count;
         for offset in 0..count {
