@@ -10,8 +10,12 @@ macro_rules! uuid_id {
         pub struct $name(Uuid);
 
         impl $name {
+            /// Time-ordered (RFC 9562 §5.7): new rows land at the end of their table's primary
+            /// key instead of at a random leaf, which kept inserts at one cost with a million
+            /// accounts in the table (measured: onboarding). The time is no secret: every
+            /// resource returns its `create_time`.
             pub fn new() -> Self {
-                Self(Uuid::new_v4())
+                Self(Uuid::now_v7())
             }
 
             pub fn as_uuid(&self) -> Uuid {

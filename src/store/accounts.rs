@@ -39,11 +39,11 @@ impl Store {
         let id = account.id.to_string();
         // Without an idempotency key the insert is the whole request: inline when it can be.
         if key.is_none()
-            && let Some(direct) = self.direct()
+            && let Some(inline) = self.inline()
         {
             let (app, legal_entity) = (account.app_id.to_string(), account.legal_entity_id.to_string());
             let params: [&dyn ToSql; 6] = [&id, &app, &legal_entity, &account.name, &account.description, &account.created_at];
-            if let Ok(rows) = direct.write(SQL, &params, |_| Ok(()))? {
+            if let Ok(rows) = inline.write(SQL, &params, |_| Ok(()))? {
                 return if rows.is_empty() { Err(StoreError::NotFound) } else { Ok(Creation::Created) };
             }
         }

@@ -58,8 +58,8 @@ impl Store {
     pub async fn find_app(&self, id: AppId) -> Result<AppRow, StoreError> {
         const SQL: &str = concat!("SELECT ", columns!(), " FROM apps WHERE id = $1");
         let id = id.to_string();
-        if let Some(direct) = self.direct() {
-            return direct.optional(SQL, &[&id], |r| from_row(r))?.ok_or(StoreError::NotFound);
+        if let Some(inline) = self.inline() {
+            return inline.optional(SQL, &[&id], |r| from_row(r))?.ok_or(StoreError::NotFound);
         }
         let row = sqlx::query(SQL).bind(id).fetch_optional(self.reader()).await?.ok_or(StoreError::NotFound)?;
         from_row(&row)

@@ -12,7 +12,7 @@ pub enum StoreError {
     #[error("database error")]
     Backend(#[source] sqlx::Error),
     /// SQLite was locked by another connection and the statement did not wait (inline
-    /// writes, `direct_reads`): nothing was written.
+    /// writes, `inline`): nothing was written.
     #[error("database locked")]
     Busy,
     #[error("database error")]
@@ -50,7 +50,7 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-/// A result row of either driver: sqlx's (`Any`) or rusqlite's (direct reads on SQLite),
+/// A result row of either driver: sqlx's (`Any`) or rusqlite's (inline statements on SQLite),
 /// so each query's row is decoded by one function whichever ran it.
 pub(crate) trait Row {
     fn get_text(&self, name: &str) -> Result<Option<String>, String>;

@@ -42,10 +42,10 @@ impl Store {
                AND NOT EXISTS (SELECT 1 FROM idm_config_versions WHERE app_id = $2 AND version > $5)
              RETURNING state_hash";
         let app = flow.app_id.to_string();
-        if let Some(direct) = self.direct() {
+        if let Some(inline) = self.inline() {
             let params: [&dyn ToSql; 7] =
                 [&flow.state_hash, &app, &flow.browser_hash, &flow.private_sealed, &flow.config_version, &flow.created_at, &flow.expires_at];
-            if let Ok(rows) = direct.write(SQL, &params, |_| Ok(()))? {
+            if let Ok(rows) = inline.write(SQL, &params, |_| Ok(()))? {
                 return Ok(rows.len() == 1);
             }
         }
@@ -83,13 +83,13 @@ impl Store {
                 parsed(row, "app_status")?,
             ))
         };
-        if let Some(direct) = self.direct()
-            && let Ok(taken) = direct.write(SQL, &[&state_hash, &now], |r| decode(r))?
+        if let Some(inline) = self.inline()
+            && let Ok(taken) = inline.write(SQL, &[&state_hash, &now], |r| decode(r))?
         {
             if let Some((flow, status)) = taken.into_iter().next() {
                 return Ok(Taken::Flow(flow, status));
             }
-            let seen = direct.optional(SEEN, &[&state_hash], |_| Ok(()))?;
+            let seen = inline.optional(SEEN, &[&state_hash], |_| Ok(()))?;
             return Ok(if seen.is_some() { Taken::Replayed } else { Taken::Unknown });
         }
         let row = sqlx::query(SQL).bind(state_hash).bind(now).fetch_optional(self.writer()).await?;

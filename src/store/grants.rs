@@ -206,9 +206,9 @@ impl Store {
              WHERE a.id = $1",
             grant_names_person!("g")
         );
-        if let Some(direct) = self.direct() {
+        if let Some(inline) = self.inline() {
             let params: [&dyn ToSql; 4] = [&account, &keys.email_key, &keys.phone_key, &keys.subject];
-            return direct.all(&sql, &params, |r| Ok((parsed(r, "app_id")?, candidate(r)?)));
+            return inline.all(&sql, &params, |r| Ok((parsed(r, "app_id")?, candidate(r)?)));
         }
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(account)
@@ -233,9 +233,9 @@ impl Store {
             grant_names_person!("g")
         );
         let app = app.to_string();
-        if let Some(direct) = self.direct() {
+        if let Some(inline) = self.inline() {
             let params: [&dyn ToSql; 4] = [&app, &keys.email_key, &keys.phone_key, &keys.subject];
-            return direct.all(&sql, &params, |r| candidate(r));
+            return inline.all(&sql, &params, |r| candidate(r));
         }
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(app)

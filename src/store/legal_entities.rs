@@ -39,13 +39,13 @@ impl Store {
         let id = le.id.to_string();
         // Without an idempotency key the insert is the whole request: inline when it can be.
         if key.is_none()
-            && let Some(direct) = self.direct()
+            && let Some(inline) = self.inline()
         {
             let (app, verified, email_key) =
                 (le.app_id.to_string(), i64::from(le.controller_email_verified), crate::domain::identity::email_key(&le.controller_email));
             let params: [&dyn ToSql; 9] =
                 [&id, &app, &le.country, &le.controller_email, &verified, &le.tos_acceptance_time, &le.tos_original_ip, &le.created_at, &email_key];
-            if direct.write(SQL, &params, |_| Ok(()))?.is_ok() {
+            if inline.write(SQL, &params, |_| Ok(()))?.is_ok() {
                 return Ok(Creation::Created);
             }
         }

@@ -163,13 +163,13 @@ impl Store {
         let (new_user_id, app) = (uuid::Uuid::new_v4().to_string(), p.app_id.to_string());
         let email = p.email.unwrap_or_default();
         let (account, role, source) = (s.membership.map(|m| m.account.to_string()), s.membership.map(|m| m.role.as_str()), s.membership.map(|m| m.source.as_str()));
-        if let Some(direct) = self.direct() {
+        if let Some(inline) = self.inline() {
             let params: [&dyn ToSql; 23] = [
                 &new_user_id, &app, &p.issuer, &p.subject, &email, &p.email_key, &p.phone_number, &p.phone_key, &p.given_name, &p.family_name,
                 &account, &role, &source, &s.session_id_hash, &s.csrf_token, &s.logout_hint_sealed, &s.sign_out_origins, &s.reachable_accounts,
                 &s.expires_at, &s.event_id, &s.event_detail, &s.correlation_id, &s.signed_in_at,
             ];
-            if direct.write(SQL, &params, |_| Ok(()))?.is_ok() {
+            if inline.write(SQL, &params, |_| Ok(()))?.is_ok() {
                 return Ok(());
             }
         }
@@ -260,8 +260,8 @@ impl Store {
              LEFT JOIN kyc_profiles k ON k.account_id = s.account_id
              LEFT JOIN payout_methods p ON p.account_id = s.account_id
              WHERE s.id_hash = $1";
-        if let Some(direct) = self.direct() {
-            return direct.optional(SQL, &[&id_hash], |r| session_row(r));
+        if let Some(inline) = self.inline() {
+            return inline.optional(SQL, &[&id_hash], |r| session_row(r));
         }
         let row = sqlx::query(SQL).bind(id_hash).fetch_optional(self.reader()).await?;
         row.map(|r| session_row(&r)).transpose()
@@ -269,8 +269,8 @@ impl Store {
 
     pub async fn touch_merchant_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError> {
         const SQL: &str = "UPDATE merchant_sessions SET last_seen_at = $2 WHERE id_hash = $1";
-        if let Some(direct) = self.direct()
-            && direct.write(SQL, &[&id_hash, &now], |_| Ok(()))?.is_ok()
+        if let Some(inline) = self.inline()
+            && inline.write(SQL, &[&id_hash, &now], |_| Ok(()))?.is_ok()
         {
             return Ok(());
         }

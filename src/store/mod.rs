@@ -17,7 +17,7 @@ pub mod merchant_center;
 pub mod merchants;
 pub mod partner_sessions;
 pub mod sso_events;
-mod direct_reads;
+mod inline;
 mod migrations;
 
 use std::str::FromStr;
@@ -27,7 +27,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
-use direct_reads::DirectReads;
+use inline::Inline;
 pub use error::StoreError;
 
 /// A pooled PostgreSQL connection idle this long is pinged before it is used again.
@@ -56,13 +56,13 @@ impl Backend {
 /// SQLite allows one writer at a time; letting several pooled connections race for the
 /// write lock makes them sleep in SQLite's busy handler, so writes go through a pool of
 /// one connection and reads through the others. PostgreSQL uses one pool for both.
-/// On a SQLite file, the request path's reads skip the pool (`direct_reads`).
+/// On a SQLite file, the request path's statements skip the pools (`inline`).
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Backend,
     reader: AnyPool,
     writer: AnyPool,
-    direct: Option<Arc<DirectReads>>,
+    inline: Option<Arc<Inline>>,
 }
 
 #[derive(Clone, Debug)]
@@ -116,15 +116,15 @@ impl Store {
             Backend::Sqlite => {
                 let writer = pool(1).connect_with(connect.clone()).await?;
                 let reader = pool(options.pool_size.max(1)).connect_with(connect).await?;
-                let direct = match sqlite_file(url)? {
-                    Some(file) => Some(Arc::new(DirectReads::open(&file, options.pool_size as usize)?)),
+                let inline = match sqlite_file(url)? {
+                    Some(file) => Some(Arc::new(Inline::open(&file, options.pool_size as usize)?)),
                     None => None,
                 };
-                Self { backend, reader, writer, direct }
+                Self { backend, reader, writer, inline }
             }
             Backend::Postgres => {
                 let shared = pool(options.pool_size.max(2)).connect_with(connect).await?;
-                Self { backend, reader: shared.clone(), writer: shared, direct: None }
+                Self { backend, reader: shared.clone(), writer: shared, inline: None }
             }
         };
         Ok(store)
@@ -162,7 +162,7 @@ impl Store {
     /// Whether the request path writes inline (a SQLite file): the log then needs
     /// `checkpoint` calls.
     pub fn writes_inline(&self) -> bool {
-        self.direct.is_some()
+        self.inline.is_some()
     }
 
     /// Copies what the write-ahead log holds into the database file, without waiting for
@@ -173,8 +173,8 @@ impl Store {
     }
 
     /// Inline reads and writes, on a SQLite file.
-    pub(crate) fn direct(&self) -> Option<&DirectReads> {
-        self.direct.as_deref()
+    pub(crate) fn inline(&self) -> Option<&Inline> {
+        self.inline.as_deref()
     }
 }
 

@@ -35,7 +35,8 @@ const PLACEHOLDERS: [&str; 24] = [
     "$20", "$21", "$22", "$23", "$24",
 ];
 
-pub(crate) struct DirectReads {
+/// Inline connections to one SQLite file: readers, and the one writer.
+pub(crate) struct Inline {
     connections: Vec<Mutex<Connection>>,
     next: AtomicUsize,
     writer: Mutex<Connection>,
@@ -44,13 +45,13 @@ pub(crate) struct DirectReads {
 /// The database was locked by another connection: nothing was written.
 pub(crate) struct Busy;
 
-impl std::fmt::Debug for DirectReads {
+impl std::fmt::Debug for Inline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DirectReads").field("connections", &self.connections.len()).finish()
+        f.debug_struct("Inline").field("readers", &self.connections.len()).finish()
     }
 }
 
-impl DirectReads {
+impl Inline {
     /// `count` read-only connections to the database file (already migrated, in WAL mode).
     pub(crate) fn open(file: &Path, count: usize) -> Result<Self, StoreError> {
         let connections = (0..count.max(1))
