@@ -1,8 +1,8 @@
-use rusqlite::types::ToSql;
 use sqlx::any::AnyRow;
 
 use super::error::{column, parsed};
 use super::idempotency::{Creation, KeyClaim};
+use super::request_path::{bound, Param};
 use super::{Store, StoreError};
 use crate::domain::ids::{AccountId, AppId, LegalEntityId};
 
@@ -27,6 +27,17 @@ fn from_row(row: &AnyRow) -> Result<AccountRow, StoreError> {
     })
 }
 
+fn insert_params(account: &AccountRow) -> [Param<'_>; 6] {
+    [
+        account.id.to_string().into(),
+        account.app_id.to_string().into(),
+        account.legal_entity_id.to_string().into(),
+        (&account.name).into(),
+        (&account.description).into(),
+        account.created_at.into(),
+    ]
+}
+
 impl Store {
     /// Creates the account only if its legal entity belongs to the same app, checked in
     /// the insert itself so no other app's entity can slip in between a check and a write.
@@ -36,30 +47,16 @@ impl Store {
                      SELECT $1, $2, $3, $4, $5, $6
                      WHERE EXISTS (SELECT 1 FROM legal_entities WHERE id = $3 AND app_id = $2)
                      RETURNING id";
-        let id = account.id.to_string();
-        // Without an idempotency key the insert is the whole request: inline when it can be.
-        if key.is_none()
-            && let Some(inline) = self.inline()
-        {
-            let (app, legal_entity) = (account.app_id.to_string(), account.legal_entity_id.to_string());
-            let params: [&dyn ToSql; 6] = [&id, &app, &legal_entity, &account.name, &account.description, &account.created_at];
-            if let Ok(rows) = inline.write(SQL, &params, |_| Ok(()))? {
-                return if rows.is_empty() { Err(StoreError::NotFound) } else { Ok(Creation::Created) };
-            }
+        // Without an idempotency key the insert is the whole request.
+        if key.is_none() {
+            let inserted = self.write_rows(SQL, &insert_params(account), |_| Ok(())).await?;
+            return if inserted.is_empty() { Err(StoreError::NotFound) } else { Ok(Creation::Created) };
         }
         let account = account.clone();
-        self.create_with_key(account.app_id, key, &id, account.created_at, move |conn| {
+        self.create_with_key(account.app_id, key, &account.id.to_string(), account.created_at, move |conn| {
             Box::pin(async move {
-                let done = sqlx::query(SQL)
-                .bind(account.id.to_string())
-                .bind(account.app_id.to_string())
-                .bind(account.legal_entity_id.to_string())
-                .bind(&account.name)
-                .bind(&account.description)
-                .bind(account.created_at)
-                .fetch_optional(conn)
-                .await?;
-                if done.is_none() { Err(StoreError::NotFound) } else { Ok(()) }
+                let inserted = bound(SQL, &insert_params(&account)).fetch_optional(conn).await?;
+                if inserted.is_none() { Err(StoreError::NotFound) } else { Ok(()) }
             })
         })
         .await

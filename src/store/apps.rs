@@ -57,12 +57,7 @@ impl Store {
     /// What every API call authenticates against.
     pub async fn find_app(&self, id: AppId) -> Result<AppRow, StoreError> {
         const SQL: &str = concat!("SELECT ", columns!(), " FROM apps WHERE id = $1");
-        let id = id.to_string();
-        if let Some(inline) = self.inline() {
-            return inline.optional(SQL, &[&id], |r| from_row(r))?.ok_or(StoreError::NotFound);
-        }
-        let row = sqlx::query(SQL).bind(id).fetch_optional(self.reader()).await?.ok_or(StoreError::NotFound)?;
-        from_row(&row)
+        self.read_rows(SQL, &[id.to_string().into()], |row| from_row(row)).await?.pop().ok_or(StoreError::NotFound)
     }
 
     pub async fn list_apps(&self) -> Result<Vec<AppRow>, StoreError> {

@@ -1,6 +1,4 @@
-use rusqlite::types::ToSql;
-
-use super::error::{column, parsed, Row};
+use super::error::{column, parsed};
 use super::{Store, StoreError};
 use crate::domain::app::AppStatus;
 use crate::domain::ids::AppId;
@@ -41,25 +39,16 @@ impl Store {
              WHERE EXISTS (SELECT 1 FROM apps WHERE id = $2 AND status = 'active')
                AND NOT EXISTS (SELECT 1 FROM idm_config_versions WHERE app_id = $2 AND version > $5)
              RETURNING state_hash";
-        let app = flow.app_id.to_string();
-        if let Some(inline) = self.inline() {
-            let params: [&dyn ToSql; 7] =
-                [&flow.state_hash, &app, &flow.browser_hash, &flow.private_sealed, &flow.config_version, &flow.created_at, &flow.expires_at];
-            if let Ok(rows) = inline.write(SQL, &params, |_| Ok(()))? {
-                return Ok(rows.len() == 1);
-            }
-        }
-        let row = sqlx::query(SQL)
-            .bind(&flow.state_hash)
-            .bind(app)
-            .bind(&flow.browser_hash)
-            .bind(&flow.private_sealed)
-            .bind(flow.config_version)
-            .bind(flow.created_at)
-            .bind(flow.expires_at)
-            .fetch_optional(self.writer())
-            .await?;
-        Ok(row.is_some())
+        let params = [
+            (&flow.state_hash).into(),
+            flow.app_id.to_string().into(),
+            (&flow.browser_hash).into(),
+            (&flow.private_sealed).into(),
+            flow.config_version.into(),
+            flow.created_at.into(),
+            flow.expires_at.into(),
+        ];
+        Ok(self.write_rows(SQL, &params, |_| Ok(())).await?.len() == 1)
     }
 
     /// Marks the flow used and returns it with its app's status, in one statement: of two
@@ -69,9 +58,9 @@ impl Store {
              RETURNING app_id, browser_hash, private_sealed, config_version, created_at, expires_at,
                 (SELECT status FROM apps WHERE apps.id = sso_flows.app_id) AS app_status";
         const SEEN: &str = "SELECT 1 AS seen FROM sso_flows WHERE state_hash = $1";
-        let decode = |row: &dyn Row| -> Result<(FlowRow, AppStatus), StoreError> {
-            Ok((
-                FlowRow {
+        let taken = self
+            .write_rows(SQL, &[state_hash.into(), now.into()], |row| {
+                let flow = FlowRow {
                     state_hash: state_hash.to_owned(),
                     app_id: parsed(row, "app_id")?,
                     browser_hash: column(row, "browser_hash")?,
@@ -79,26 +68,15 @@ impl Store {
                     config_version: column(row, "config_version")?,
                     created_at: column(row, "created_at")?,
                     expires_at: column(row, "expires_at")?,
-                },
-                parsed(row, "app_status")?,
-            ))
-        };
-        if let Some(inline) = self.inline()
-            && let Ok(taken) = inline.write(SQL, &[&state_hash, &now], |r| decode(r))?
-        {
-            if let Some((flow, status)) = taken.into_iter().next() {
-                return Ok(Taken::Flow(flow, status));
-            }
-            let seen = inline.optional(SEEN, &[&state_hash], |_| Ok(()))?;
-            return Ok(if seen.is_some() { Taken::Replayed } else { Taken::Unknown });
+                };
+                Ok(Taken::Flow(flow, parsed(row, "app_status")?))
+            })
+            .await?;
+        if let Some(taken) = taken.into_iter().next() {
+            return Ok(taken);
         }
-        let row = sqlx::query(SQL).bind(state_hash).bind(now).fetch_optional(self.writer()).await?;
-        if let Some(row) = row {
-            let (flow, status) = decode(&row)?;
-            return Ok(Taken::Flow(flow, status));
-        }
-        let seen = sqlx::query(SEEN).bind(state_hash).fetch_optional(self.writer()).await?;
-        Ok(if seen.is_some() { Taken::Replayed } else { Taken::Unknown })
+        let seen = self.read_rows(SEEN, &[state_hash.into()], |_| Ok(())).await?;
+        Ok(if seen.is_empty() { Taken::Unknown } else { Taken::Replayed })
     }
 
     /// Deletes flows never completed once they expired (before `now`), and the tombstones

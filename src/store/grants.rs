@@ -1,9 +1,9 @@
 //! Access grants, the access lookups of a login, and the sessions a grant's removal ends.
 
-use rusqlite::types::ToSql;
 use sqlx::any::AnyRow;
 
 use super::error::{column, parsed, Row};
+use super::request_path::Param;
 use super::idempotency::{claim, Creation, KeyClaim};
 use super::{Store, StoreError};
 use crate::domain::access::Candidate;
@@ -82,7 +82,11 @@ macro_rules! grant_names_person {
 }
 
 /// The controller rule, as a 0/1 column (both backends decode integers through `Any`).
-const CONTROLLER: &str = "CASE WHEN le.controller_email_verified = 1 AND le.controller_email_key = $2 THEN 1 ELSE 0 END";
+macro_rules! controller {
+    () => {
+        "CASE WHEN le.controller_email_verified = 1 AND le.controller_email_key = $2 THEN 1 ELSE 0 END"
+    };
+}
 
 impl Store {
     /// Grants `new` on `account` if the account is `app`'s (`NotFound` otherwise), or updates
@@ -199,51 +203,34 @@ impl Store {
     /// "another partner's" from "none"), with the controller rule and the grants naming
     /// the person there. Empty when there is no such account.
     pub async fn claimed_account(&self, account: &str, keys: PersonKeys<'_>) -> Result<Vec<(AppId, Candidate)>, StoreError> {
-        let sql = format!(
-            "SELECT a.id AS account_id, a.app_id, a.name, {CONTROLLER} AS controller, g.role AS grant_role
+        const SQL: &str = concat!(
+            "SELECT a.id AS account_id, a.app_id, a.name, ", controller!(), " AS controller, g.role AS grant_role
              FROM accounts a JOIN legal_entities le ON le.id = a.legal_entity_id
-             LEFT JOIN account_grants g ON g.account_id = a.id AND {}
-             WHERE a.id = $1",
-            grant_names_person!("g")
+             LEFT JOIN account_grants g ON g.account_id = a.id AND ", grant_names_person!("g"), "
+             WHERE a.id = $1"
         );
-        if let Some(inline) = self.inline() {
-            let params: [&dyn ToSql; 4] = [&account, &keys.email_key, &keys.phone_key, &keys.subject];
-            return inline.all(&sql, &params, |r| Ok((parsed(r, "app_id")?, candidate(r)?)));
-        }
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(account)
-        .bind(keys.email_key)
-        .bind(keys.phone_key)
-        .bind(keys.subject)
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter().map(|r| Ok((parsed(r, "app_id")?, candidate(r)?))).collect()
+        self.read_rows(SQL, &keys.params(account), |row| Ok((parsed(row, "app_id")?, candidate(row)?))).await
     }
 
     /// Every account of `app` a grant or the controller rule lets the person reach.
     pub async fn granted_accounts(&self, app: AppId, keys: PersonKeys<'_>) -> Result<Vec<Candidate>, StoreError> {
-        let sql = format!(
-            "SELECT a.id AS account_id, a.name, {CONTROLLER} AS controller, g.role AS grant_role
+        const SQL: &str = concat!(
+            "SELECT a.id AS account_id, a.name, ", controller!(), " AS controller, g.role AS grant_role
              FROM account_grants g JOIN accounts a ON a.id = g.account_id JOIN legal_entities le ON le.id = a.legal_entity_id
-             WHERE g.app_id = $1 AND {}
+             WHERE g.app_id = $1 AND ", grant_names_person!("g"), "
              UNION ALL
              SELECT a.id AS account_id, a.name, 1 AS controller, NULL AS grant_role
              FROM legal_entities le JOIN accounts a ON a.legal_entity_id = le.id
-             WHERE le.app_id = $1 AND le.controller_email_key = $2 AND le.controller_email_verified = 1",
-            grant_names_person!("g")
+             WHERE le.app_id = $1 AND le.controller_email_key = $2 AND le.controller_email_verified = 1"
         );
-        let app = app.to_string();
-        if let Some(inline) = self.inline() {
-            let params: [&dyn ToSql; 4] = [&app, &keys.email_key, &keys.phone_key, &keys.subject];
-            return inline.all(&sql, &params, |r| candidate(r));
-        }
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(app)
-        .bind(keys.email_key)
-        .bind(keys.phone_key)
-        .bind(keys.subject)
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter().map(candidate).collect()
+        self.read_rows(SQL, &keys.params(&app.to_string()), |row| candidate(row)).await
+    }
+}
+
+impl PersonKeys<'_> {
+    /// `$1` (an app or account id) and the person's keys as `$2…$4`, as `grant_names_person!`
+    /// and `controller!` expect them.
+    fn params<'a>(&'a self, first: &'a str) -> [Param<'a>; 4] {
+        [first.into(), self.email_key.into(), self.phone_key.into(), self.subject.into()]
     }
 }

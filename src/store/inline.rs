@@ -15,18 +15,17 @@
 //! `synchronous = NORMAL`: the durability of both paths is the same.
 //!
 //! The SQL is the store's own text, `$1…$n` placeholders included (SQLite reads them as
-//! named parameters, bound here by name), and rows decode through `error::Row`, so each
-//! query is written and decoded once for both drivers.
+//! named parameters, bound here by name); `request_path` chooses between this and sqlx.
 
-use std::path::Path;
 use std::cell::Cell;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use rusqlite::types::ToSql;
 use rusqlite::{Connection, OpenFlags};
 
 use super::error::Row;
+use super::request_path::Param;
 use super::StoreError;
 
 /// Placeholder names by position (a query binds at most this many values).
@@ -41,9 +40,6 @@ pub(crate) struct Inline {
     next: AtomicUsize,
     writer: Mutex<Connection>,
 }
-
-/// The database was locked by another connection: nothing was written.
-pub(crate) struct Busy;
 
 impl std::fmt::Debug for Inline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -98,31 +94,19 @@ impl Inline {
     }
 
     /// Every row of `sql` with `params` bound to `$1…`, each decoded by `decode`.
-    pub(crate) fn all<T>(&self, sql: &str, params: &[&dyn ToSql], decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+    pub(crate) fn read<T>(&self, sql: &str, params: &[Param<'_>], decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
         self.with(|conn| run(conn, sql, params, decode))
     }
 
-    /// Runs a writing statement (its `RETURNING` rows decoded by `decode`), or `Busy`.
-    pub(crate) fn write<T>(
-        &self,
-        sql: &str,
-        params: &[&dyn ToSql],
-        decode: impl FnMut(&dyn Row) -> Result<T, StoreError>,
-    ) -> Result<Result<Vec<T>, Busy>, StoreError> {
+    /// Runs a writing statement (its `RETURNING` rows decoded by `decode`); `Busy` when
+    /// another connection holds the lock, and then nothing was written.
+    pub(crate) fn write<T>(&self, sql: &str, params: &[Param<'_>], decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
         let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        match run(&conn, sql, params, decode) {
-            Err(StoreError::Busy) => Ok(Err(Busy)),
-            other => other.map(Ok),
-        }
-    }
-
-    /// The first row of `sql`, if any.
-    pub(crate) fn optional<T>(&self, sql: &str, params: &[&dyn ToSql], decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Option<T>, StoreError> {
-        Ok(self.all(sql, params, decode)?.into_iter().next())
+        run(&conn, sql, params, decode)
     }
 }
 
-fn run<T>(conn: &Connection, sql: &str, params: &[&dyn ToSql], mut decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+fn run<T>(conn: &Connection, sql: &str, params: &[Param<'_>], mut decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
     let mut statement = conn.prepare_cached(sql)?;
     for (name, value) in PLACEHOLDERS.iter().zip(params) {
         if let Some(index) = statement.parameter_index(name)? {

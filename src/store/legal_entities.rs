@@ -1,8 +1,8 @@
-use rusqlite::types::ToSql;
 use sqlx::any::AnyRow;
 
 use super::error::{column, parsed};
 use super::idempotency::{Creation, KeyClaim};
+use super::request_path::{bound, Param};
 use super::{Store, StoreError};
 use crate::domain::ids::{AppId, LegalEntityId};
 
@@ -31,39 +31,34 @@ fn from_row(row: &AnyRow) -> Result<LegalEntityRow, StoreError> {
     })
 }
 
+fn insert_params(le: &LegalEntityRow) -> [Param<'_>; 9] {
+    [
+        le.id.to_string().into(),
+        le.app_id.to_string().into(),
+        (&le.country).into(),
+        (&le.controller_email).into(),
+        i64::from(le.controller_email_verified).into(),
+        le.tos_acceptance_time.into(),
+        (&le.tos_original_ip).into(),
+        le.created_at.into(),
+        crate::domain::identity::email_key(&le.controller_email).into(),
+    ]
+}
+
 impl Store {
     pub async fn create_legal_entity(&self, le: &LegalEntityRow, key: Option<&KeyClaim>) -> Result<Creation, StoreError> {
         const SQL: &str = "INSERT INTO legal_entities (id, app_id, country, controller_email, controller_email_verified,
                         tos_acceptance_time, tos_original_ip, created_at, controller_email_key)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-        let id = le.id.to_string();
-        // Without an idempotency key the insert is the whole request: inline when it can be.
-        if key.is_none()
-            && let Some(inline) = self.inline()
-        {
-            let (app, verified, email_key) =
-                (le.app_id.to_string(), i64::from(le.controller_email_verified), crate::domain::identity::email_key(&le.controller_email));
-            let params: [&dyn ToSql; 9] =
-                [&id, &app, &le.country, &le.controller_email, &verified, &le.tos_acceptance_time, &le.tos_original_ip, &le.created_at, &email_key];
-            if inline.write(SQL, &params, |_| Ok(()))?.is_ok() {
-                return Ok(Creation::Created);
-            }
+        // Without an idempotency key the insert is the whole request.
+        if key.is_none() {
+            self.write_rows(SQL, &insert_params(le), |_| Ok(())).await?;
+            return Ok(Creation::Created);
         }
         let le = le.clone();
-        self.create_with_key(le.app_id, key, &id, le.created_at, move |conn| {
+        self.create_with_key(le.app_id, key, &le.id.to_string(), le.created_at, move |conn| {
             Box::pin(async move {
-                sqlx::query(SQL)
-                .bind(le.id.to_string())
-                .bind(le.app_id.to_string())
-                .bind(&le.country)
-                .bind(&le.controller_email)
-                .bind(i64::from(le.controller_email_verified))
-                .bind(le.tos_acceptance_time)
-                .bind(&le.tos_original_ip)
-                .bind(le.created_at)
-                .bind(crate::domain::identity::email_key(&le.controller_email))
-                .execute(conn)
-                .await?;
+                bound(SQL, &insert_params(&le)).execute(conn).await?;
                 Ok(())
             })
         })

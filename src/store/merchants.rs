@@ -1,8 +1,6 @@
 //! Merchant users, their account memberships and Merchant Center sessions.
 
 use super::brandings::BrandingRow;
-use rusqlite::types::ToSql;
-
 use super::error::{column, parsed, Row};
 use super::merchant_center::{KycRow, PayoutRow};
 use super::{Store, StoreError};
@@ -160,45 +158,32 @@ impl Store {
                 expires_at, event_id, event_detail, correlation_id, signed_in_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)";
         let p = &s.profile;
-        let (new_user_id, app) = (uuid::Uuid::new_v4().to_string(), p.app_id.to_string());
-        let email = p.email.unwrap_or_default();
-        let (account, role, source) = (s.membership.map(|m| m.account.to_string()), s.membership.map(|m| m.role.as_str()), s.membership.map(|m| m.source.as_str()));
-        if let Some(inline) = self.inline() {
-            let params: [&dyn ToSql; 23] = [
-                &new_user_id, &app, &p.issuer, &p.subject, &email, &p.email_key, &p.phone_number, &p.phone_key, &p.given_name, &p.family_name,
-                &account, &role, &source, &s.session_id_hash, &s.csrf_token, &s.logout_hint_sealed, &s.sign_out_origins, &s.reachable_accounts,
-                &s.expires_at, &s.event_id, &s.event_detail, &s.correlation_id, &s.signed_in_at,
-            ];
-            if inline.write(SQL, &params, |_| Ok(()))?.is_ok() {
-                return Ok(());
-            }
-        }
-        sqlx::query(SQL)
-            .bind(new_user_id)
-            .bind(app)
-            .bind(p.issuer)
-            .bind(p.subject)
-            .bind(email)
-            .bind(p.email_key)
-            .bind(p.phone_number)
-            .bind(p.phone_key)
-            .bind(p.given_name)
-            .bind(p.family_name)
-            .bind(account)
-            .bind(role)
-            .bind(source)
-            .bind(s.session_id_hash)
-            .bind(s.csrf_token)
-            .bind(s.logout_hint_sealed)
-            .bind(s.sign_out_origins)
-            .bind(s.reachable_accounts)
-            .bind(s.expires_at)
-            .bind(s.event_id)
-            .bind(s.event_detail)
-            .bind(s.correlation_id)
-            .bind(s.signed_in_at)
-            .execute(self.writer())
-            .await?;
+        let params = [
+            uuid::Uuid::new_v4().to_string().into(),
+            p.app_id.to_string().into(),
+            p.issuer.into(),
+            p.subject.into(),
+            p.email.unwrap_or_default().into(),
+            p.email_key.into(),
+            p.phone_number.into(),
+            p.phone_key.into(),
+            p.given_name.into(),
+            p.family_name.into(),
+            s.membership.map(|m| m.account.to_string()).into(),
+            s.membership.map(|m| m.role.as_str()).into(),
+            s.membership.map(|m| m.source.as_str()).into(),
+            s.session_id_hash.into(),
+            s.csrf_token.into(),
+            s.logout_hint_sealed.into(),
+            s.sign_out_origins.into(),
+            s.reachable_accounts.into(),
+            s.expires_at.into(),
+            s.event_id.into(),
+            s.event_detail.into(),
+            s.correlation_id.into(),
+            s.signed_in_at.into(),
+        ];
+        self.write_rows(SQL, &params, |_| Ok(())).await?;
         Ok(())
     }
 
@@ -260,21 +245,12 @@ impl Store {
              LEFT JOIN kyc_profiles k ON k.account_id = s.account_id
              LEFT JOIN payout_methods p ON p.account_id = s.account_id
              WHERE s.id_hash = $1";
-        if let Some(inline) = self.inline() {
-            return inline.optional(SQL, &[&id_hash], |r| session_row(r));
-        }
-        let row = sqlx::query(SQL).bind(id_hash).fetch_optional(self.reader()).await?;
-        row.map(|r| session_row(&r)).transpose()
+        Ok(self.read_rows(SQL, &[id_hash.into()], |row| session_row(row)).await?.pop())
     }
 
     pub async fn touch_merchant_session(&self, id_hash: &str, now: i64) -> Result<(), StoreError> {
         const SQL: &str = "UPDATE merchant_sessions SET last_seen_at = $2 WHERE id_hash = $1";
-        if let Some(inline) = self.inline()
-            && inline.write(SQL, &[&id_hash, &now], |_| Ok(()))?.is_ok()
-        {
-            return Ok(());
-        }
-        sqlx::query(SQL).bind(id_hash).bind(now).execute(self.writer()).await?;
+        self.write_rows(SQL, &[id_hash.into(), now.into()], |_| Ok(())).await?;
         Ok(())
     }
 

@@ -19,6 +19,7 @@ pub mod partner_sessions;
 pub mod sso_events;
 mod inline;
 mod migrations;
+mod request_path;
 
 use std::str::FromStr;
 use std::sync::Arc;

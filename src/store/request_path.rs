@@ -1,0 +1,110 @@
+//! The request path's statements, each written once — its SQL, its bound values, its row
+//! decoder — and run by whichever driver fits: inline on a SQLite file (`inline`), else
+//! through sqlx's pools, and through sqlx's writer as well when the inline writer finds the
+//! database locked.
+
+use std::borrow::Cow;
+
+use rusqlite::types::{ToSql, ToSqlOutput, Value, ValueRef};
+use sqlx::any::{Any, AnyArguments};
+use sqlx::query::Query;
+
+use super::error::Row;
+use super::{Store, StoreError};
+
+/// A value bound to `$n`: the two types the request path's statements take.
+#[derive(Clone, Debug)]
+pub(crate) enum Param<'a> {
+    Text(Option<Cow<'a, str>>),
+    Int(Option<i64>),
+}
+
+impl<'a> From<&'a str> for Param<'a> {
+    fn from(text: &'a str) -> Self {
+        Self::Text(Some(Cow::Borrowed(text)))
+    }
+}
+
+impl<'a> From<&'a String> for Param<'a> {
+    fn from(text: &'a String) -> Self {
+        Self::Text(Some(Cow::Borrowed(text)))
+    }
+}
+
+impl From<String> for Param<'_> {
+    fn from(text: String) -> Self {
+        Self::Text(Some(Cow::Owned(text)))
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Param<'a> {
+    fn from(text: Option<&'a str>) -> Self {
+        Self::Text(text.map(Cow::Borrowed))
+    }
+}
+
+impl<'a> From<&'a Option<String>> for Param<'a> {
+    fn from(text: &'a Option<String>) -> Self {
+        Self::Text(text.as_deref().map(Cow::Borrowed))
+    }
+}
+
+impl From<Option<String>> for Param<'_> {
+    fn from(text: Option<String>) -> Self {
+        Self::Text(text.map(Cow::Owned))
+    }
+}
+
+impl From<i64> for Param<'_> {
+    fn from(number: i64) -> Self {
+        Self::Int(Some(number))
+    }
+}
+
+impl From<Option<i64>> for Param<'_> {
+    fn from(number: Option<i64>) -> Self {
+        Self::Int(number)
+    }
+}
+
+impl ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Self::Text(Some(text)) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+            Self::Int(Some(number)) => ToSqlOutput::Owned(Value::Integer(*number)),
+            Self::Text(None) | Self::Int(None) => ToSqlOutput::Owned(Value::Null),
+        })
+    }
+}
+
+/// `sql` with `params` bound in order, for sqlx.
+pub(crate) fn bound<'q>(sql: &'static str, params: &'q [Param<'q>]) -> Query<'q, Any, AnyArguments> {
+    params.iter().fold(sqlx::query(sql), |query, param| match param {
+        Param::Text(text) => query.bind(text.as_deref()),
+        Param::Int(number) => query.bind(*number),
+    })
+}
+
+impl Store {
+    /// The rows of a reading statement.
+    pub(crate) async fn read_rows<T>(&self, sql: &'static str, params: &[Param<'_>], mut decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+        if let Some(inline) = self.inline() {
+            return inline.read(sql, params, decode);
+        }
+        let rows = bound(sql, params).fetch_all(self.reader()).await?;
+        rows.iter().map(|row| decode(row)).collect()
+    }
+
+    /// The `RETURNING` rows (if any) of a writing statement.
+    pub(crate) async fn write_rows<T>(&self, sql: &'static str, params: &[Param<'_>], mut decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+        if let Some(inline) = self.inline() {
+            match inline.write(sql, params, &mut decode) {
+                // Locked by another connection: nothing was written; sqlx's writer waits.
+                Err(StoreError::Busy) => {}
+                done => return done,
+            }
+        }
+        let rows = bound(sql, params).fetch_all(self.writer()).await?;
+        rows.iter().map(|row| decode(row)).collect()
+    }
+}
