@@ -22,6 +22,8 @@ pub struct Settings {
     pub api_rate_per_second: NonZeroU32,
     /// How many calls above the sustained rate a partner may burst.
     pub api_rate_burst: NonZeroU32,
+    /// API calls with wrong credentials one client address may make per minute.
+    pub api_failed_auth_per_minute: NonZeroU32,
     /// Largest request body the API reads (the contract says 1 MiB).
     pub max_body_bytes: usize,
     /// How long a `Unique-Key` keeps replaying its first response.
@@ -71,7 +73,19 @@ pub struct ConfigError {
     pub problem: String,
 }
 
+/// The variables holding secrets, each also readable from a file named by its `_FILE`
+/// twin (`CAUSEWAY_MASTER_KEY_FILE=/run/secrets/master-key`), as container platforms
+/// mount secrets.
+const SECRET_FILES: [(&str, &str); 3] = [
+    ("CAUSEWAY_DATABASE_URL", "CAUSEWAY_DATABASE_URL_FILE"),
+    ("CAUSEWAY_MASTER_KEY", "CAUSEWAY_MASTER_KEY_FILE"),
+    ("CAUSEWAY_MASTER_KEY_PREVIOUS", "CAUSEWAY_MASTER_KEY_PREVIOUS_FILE"),
+];
+
 const KNOWN: &[&str] = &[
+    "CAUSEWAY_DATABASE_URL_FILE",
+    "CAUSEWAY_MASTER_KEY_FILE",
+    "CAUSEWAY_MASTER_KEY_PREVIOUS_FILE",
     "CAUSEWAY_DATABASE_URL",
     "CAUSEWAY_LISTEN",
     "CAUSEWAY_PUBLIC_URL",
@@ -86,6 +100,7 @@ const KNOWN: &[&str] = &[
     "CAUSEWAY_LOG",
     "CAUSEWAY_API_RATE_PER_SECOND",
     "CAUSEWAY_API_RATE_BURST",
+    "CAUSEWAY_API_FAILED_AUTH_PER_MINUTE",
     "CAUSEWAY_MAX_BODY_BYTES",
     "CAUSEWAY_IDEMPOTENCY_TTL_SECONDS",
     "CAUSEWAY_DB_POOL_SIZE",
@@ -137,12 +152,13 @@ impl Settings {
             .unwrap_or("http://127.0.0.1:8080")
             .trim_end_matches('/')
             .to_owned();
+        let [database_url, master_key, master_key_previous] = SECRET_FILES.map(|(name, file)| secret(vars, name, file));
         Ok(Self {
-            database_url: SecretString::from(get("CAUSEWAY_DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL)),
+            database_url: database_url?.unwrap_or_else(|| SecretString::from(DEFAULT_DATABASE_URL)),
             listen,
             public_url,
-            master_key: get("CAUSEWAY_MASTER_KEY").map(SecretString::from),
-            master_key_previous: get("CAUSEWAY_MASTER_KEY_PREVIOUS").map(SecretString::from),
+            master_key: master_key?,
+            master_key_previous: master_key_previous?,
             allow_insecure_idm: parse_bool(get("CAUSEWAY_ALLOW_INSECURE_IDM"), "CAUSEWAY_ALLOW_INSECURE_IDM")?,
             log_format: match get("CAUSEWAY_LOG_FORMAT") {
                 None | Some("json") => LogFormat::Json,
@@ -156,6 +172,7 @@ impl Settings {
             },
             api_rate_per_second: parse(get("CAUSEWAY_API_RATE_PER_SECOND"), "CAUSEWAY_API_RATE_PER_SECOND", NonZeroU32::new(100))?,
             api_rate_burst: parse(get("CAUSEWAY_API_RATE_BURST"), "CAUSEWAY_API_RATE_BURST", NonZeroU32::new(200))?,
+            api_failed_auth_per_minute: parse(get("CAUSEWAY_API_FAILED_AUTH_PER_MINUTE"), "CAUSEWAY_API_FAILED_AUTH_PER_MINUTE", NonZeroU32::new(30))?,
             max_body_bytes: parse(get("CAUSEWAY_MAX_BODY_BYTES"), "CAUSEWAY_MAX_BODY_BYTES", Some(1024 * 1024))?,
             idempotency_ttl_seconds: parse(get("CAUSEWAY_IDEMPOTENCY_TTL_SECONDS"), "CAUSEWAY_IDEMPOTENCY_TTL_SECONDS", Some(24 * 3600))?,
             db_pool_size: parse(get("CAUSEWAY_DB_POOL_SIZE"), "CAUSEWAY_DB_POOL_SIZE", Some(8))?,
@@ -192,6 +209,25 @@ impl Settings {
         vars.into_iter()
             .filter(|name| name.starts_with("CAUSEWAY_") && !KNOWN.contains(&name.as_str()))
             .collect()
+    }
+}
+
+/// A secret from its variable or from the file its `_FILE` twin names (never both: which
+/// one wins would be a guess). The file's content is trimmed: files usually end in a newline.
+fn secret(vars: &HashMap<String, String>, name: &'static str, file_var: &'static str) -> Result<Option<SecretString>, ConfigError> {
+    let get = |name: &str| vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+    match (get(name), get(file_var)) {
+        (Some(_), Some(_)) => Err(ConfigError { variable: file_var, problem: format!("set {name} or {file_var}, not both") }),
+        (Some(value), None) => Ok(Some(SecretString::from(value))),
+        (None, None) => Ok(None),
+        (None, Some(path)) => {
+            // The error names the path, never the content.
+            let text = std::fs::read_to_string(path).map_err(|err| ConfigError { variable: file_var, problem: format!("cannot read {path}: {err}") })?;
+            match text.trim() {
+                "" => Err(ConfigError { variable: file_var, problem: format!("{path} is empty") }),
+                value => Ok(Some(SecretString::from(value))),
+            }
+        }
     }
 }
 
@@ -247,6 +283,24 @@ mod tests {
         assert_eq!(err.variable, "CAUSEWAY_LISTEN");
         let err = Settings::from_map(&vars(&[("CAUSEWAY_ALLOW_INSECURE_IDM", "maybe")])).unwrap_err();
         assert_eq!(err.variable, "CAUSEWAY_ALLOW_INSECURE_IDM");
+    }
+
+    #[test]
+    fn secrets_may_come_from_files() {
+        use secrecy::ExposeSecret;
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("master-key");
+        std::fs::write(&key, "a-key-from-a-file\n").unwrap();
+        let path = key.to_str().unwrap();
+        let s = Settings::from_map(&vars(&[("CAUSEWAY_MASTER_KEY_FILE", path)])).unwrap();
+        assert_eq!(s.master_key.as_ref().map(|k| k.expose_secret().to_owned()).as_deref(), Some("a-key-from-a-file"));
+        let err = Settings::from_map(&vars(&[("CAUSEWAY_MASTER_KEY_FILE", path), ("CAUSEWAY_MASTER_KEY", "x")])).unwrap_err();
+        assert_eq!(err.variable, "CAUSEWAY_MASTER_KEY_FILE");
+        let missing = dir.path().join("absent");
+        let err = Settings::from_map(&vars(&[("CAUSEWAY_DATABASE_URL_FILE", missing.to_str().unwrap())])).unwrap_err();
+        assert!(err.problem.contains("cannot read"), "{}", err.problem);
+        std::fs::write(&key, "\n").unwrap();
+        assert!(Settings::from_map(&vars(&[("CAUSEWAY_MASTER_KEY_PREVIOUS_FILE", path)])).unwrap_err().problem.contains("empty"));
     }
 
     #[test]

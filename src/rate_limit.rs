@@ -9,8 +9,9 @@
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::RwLock;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -67,12 +68,53 @@ impl<K: Hash + Eq + Clone> Shared<K> {
 
 pub struct AppRateLimiter {
     apps: Shared<AppId>,
+    failed_auth: FailedAuth,
     clock: DefaultClock,
 }
 
+/// Failed authentications per client address, in fixed one-minute windows: once an
+/// address has spent its budget, its calls are refused before any lookup until the
+/// window ends.
+struct FailedAuth {
+    per_minute: u32,
+    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
 impl AppRateLimiter {
-    pub fn new(per_second: NonZeroU32, burst: NonZeroU32) -> Self {
-        Self { apps: Shared::new(Duration::from_secs(1), per_second, burst), clock: DefaultClock::default() }
+    /// `failed_per_minute`: failed authentications one client address may make per minute
+    /// (tokens are 256 random bits: this bounds what a guesser costs, not its chances).
+    /// Keyed by address only: keyed by App-Id, anyone could lock a partner's integration out.
+    pub fn new(per_second: NonZeroU32, burst: NonZeroU32, failed_per_minute: NonZeroU32) -> Self {
+        Self {
+            apps: Shared::new(Duration::from_secs(1), per_second, burst),
+            failed_auth: FailedAuth { per_minute: failed_per_minute.get(), windows: Mutex::new(HashMap::new()) },
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Seconds `address` must still wait, once it has spent its failed-authentication budget.
+    pub fn auth_blocked(&self, address: IpAddr) -> Option<u64> {
+        let windows = self.failed_auth.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let (start, failures) = *windows.get(&address)?;
+        let left = MINUTE.checked_sub(start.elapsed())?;
+        (failures >= self.failed_auth.per_minute).then(|| seconds(left))
+    }
+
+    /// Counts a failed authentication from `address`.
+    pub fn auth_failed(&self, address: IpAddr) {
+        let mut windows = self.failed_auth.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let window = windows.entry(address).or_insert((Instant::now(), 0));
+        if window.0.elapsed() >= MINUTE {
+            *window = (Instant::now(), 0);
+        }
+        window.1 = window.1.saturating_add(1);
+    }
+
+    /// Forgets windows that have ended (a map keyed by address grows otherwise).
+    pub fn prune(&self) {
+        self.failed_auth.windows.lock().unwrap_or_else(|p| p.into_inner()).retain(|_, (start, _)| start.elapsed() < MINUTE);
     }
 
     /// `Ok` when the call fits the app's quota, else the whole seconds to wait.
@@ -97,8 +139,14 @@ pub struct CtaLimiter {
     addresses: Shared<IpAddr>,
     browsers: Shared<String>,
     apps: Shared<AppId>,
+    /// Callbacks that match no login of this app (anyone can make them up), as written to
+    /// the app's event log.
+    unmatched_events: Shared<AppId>,
     clock: DefaultClock,
 }
+
+/// Made-up callbacks an app's event log records per minute; the metric counts them all.
+const UNMATCHED_EVENTS_PER_MINUTE: NonZeroU32 = NonZeroU32::new(10).unwrap();
 
 impl CtaLimiter {
     pub fn new(rates: CtaRates) -> Self {
@@ -109,8 +157,15 @@ impl CtaLimiter {
             addresses: Shared::new(minute, rates.per_minute, rates.per_minute),
             browsers: Shared::new(minute, rates.per_minute, rates.per_minute),
             apps: Shared::new(Duration::from_secs(1), rates.per_app_per_second, app_burst),
+            unmatched_events: Shared::new(minute, UNMATCHED_EVENTS_PER_MINUTE, UNMATCHED_EVENTS_PER_MINUTE),
             clock: DefaultClock::default(),
         }
+    }
+
+    /// Whether a callback that matched none of `app`'s logins may still go to its event
+    /// log: a flood of them must not push the partner's real events out.
+    pub fn may_log_unmatched(&self, app: AppId) -> bool {
+        self.unmatched_events.check(&app, &self.clock).is_ok()
     }
 
     /// `Ok` when a sign-in may start for `app` from `address` in `browser` (the hash of its
@@ -127,6 +182,7 @@ impl CtaLimiter {
         self.addresses.share_among(replicas);
         self.browsers.share_among(replicas);
         self.apps.share_among(replicas);
+        self.unmatched_events.share_among(replicas);
     }
 
     /// Forgets keys whose budget is full again (a limiter keyed by address grows otherwise).
@@ -134,6 +190,7 @@ impl CtaLimiter {
         self.addresses.prune();
         self.browsers.prune();
         self.apps.prune();
+        self.unmatched_events.prune();
     }
 }
 
@@ -143,7 +200,7 @@ mod tests {
 
     #[test]
     fn each_app_has_its_own_budget() {
-        let limiter = AppRateLimiter::new(NonZeroU32::new(1).unwrap(), NonZeroU32::new(2).unwrap());
+        let limiter = AppRateLimiter::new(NonZeroU32::new(1).unwrap(), NonZeroU32::new(2).unwrap(), NonZeroU32::MIN);
         let (a, b) = (AppId::new(), AppId::new());
         assert!(limiter.check(a).is_ok());
         assert!(limiter.check(a).is_ok());
@@ -154,7 +211,7 @@ mod tests {
 
     #[test]
     fn replicas_share_the_quota() {
-        let limiter = AppRateLimiter::new(NonZeroU32::new(10).unwrap(), NonZeroU32::new(10).unwrap());
+        let limiter = AppRateLimiter::new(NonZeroU32::new(10).unwrap(), NonZeroU32::new(10).unwrap(), NonZeroU32::MIN);
         limiter.share_among(2);
         let app = AppId::new();
         let allowed = (0..10).filter(|_| limiter.check(app).is_ok()).count();

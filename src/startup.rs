@@ -92,7 +92,7 @@ impl Application {
             connectors: Arc::new(ConnectorCache::default()),
             jwks: Arc::new(JwksCache::new(JwksPolicy::default())),
             metrics: Arc::new(crate::metrics::Metrics::new()?),
-            rate_limiter: Arc::new(AppRateLimiter::new(settings.api_rate_per_second, settings.api_rate_burst)),
+            rate_limiter: Arc::new(AppRateLimiter::new(settings.api_rate_per_second, settings.api_rate_burst, settings.api_failed_auth_per_minute)),
             cta_limiter: Arc::new(CtaLimiter::new(CtaRates {
                 per_minute: settings.cta_rate_per_minute,
                 per_app_per_second: settings.cta_rate_per_app_per_second,
@@ -164,9 +164,10 @@ pub fn routes(state: AppState) -> impl Endpoint<Output = Response> {
         .nest("/sso", crate::sso::routes().with(pages(SSO_FORM_MAX_BYTES)))
         .nest("/merchant-center", crate::portal::routes().with(pages(FORM_MAX_BYTES)))
         .nest("/brand", crate::portal::brand_routes())
-        .nest("/", api.with(api_limit))
+        .nest("/", api.around(api::refuse_unreadable_unique_key).with(api_limit))
         .with(AddData::new(state))
         .catch_all_error(|err| async move { render_poem_error(err) })
+        .around(crate::portal::off_path::pages_for_browsers)
         .around(move |next, req| web::correlation::log_requests(next, req, metrics.clone()))
         .map_to_response()
 }
@@ -232,6 +233,7 @@ async fn sweep_forever(state: AppState) {
             tracing::warn!(error = %crate::api::error::ErrorChain(&err), "throttle sweep failed");
         }
         state.cta_limiter.prune();
+        state.rate_limiter.prune();
         if let Err(err) = state.store.sweep_merchant_sessions(now).await {
             tracing::warn!(error = %crate::api::error::ErrorChain(&err), "merchant session sweep failed");
         }

@@ -28,9 +28,21 @@ async fn check_app(req: &Request, token: ApiKey) -> poem::Result<AppPrincipal> {
         return Err(ApiError::invalid_one(&["Api-Version"], Reason::InvalidApiVersion, &message).reject());
     }
     let state = req.data::<AppState>().ok_or_else(|| ApiError::unexpected(&MissingState).reject())?;
+    let client = crate::web::client_ip::client_ip(req, &state.settings.trusted_proxies);
+    if let Some(wait) = state.rate_limiter.auth_blocked(client) {
+        return Err(ApiError::throttled(wait).reject());
+    }
     let app_id = req.headers().get("App-Id").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let token = SecretString::from(token.key);
-    let principal = apps::authenticate(&state.store, &state.clock, app_id, &token).await.map_err(|e| ApiError::from(e).reject())?;
+    let principal = match apps::authenticate(&state.store, &state.clock, app_id, &token).await {
+        Ok(principal) => principal,
+        Err(err) => {
+            if matches!(err, crate::services::ServiceError::Unauthenticated) {
+                state.rate_limiter.auth_failed(client);
+            }
+            return Err(ApiError::from(err).reject());
+        }
+    };
     state.rate_limiter.check(principal.app_id).map_err(|wait| ApiError::throttled(wait).reject())?;
     Ok(principal)
 }

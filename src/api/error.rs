@@ -27,6 +27,8 @@ pub enum ErrorCode {
     ThrottleExceeded,
     /// 500.
     UnexpectedError,
+    /// 503 (with `Retry-After`): the database is briefly unreachable; nothing was done.
+    ServiceUnavailable,
 }
 
 #[derive(Object, Clone, Debug)]
@@ -98,7 +100,14 @@ pub enum ApiError {
     /// `X-Correlation-Id` like every response) to support.
     #[oai(status = 500)]
     Unexpected(Json<ErrorBody>),
+    /// The database is briefly unreachable (a restart, a failover): nothing was done; retry
+    /// after the given number of seconds, with the same `Unique-Key` for a create.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
 }
+
+/// A database restart takes a second or two; clients retrying sooner only add load.
+const RETRY_UNAVAILABLE_AFTER_SECONDS: u64 = 2;
 
 fn body(error_code: ErrorCode, message: impl Into<String>, details: Vec<ErrorDetail>) -> Json<ErrorBody> {
     Json(ErrorBody { error_code, error_message: message.into(), details })
@@ -146,9 +155,17 @@ impl ApiError {
         Self::ThrottleExceeded(body(ErrorCode::ThrottleExceeded, "Too many requests from this app; slow down.", vec![]), retry_after_seconds.max(1))
     }
 
-    /// An opaque 500: the cause is logged with the correlation id, never sent.
-    pub fn unexpected(cause: &dyn std::error::Error) -> Self {
+    /// An opaque 500: the cause is logged with the correlation id, never sent; or a 503
+    /// when the cause is a database that cannot be reached for now.
+    pub fn unexpected(cause: &(dyn std::error::Error + 'static)) -> Self {
         let correlation = crate::web::correlation::current();
+        if crate::store::StoreError::unavailable_in(cause) {
+            tracing::warn!(correlation_id = %correlation, error = %ErrorChain(cause), "database unavailable");
+            return Self::Unavailable(
+                body(ErrorCode::ServiceUnavailable, format!("The service is briefly unavailable; retry shortly. Correlation id: {correlation}."), vec![]),
+                RETRY_UNAVAILABLE_AFTER_SECONDS,
+            );
+        }
         tracing::error!(correlation_id = %correlation, error = %ErrorChain(cause), "unexpected error");
         Self::Unexpected(body(ErrorCode::UnexpectedError, format!("Something went wrong on our side. Correlation id: {correlation}."), vec![]))
     }
@@ -163,6 +180,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::ThrottleExceeded(..) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

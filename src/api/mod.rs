@@ -11,6 +11,7 @@ pub mod partner_models;
 pub mod payload;
 pub mod spec;
 
+use poem::{Endpoint, IntoResponse, Request, Response};
 use poem_openapi::{ContactObject, LicenseObject, OpenApiService, ServerObject};
 
 pub type ApiService = OpenApiService<(onboarding::OnboardingApi, access::AccessApi, partner::PartnerApi), ()>;
@@ -28,4 +29,16 @@ pub fn service(public_url: &str) -> ApiService {
         .server(ServerObject::new(public_url).description("This Causeway"))
         .contact(ContactObject::new().name("Causeway").url(format!("{public_url}/docs")))
         .license(LicenseObject::new("Proprietary").identifier("LicenseRef-Proprietary"))
+}
+
+/// poem takes a header whose bytes are not visible ASCII for an absent one: a `Unique-Key`
+/// written in, say, UTF-8 would silently make the request not idempotent. Such a key is
+/// refused before any operation runs (contract: 1 to 255 visible ASCII characters).
+pub async fn refuse_unreadable_unique_key<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    if req.headers().get_all("unique-key").iter().any(|value| value.to_str().is_err()) {
+        use crate::domain::field_error::Reason;
+        let message = "Unique-Key must be 1 to 255 visible ASCII characters.";
+        return Ok(error::ApiError::invalid_one(&["Unique-Key"], Reason::InvalidHeader, message).into_response());
+    }
+    next.call(req).await.map(IntoResponse::into_response)
 }

@@ -45,6 +45,11 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for ApiJson<T> {
             poem::error::ReadBodyError::PayloadTooLarge => ApiError::too_large(limit),
             other => ApiError::invalid(format!("The request body could not be read: {other}"), &[]),
         }.reject())?;
+        // A generic JSON value costs tens of bytes per element: 1 MiB of `[0,0,…]` would be
+        // tens of MB of heap. No body of this API has more than a few dozen values.
+        if let Some(problem) = too_complex(&bytes) {
+            return Err(ApiError::invalid_one(&[], Reason::InvalidJson, problem).reject());
+        }
         let mut value: Value = serde_json::from_slice(&bytes).map_err(|err| {
             ApiError::invalid_one(&[], Reason::InvalidJson, &format!("The request body is not valid JSON: {err}.")).reject()
         })?;
@@ -65,6 +70,45 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for ApiJson<T> {
 }
 
 poem_openapi::impl_apirequest_for_payload!(ApiJson<T>, T: Type + DeserializeOwned + Send);
+
+/// More values than any request of this API has, or deeper nesting: refused before parsing.
+const MAX_VALUES: usize = 1000;
+const MAX_DEPTH: usize = 16;
+
+/// Counts the values and nesting of a JSON text without building it (strings skipped with
+/// their escapes); an invalid text is left for the parser to name.
+fn too_complex(bytes: &[u8]) -> Option<&'static str> {
+    let (mut values, mut depth, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some("The request body is nested deeper than any request of this API.");
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' | b':' => {
+                values += 1;
+                if values > MAX_VALUES {
+                    return Some("The request body has more values than any request of this API.");
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
 
 /// Classifies serde's first structural error (missing, unknown or mistyped field).
 fn structural_problem(err: &serde_path_to_error::Error<serde_json::Error>) -> FieldError {
@@ -176,5 +220,15 @@ mod tests {
         assert_eq!(canonical(&a), canonical(&b));
         let c: Value = serde_json::from_str(r#"{"a": {"x": 3, "y": 2}, "b": 2}"#).unwrap();
         assert_ne!(canonical(&a), canonical(&c));
+    }
+
+    #[test]
+    fn bodies_far_larger_than_any_request_are_refused_unparsed() {
+        assert_eq!(too_complex(br#"{"country": "US", "controller": {"email": "a@b.example"}, "x": [1, 2, 3]}"#), None);
+        // Punctuation inside strings is text, not structure.
+        assert_eq!(too_complex(format!(r#"{{"name": "{}\"{}"}}"#, ",".repeat(5000), "[".repeat(100)).as_bytes()), None);
+        assert!(too_complex(format!("[{}0]", "0,".repeat(2000)).as_bytes()).is_some());
+        assert!(too_complex(format!("{}{}", "[".repeat(17), "]".repeat(17)).as_bytes()).is_some());
+        assert_eq!(too_complex(format!("{}{}", "[".repeat(16), "]".repeat(16)).as_bytes()), None);
     }
 }

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::sso_error::SsoError;
-use super::values::PhoneNumber;
+use super::values::{hidden, visible, PhoneNumber};
 
 /// What a connector delivers once the IdM's answer passed every protocol rule.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -31,19 +31,36 @@ impl FederatedIdentity {
         }
     }
 
+    /// A display value (a name): invisible and control characters dropped, bounded.
     fn text(&self, name: &str) -> Option<String> {
-        let value = self.source_of(name)?.get(name)?.as_str()?.trim();
-        (!value.is_empty()).then(|| value.to_owned())
+        let value = display_text(self.source_of(name)?.get(name)?.as_str()?);
+        (!value.is_empty()).then_some(value)
     }
 
-    /// A value with its verification flag read from the same source, so an e-mail from
-    /// userinfo is never vouched for by an `email_verified` that the ID token said of another.
+    /// An address (e-mail, phone number) with its verification flag read from the same
+    /// source, so an e-mail from userinfo is never vouched for by an `email_verified` that
+    /// the ID token said of another. An address with a hidden character is no address: it
+    /// would be stored and shown as something other than what it looks like.
     fn verified_text(&self, name: &str, flag: &str) -> Option<(String, bool)> {
         let source = self.source_of(name)?;
         let value = source.get(name)?.as_str()?.trim();
+        if value.is_empty() || value.chars().count() > MAX_ADDRESS_CHARS || value.chars().any(hidden) {
+            return None;
+        }
         // Only the JSON boolean true counts: "true" as a string is a misconfigured IdM.
-        (!value.is_empty()).then(|| (value.to_owned(), source.get(flag) == Some(&Value::Bool(true))))
+        Some((value.to_owned(), source.get(flag) == Some(&Value::Bool(true))))
     }
+}
+
+/// Names longer than this are cut: nobody's name is, and a page must not carry megabytes.
+const MAX_NAME_CHARS: usize = 200;
+/// RFC 5321's limit for a path, which bounds an e-mail address; phone numbers are shorter.
+const MAX_ADDRESS_CHARS: usize = 254;
+/// OIDC Core §2: `sub` is at most 255 ASCII characters.
+const MAX_SUBJECT_CHARS: usize = 255;
+
+fn display_text(raw: &str) -> String {
+    visible(raw, MAX_NAME_CHARS)
 }
 
 /// The standard claims a partner may require.
@@ -204,8 +221,16 @@ impl IdentityPolicy {
     /// verified, display names filled from what there is.
     pub fn person(&self, identity: &FederatedIdentity) -> Result<Person, SsoError> {
         let n = &self.names;
+        // The subject keys the person; one Causeway could not store or compare is none.
+        if identity.subject.is_empty() || identity.subject.chars().count() > MAX_SUBJECT_CHARS || identity.subject.chars().any(hidden) {
+            return Err(SsoError::ClaimMissing("sub".into()));
+        }
         for claim in &self.required {
-            if identity.text(n.of(*claim)).is_none() {
+            let present = match claim {
+                StandardClaim::Email | StandardClaim::PhoneNumber => identity.verified_text(n.of(*claim), "").is_some(),
+                StandardClaim::GivenName | StandardClaim::FamilyName => identity.text(n.of(*claim)).is_some(),
+            };
+            if !present {
                 return Err(SsoError::ClaimMissing(n.of(*claim).to_owned()));
             }
         }
@@ -214,19 +239,18 @@ impl IdentityPolicy {
         if self.requires(StandardClaim::Email) && !email_verified {
             return Err(SsoError::EmailUnverified);
         }
-        let phone = identity.verified_text(&n.phone_number, "phone_number_verified");
-        let phone_verified = phone.as_ref().is_some_and(|(_, flag)| *flag);
-        if self.requires(StandardClaim::PhoneNumber) && !phone_verified {
-            return Err(SsoError::PhoneUnverified);
-        }
-        // A number that is not E.164 cannot match a grant; it is kept for display only.
-        let (phone, phone_verified) = match phone {
+        // A number that is not E.164 cannot match a grant; it is kept for display only, and
+        // never counts as the verified phone number a policy requires.
+        let (phone, phone_verified) = match identity.verified_text(&n.phone_number, "phone_number_verified") {
             Some((raw, flag)) => match PhoneNumber::parse(&raw) {
                 Ok(e164) => (Some(e164.as_str().to_owned()), flag),
                 Err(_) => (Some(raw), false),
             },
             None => (None, false),
         };
+        if self.requires(StandardClaim::PhoneNumber) && !phone_verified {
+            return Err(SsoError::PhoneUnverified);
+        }
         let email = email.map(|(e, _)| e);
         let given = identity.text(&n.given_name);
         let family = identity.text(&n.family_name);
@@ -240,7 +264,7 @@ impl IdentityPolicy {
         };
         let account_claim = match identity.source_of(&n.account).and_then(|s| s.get(&n.account)) {
             None | Some(Value::Null) => None,
-            Some(Value::String(id)) => Some(id.trim().to_owned()),
+            Some(Value::String(id)) => Some(display_text(id)),
             // A number or object names no account Causeway could have issued.
             Some(other) => Some(other.to_string()),
         };
@@ -294,6 +318,24 @@ mod tests {
         let id = identity(json!({"sub": "u-1"}), Some(json!({"email": "b@x.example", "email_verified": true, "given_name": "B", "family_name": "C"})));
         let p = policy().person(&id).unwrap();
         assert_eq!((p.email.as_deref(), p.email_verified, p.given_name.as_str()), (Some("b@x.example"), true, "B"));
+    }
+
+    #[test]
+    fn hidden_characters_never_reach_a_person() {
+        let mut claims = full();
+        claims["given_name"] = json!("A\u{0}d\u{202E}a");
+        claims["family_name"] = json!("L".repeat(10_000));
+        let p = policy().person(&identity(claims.clone(), None)).unwrap();
+        assert_eq!(p.given_name, "Ada");
+        assert_eq!(p.family_name.chars().count(), MAX_NAME_CHARS);
+        // An e-mail with a NUL or a bidi override is not taken as an address at all.
+        for bad in ["ada\u{0}@shop.example", "ada@shop.example\u{202E}moc", "ada@\r\nshop.example"] {
+            claims["email"] = json!(bad);
+            assert_eq!(policy().person(&identity(claims.clone(), None)).unwrap_err(), SsoError::ClaimMissing("email".into()), "{bad:?}");
+        }
+        let mut id = identity(full(), None);
+        id.subject = "u\u{0}1".into();
+        assert_eq!(policy().person(&id).unwrap_err(), SsoError::ClaimMissing("sub".into()));
     }
 
     #[test]

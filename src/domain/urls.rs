@@ -40,6 +40,11 @@ impl PartnerUrl {
         if text.chars().count() > MAX_URL_CHARS {
             return Err(invalid(Reason::InvalidUrl, format!("must have at most {MAX_URL_CHARS} characters")));
         }
+        // The URL Standard drops tabs and newlines while parsing, but the text is what is
+        // kept and later sent (a Location header, an issuer compared with `iss`).
+        if text.chars().any(char::is_control) {
+            return Err(invalid(Reason::InvalidUrl, "must not contain line breaks, tabs or other control characters"));
+        }
         let url = Url::parse(text).map_err(|_| invalid(Reason::InvalidUrl, "must be an absolute URL, such as https://idm.example.com/"))?;
         match (url.scheme(), policy) {
             ("https", _) | ("http", UrlPolicy::AllowInsecure) => {}
@@ -134,6 +139,18 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_breaks_and_overlong_text_are_refused_not_stripped() {
+        for raw in ["https://idm.example/log\r\nout", "https://idm.example/\tx", "https://idm.example/\u{0}"] {
+            let err = PartnerUrl::parse(raw, UrlPolicy::Strict).unwrap_err();
+            assert_eq!(err.reason, Reason::InvalidUrl, "{raw:?}");
+        }
+        let long = format!("https://idm.example/{}", "a".repeat(MAX_URL_CHARS));
+        assert!(PartnerUrl::parse(&long, UrlPolicy::Strict).is_err());
+        // Surrounding white space (a paste) is trimmed, as before.
+        assert_eq!(PartnerUrl::parse(" https://idm.example/x\n", UrlPolicy::Strict).unwrap().as_str(), "https://idm.example/x");
+    }
 
     #[test]
     fn internal_addresses_are_not_public() {

@@ -11,6 +11,19 @@ pub struct Invalid {
     pub message: String,
 }
 
+/// Characters that must not reach the database or a page from an IdM's claim: controls
+/// (a NUL is refused by PostgreSQL's text type) and the bidirectional overrides and
+/// isolates that make text read differently from what it is (Unicode TR #9; CVE-2021-42574).
+pub fn hidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `raw` without hidden characters, trimmed, at most `max` characters: text from outside
+/// (a claim, an IdM's error) made fit to store and show.
+pub fn visible(raw: &str, max: usize) -> String {
+    raw.chars().filter(|c| !hidden(*c)).take(max).collect::<String>().trim().to_owned()
+}
+
 fn invalid(reason: Reason, message: impl Into<String>) -> Invalid {
     Invalid { reason, message: message.into() }
 }

@@ -20,7 +20,9 @@ pub const DOCUMENT_CAP_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error("the host name {host} resolves to an internal address ({addr}), which Causeway does not call")]
+    /// The address stays out of the message, which partners read: what an internal name
+    /// resolves to would map the operator's network for them. It is logged instead.
+    #[error("the host name {host} resolves to an internal address, which Causeway does not call")]
     ForbiddenAddress { host: String, addr: String },
     #[error("the host name {0} does not resolve")]
     Unresolvable(String),
@@ -60,6 +62,7 @@ impl Resolve for GuardedResolver {
                 .map_err(|_| FetchError::Unresolvable(host.clone()))?
                 .collect();
             if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
+                tracing::warn!(host = %host, address = %bad.ip(), "an IdM host name resolves to an internal address; not called");
                 return Err(Box::new(FetchError::ForbiddenAddress { host, addr: bad.ip().to_string() }) as _);
             }
             Ok(Box::new(addrs.into_iter()) as Addrs)
@@ -82,6 +85,11 @@ impl OutboundClient {
             builder = builder.dns_resolver(Arc::new(GuardedResolver)).https_only(true);
         }
         Ok(Self { client: builder.build()?, policy, timeout })
+    }
+
+    /// Whether plain http and internal addresses are allowed (tests, demo).
+    pub fn policy(&self) -> UrlPolicy {
+        self.policy
     }
 
     pub fn timeout(&self) -> Duration {

@@ -12,8 +12,9 @@ use crate::services::ServiceError;
 
 #[derive(Debug)]
 pub enum PortalError {
-    /// No session, or it expired or was signed out.
-    SignedOut,
+    /// No session, or it expired or was signed out; the partner whose Merchant Center this
+    /// browser last signed in to, when it is known, for its look and a way to sign in again.
+    SignedOut(Option<Box<Returning>>),
     /// Signed in, but the person has yet to choose an account.
     ChooseAccount,
     /// Signed in, but the role may not do this.
@@ -21,6 +22,13 @@ pub enum PortalError {
     /// A form post without the session's CSRF token.
     Csrf(Box<Signed>),
     Internal(anyhow::Error),
+}
+
+/// The partner a signed-out browser came from: its look and its sign-in link (CTA).
+#[derive(Debug)]
+pub struct Returning {
+    pub brand: BrandView,
+    pub cta_url: String,
 }
 
 /// The signed-in page's look, for an error page shown in its place.
@@ -65,21 +73,27 @@ struct NoticePage<'a> {
     kicker: &'a str,
     heading: &'a str,
     message: &'a str,
+    /// Where a signed-out merchant signs in again (the partner's CTA).
+    sign_in_url: Option<String>,
 }
 
 impl IntoResponse for PortalError {
     fn into_response(self) -> Response {
+        let mut returning = None;
         let (status, signed, kicker, heading, message) = match self {
             Self::ChooseAccount => {
                 return Response::builder().status(StatusCode::SEE_OTHER).header("location", "/merchant-center/accounts").finish();
             }
-            Self::SignedOut => (
+            Self::SignedOut(from) => {
+                returning = from;
+                (
                 StatusCode::UNAUTHORIZED,
                 None,
                 "Signed out",
                 "You are signed out",
                 "Your Merchant Center session has ended. Sign in again from your platform to continue.",
-            ),
+            )
+            }
             Self::Forbidden(signed) => (
                 StatusCode::FORBIDDEN,
                 Some(*signed),
@@ -105,11 +119,12 @@ impl IntoResponse for PortalError {
                 )
             }
         };
-        let (brand, frame) = match signed {
-            Some(Signed { brand, frame }) => (brand, Some(frame)),
-            None => (BrandView::causeway(), None),
+        let (brand, frame, sign_in_url) = match (signed, returning) {
+            (Some(Signed { brand, frame }), _) => (brand, Some(frame), None),
+            (None, Some(from)) => (from.brand, None, Some(from.cta_url)),
+            (None, None) => (BrandView::causeway(), None, None),
         };
-        let page = NoticePage { brand, frame, kicker, heading, message };
+        let page = NoticePage { brand, frame, kicker, heading, message, sign_in_url };
         let origins = page.frame.as_ref().map_or("", |f| f.sign_out_origins.as_str());
         match page.render() {
             Ok(html) => page_response(status, html, origins),

@@ -7,6 +7,7 @@ mod accounts;
 mod errors;
 mod frame;
 mod kyc;
+pub mod off_path;
 mod overview;
 mod payout;
 mod signed_in;
@@ -72,6 +73,7 @@ pub fn routes() -> impl poem::Endpoint<Output = Response> {
         .at("/payout", get(payout::show).post(payout::submit))
         .at("/users", get(users::show))
         .at("/accounts", get(accounts::show).post(accounts::choose))
+        .catch_all_error(off_path::render_poem_error)
         .around(crate::web::headers::page_headers)
         .map_to_response()
 }

@@ -2,7 +2,7 @@
 
 use poem::Request;
 
-use super::errors::PortalError;
+use super::errors::{PortalError, Returning};
 use crate::services::merchant_sessions;
 use crate::state::AppState;
 use crate::store::merchants::{MerchantSessionRow, SessionRow};
@@ -20,9 +20,21 @@ pub async fn session(req: &Request, state: &AppState) -> Result<MerchantSessionR
 
 /// The cookie and the live session behind it, bound or choosing.
 pub async fn any_session<'r>(req: &'r Request, state: &AppState) -> Result<(&'r str, SessionRow), PortalError> {
-    let Some(cookie) = read_cookie(req, merchant_sessions::COOKIE) else { return Err(PortalError::SignedOut) };
-    let session = merchant_sessions::find(state, cookie).await?.ok_or(PortalError::SignedOut)?;
-    Ok((cookie, session))
+    let session = match read_cookie(req, merchant_sessions::COOKIE) {
+        Some(cookie) => merchant_sessions::find(state, cookie).await?.map(|session| (cookie, session)),
+        None => None,
+    };
+    match session {
+        Some(found) => Ok(found),
+        None => Err(PortalError::SignedOut(returning(req, state).await)),
+    }
+}
+
+/// The partner this browser last signed in through (`merchant_sessions::PARTNER_COOKIE`).
+async fn returning(req: &Request, state: &AppState) -> Option<Box<Returning>> {
+    let app = read_cookie(req, merchant_sessions::PARTNER_COOKIE)?.parse().ok()?;
+    let brand = super::brand(state, Some(app)).await;
+    Some(Box::new(Returning { brand, cta_url: format!("/sso/oidc/{app}") }))
 }
 
 /// A form post's CSRF token must be the session's; checked before anything else is read.

@@ -126,8 +126,8 @@ async fn connector_for(state: &AppState, app: AppId, config: Option<IdmVersionRo
         return Err(SsoError::IdmNotConfigured);
     }
     let (parsed, secret) = idm::opened(state, app, &config).map_err(internal)?;
-    let opened = registry::open(&parsed, secret, config.version, &state.outbound).await.map_err(catalog)?;
-    Ok(state.connectors.put(app, opened))
+    let open = || registry::open(&parsed, secret, config.version, &state.outbound);
+    state.connectors.get_or_open(app, config.version, open).await.map_err(catalog)
 }
 
 /// The connector of `app`'s current configuration, read from the database: unknown,
@@ -205,7 +205,11 @@ pub async fn complete(state: &AppState, app_raw: &str, params: &CallbackParams, 
             Ok(done)
         }
         Err(failure) => {
-            note_failure(state, failure.app, &failure.error, correlation_id).await;
+            // A callback matching no login of the app can be made up by anyone: only a few
+            // a minute reach the partner's log.
+            let unmatched = matches!(failure.error, SsoError::StateMissing | SsoError::StateUnknown | SsoError::StateReplayed);
+            let logged = failure.app.filter(|app| !unmatched || state.cta_limiter.may_log_unmatched(*app));
+            note_failure(state, logged, &failure.error, correlation_id).await;
             Err(failure)
         }
     }
@@ -229,7 +233,7 @@ async fn note_failure(state: &AppState, app: Option<AppId>, error: &SsoError, co
 /// What the partner reads in its log: the hint, and what the IdM said (bounded), never
 /// a code, token or secret.
 fn event_detail(error: &SsoError) -> String {
-    let bounded = |text: &str, max: usize| text.chars().filter(|c| !c.is_control()).take(max).collect::<String>();
+    let bounded = crate::domain::values::visible;
     let extra = match error {
         SsoError::IdmError { error } => format!(" The IdM answered error={}.", bounded(error, 100)),
         SsoError::ClaimMissing(claim) => format!(" Missing: {}.", bounded(claim, 100)),
@@ -260,14 +264,16 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
         }
         Taken::Replayed => return Err(fail(SsoError::StateReplayed)),
     };
-    if let Some(error) = &params.error {
-        return Err(fail(SsoError::IdmError { error: error.clone() }));
-    }
     if now > flow.expires_at {
         return Err(fail(SsoError::StateExpired));
     }
     if browser_id.map(|b| sha256_hex(b.as_bytes())) != Some(flow.browser_hash.clone()) {
         return Err(fail(SsoError::FlowOtherBrowser));
+    }
+    // Only now is the answer known to come back to the browser that started the login:
+    // the IdM's error text (outsider text until then) is worth recording.
+    if let Some(error) = &params.error {
+        return Err(fail(SsoError::IdmError { error: error.clone() }));
     }
     // The configuration the login started with: a partner's edit meanwhile applies to the
     // next login, not to this one. Versions never change once written, so an open one is

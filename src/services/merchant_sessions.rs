@@ -13,6 +13,10 @@ use crate::state::AppState;
 use crate::store::merchants::SessionRow;
 
 pub const COOKIE: &str = "__Host-causeway_mc";
+/// The app the browser last signed in through (not a secret: the id is in every CTA link),
+/// kept after sign-out so the signed-out page wears the partner's look and links to its
+/// sign-in.
+pub const PARTNER_COOKIE: &str = "__Host-causeway_partner";
 
 /// Associated data binding a session's sealed sign-out hint to the session.
 pub(crate) fn hint_context(id_hash: &str) -> String {

@@ -24,6 +24,8 @@ struct ErrorPage {
     code: String,
     correlation_id: String,
     console_detail: String,
+    /// The app's CTA, when starting again may help (not for a suspended or unconfigured app).
+    retry_url: Option<String>,
 }
 
 fn status_of(error: &SsoError) -> StatusCode {
@@ -53,7 +55,11 @@ async fn error_page(state: &AppState, failure: Failure) -> Response {
     })
     .to_string()
     .replace("</", "<\\/");
-    let page = ErrorPage { brand, message: failure.error.human_message(), code, correlation_id, console_detail };
+    let retry_url = failure
+        .app
+        .filter(|_| !matches!(failure.error, SsoError::AppSuspended | SsoError::IdmNotConfigured))
+        .map(|app| format!("/sso/oidc/{app}"));
+    let page = ErrorPage { brand, message: failure.error.human_message(), code, correlation_id, console_detail, retry_url };
     match page.render() {
         Ok(html) => {
             let mut response = (status_of(&failure.error), Html(html)).into_response();
@@ -97,10 +103,22 @@ async fn callback(Path(app): Path<String>, Query(params): Query<CallbackParams>,
             .status(StatusCode::FOUND)
             .header(header::LOCATION, if done.choosing { "/merchant-center/accounts" } else { "/merchant-center" })
             .header(header::SET_COOKIE, set_cookie(merchant_sessions::COOKIE, &done.session_id, SameSite::Lax))
+            .header(header::SET_COOKIE, set_cookie(merchant_sessions::PARTNER_COOKIE, &done.app.to_string(), SameSite::Lax))
             .header(header::CACHE_CONTROL, "no-store")
             .finish(),
+        // Back from the Merchant Center lands on the used callback URL again: a browser
+        // signed in to this app just goes on to its Merchant Center.
+        Err(failure) if failure.error == SsoError::StateReplayed && signed_in_to(req, &state, failure.app).await => {
+            Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, "/merchant-center").finish()
+        }
         Err(failure) => error_page(&state, failure).await,
     }
+}
+
+/// Whether the request carries a live Merchant Center session of `app`.
+async fn signed_in_to(req: &Request, state: &AppState, app: Option<crate::domain::ids::AppId>) -> bool {
+    let (Some(app), Some(cookie)) = (app, read_cookie(req, merchant_sessions::COOKIE)) else { return false };
+    matches!(merchant_sessions::find(state, cookie).await, Ok(Some(session)) if session.app_id() == app)
 }
 
 #[derive(Deserialize, Default)]
@@ -140,6 +158,7 @@ pub fn routes() -> impl poem::Endpoint<Output = Response> {
         .at("/oidc/:app", get(cta))
         .at("/oidc/:app/callback", get(callback))
         .at("/logout", post(logout))
+        .catch_all_error(crate::portal::off_path::render_poem_error)
         .around(crate::web::headers::page_headers)
         .map_to_response()
 }

@@ -35,6 +35,35 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+impl StoreError {
+    /// The database could not be reached or is going away (a restart, a failover, a full
+    /// pool): the request did not happen and may be retried shortly, unlike a real error.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Backend(err) => match err {
+                sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+                // PostgreSQL (Appendix A): class 08 connection exceptions, 57P01–57P03 an
+                // administrator's shutdown or a server starting up, 53300 too many connections.
+                sqlx::Error::Database(db) => db.code().is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// Whether `err` or any error under it is a [`StoreError::is_unavailable`] one.
+    pub fn unavailable_in(err: &(dyn std::error::Error + 'static)) -> bool {
+        let mut next = Some(err);
+        while let Some(err) = next {
+            if err.downcast_ref::<StoreError>().is_some_and(StoreError::is_unavailable) {
+                return true;
+            }
+            next = err.source();
+        }
+        false
+    }
+}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(err: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode;

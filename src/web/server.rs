@@ -181,6 +181,12 @@ where
         let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
             let endpoint = endpoint.clone();
             async move {
+                // RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without
+                // a Host header (HTTP/2 carries `:authority` instead).
+                if req.version() == hyper::Version::HTTP_11 && !req.headers().contains_key(hyper::header::HOST) {
+                    let refused = poem::Response::builder().status(poem::http::StatusCode::BAD_REQUEST).body("400 Bad Request: Host header required\n");
+                    return Ok(refused.into());
+                }
                 let request: poem::Request =
                     (req, LocalAddr(Addr::SocketAddr(local)), RemoteAddr(Addr::SocketAddr(peer)), poem::http::uri::Scheme::HTTP).into();
                 Ok::<hyper::Response<ResponseBody>, std::convert::Infallible>(endpoint.get_response(request).await.into())

@@ -117,5 +117,10 @@ async fn malformed_keys_are_refused() {
         let err = expect_error(post_keyed(&app, "/legal_entities", &app.partner, &key, &body).await, StatusCode::BAD_REQUEST, "INVALID_PARAMS").await;
         assert_eq!(details(&err), vec![(vec!["Unique-Key".to_string()], "INVALID_HEADER".to_string())]);
     }
+    // Bytes beyond ASCII (a key written in UTF-8): refused too, not taken for no key.
+    let key = reqwest::header::HeaderValue::from_bytes("café-1".as_bytes()).unwrap();
+    let resp = app.api(reqwest::Method::POST, "/legal_entities", &app.partner).header("Unique-Key", key).header("Content-Type", "application/json").body(body.clone()).send().await.unwrap();
+    let err = expect_error(resp, StatusCode::BAD_REQUEST, "INVALID_PARAMS").await;
+    assert_eq!(details(&err), vec![(vec!["Unique-Key".to_string()], "INVALID_HEADER".to_string())]);
     assert_eq!(app.count_legal_entities(&app.partner).await, 0);
 }

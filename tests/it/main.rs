@@ -48,3 +48,5 @@ mod idm_shapes;
 mod userinfo;
 mod generated_clients;
 mod webdriver;
+mod off_path;
+mod parser_props;

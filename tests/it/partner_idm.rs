@@ -134,6 +134,9 @@ async fn internal_addresses_are_refused_without_the_insecure_flag() {
     body["issuer"] = json!("https://localhost/");
     let err = expect_error(put_idm(&app, &app.partner, &body).await, StatusCode::BAD_REQUEST, "INVALID_PARAMS").await;
     assert_eq!(details(&err), vec![(vec!["issuer".to_string()], "FORBIDDEN_ADDRESS".to_string())]);
+    // The message names the host, not what it resolves to (that would map the network).
+    let message = err["details"][0]["message"].as_str().unwrap();
+    assert!(message.contains("localhost") && !message.contains("127.0.0.1") && !message.contains("::1"), "{message}");
     assert!(history(&app, &app.partner).await.is_empty());
 }
 

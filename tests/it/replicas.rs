@@ -18,12 +18,12 @@ use crate::support::serve::Serving;
 
 const LOGOUT_URL: &str = "https://partner.example/after-logout";
 const BROWSER_COOKIE: &str = causeway::services::login::BROWSER_COOKIE;
-const SESSION_COOKIE: &str = causeway::services::merchant_sessions::COOKIE;
+pub(crate) const SESSION_COOKIE: &str = causeway::services::merchant_sessions::COOKIE;
 
 /// A `causeway serve` subprocess; killed when dropped.
-struct Replica {
-    base: String,
-    _serving: Serving,
+pub(crate) struct Replica {
+    pub(crate) base: String,
+    pub(crate) _serving: Serving,
 }
 
 impl Replica {
@@ -44,20 +44,20 @@ impl Replica {
         Self { base: serving.base.clone(), _serving: serving }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 }
 
-struct Cluster {
-    a: Replica,
-    b: Replica,
-    app: Credentials,
-    account_id: String,
-    idp: OidcProvider,
+pub(crate) struct Cluster {
+    pub(crate) a: Replica,
+    pub(crate) b: Replica,
+    pub(crate) app: Credentials,
+    pub(crate) account_id: String,
+    pub(crate) idp: OidcProvider,
     /// The redirect URI both replicas send to the IdM (built from replica A's URL).
-    callback: String,
-    _db: TestDatabase,
+    pub(crate) callback: String,
+    pub(crate) _db: TestDatabase,
 }
 
 fn api(client: &reqwest::Client, method: reqwest::Method, url: String, who: &Credentials) -> reqwest::RequestBuilder {
@@ -66,7 +66,7 @@ fn api(client: &reqwest::Client, method: reqwest::Method, url: String, who: &Cre
 
 /// An app created by the operator CLI, replicas A and B on one database (both with A's
 /// public URL), an account onboarded through A, and the IdM configured through B.
-async fn cluster() -> Cluster {
+pub(crate) async fn cluster() -> Cluster {
     let db = TestDatabase::new().await;
     let created = causeway_json(&db.url, &["app", "create", "--name", "Replicated Platform", "--json"]);
     let app = Credentials { app_id: created["app_id"].as_str().unwrap().into(), app_token: created["app_token"].as_str().unwrap().into() };
@@ -115,14 +115,14 @@ async fn cluster() -> Cluster {
 /// A browser's side of Causeway: its cookies for Causeway's host (kept by name, shown to
 /// any replica, and readable by the test), redirects not followed. The IdM's login pages
 /// are driven by a `FormBrowser`, which keeps the IdM's cookies.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
-    cookies: BTreeMap<String, String>,
+    pub(crate) cookies: BTreeMap<String, String>,
     idm: FormBrowser,
 }
 
 impl Browser {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Self { http, cookies: BTreeMap::new(), idm: FormBrowser::new() }
     }
@@ -144,7 +144,7 @@ impl Browser {
         (status, location, resp.text().await.unwrap_or_default())
     }
 
-    async fn get(&mut self, url: &str) -> (StatusCode, Option<String>, String) {
+    pub(crate) async fn get(&mut self, url: &str) -> (StatusCode, Option<String>, String) {
         let req = self.http.get(url);
         self.send(req).await
     }
@@ -156,13 +156,13 @@ impl Browser {
 }
 
 impl Cluster {
-    fn cta(&self, on: &Replica) -> String {
+    pub(crate) fn cta(&self, on: &Replica) -> String {
         on.url(&format!("/sso/oidc/{}", self.app.app_id))
     }
 
     /// Starts a login at `start`'s CTA, signs in at the IdM, and returns the IdM's redirect
     /// back to Causeway with its host and port pointed at `finish`.
-    async fn callback_on(&self, browser: &mut Browser, start: &Replica, finish: &Replica) -> String {
+    pub(crate) async fn callback_on(&self, browser: &mut Browser, start: &Replica, finish: &Replica) -> String {
         let (status, authorize, page) = browser.get(&self.cta(start)).await;
         assert_eq!(status, StatusCode::FOUND, "{page}");
         let authorize = authorize.unwrap();
@@ -176,7 +176,7 @@ impl Cluster {
     }
 
     /// A whole login: CTA on `start`, callback on `finish`.
-    async fn sign_in(&self, browser: &mut Browser, start: &Replica, finish: &Replica) {
+    pub(crate) async fn sign_in(&self, browser: &mut Browser, start: &Replica, finish: &Replica) {
         let callback = self.callback_on(browser, start, finish).await;
         assert!(callback.starts_with(&finish.base), "{callback}");
         let (status, location, page) = browser.get(&callback).await;
@@ -186,12 +186,12 @@ impl Cluster {
     }
 
     /// The Merchant Center on `on`: (status, page).
-    async fn merchant_center(&self, browser: &mut Browser, on: &Replica) -> (StatusCode, String) {
+    pub(crate) async fn merchant_center(&self, browser: &mut Browser, on: &Replica) -> (StatusCode, String) {
         let (status, _, page) = browser.get(&on.url("/merchant-center")).await;
         (status, page)
     }
 
-    fn assert_shows_account(&self, (status, page): (StatusCode, String), replica: &str) {
+    pub(crate) fn assert_shows_account(&self, (status, page): (StatusCode, String), replica: &str) {
         assert_eq!(status, StatusCode::OK, "replica {replica}: {page}");
         assert!(page.contains("Corner Shop") && page.contains(&self.account_id), "replica {replica} shows the account: {page}");
     }
@@ -216,10 +216,13 @@ async fn a_login_started_on_one_replica_finishes_on_the_other() {
     c.assert_shows_account(c.merchant_center(&mut browser, &c.b).await, "B");
     c.assert_shows_account(c.merchant_center(&mut browser, &c.a).await, "A");
 
-    // B spent the flow's state for both replicas: replaying the callback on A is refused.
+    // B spent the flow's state for both replicas: replaying the callback on A is refused
+    // (a browser without the session; the signed-in one is sent on to its Merchant Center).
     let on_a = callback.replacen(&c.b.base, &c.a.base, 1);
-    let (status, _, page) = browser.get(&on_a).await;
+    let (status, _, page) = Browser::new().get(&on_a).await;
     assert_eq!((status, error_code(&page).as_str()), (StatusCode::BAD_REQUEST, "state_replayed"));
+    let (status, location, _) = browser.get(&on_a).await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/merchant-center")));
 
     // And the other way round, in another browser: CTA on B, callback on A.
     let mut other = Browser::new();

@@ -121,7 +121,12 @@ async fn replayed_and_foreign_browser_callbacks_are_refused() {
     // A good flow, then its callback replayed after success.
     let callback = callback_url(&j, &mut browser).await;
     assert_eq!(browser.get(&callback).await.0, StatusCode::FOUND);
-    assert_eq!(error_code(&mut browser, &callback).await.1, "state_replayed");
+    // Replayed by the browser it signed in (Back): on to the Merchant Center, no new session.
+    let (status, location, _) = browser.get(&callback).await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/merchant-center")));
+    assert_eq!(j.app.store.count_merchant_sessions(j.app.partner.app_id.parse().unwrap()).await.unwrap(), 1);
+    // Replayed without that session: still a replay.
+    assert_eq!(error_code(&mut FormBrowser::new(), &callback).await.1, "state_replayed");
 }
 
 #[tokio::test]

@@ -80,6 +80,8 @@ pub struct Behaviour {
     pub userinfo: Userinfo,
     /// Whether discovery advertises a userinfo endpoint.
     pub publishes_userinfo: bool,
+    /// Discovery answers 503 (an IdM that is down).
+    pub discovery_down: bool,
 }
 
 impl Default for Behaviour {
@@ -95,6 +97,7 @@ impl Default for Behaviour {
             iss_param: IssParam::Absent,
             userinfo: Userinfo::Subject,
             publishes_userinfo: true,
+            discovery_down: false,
         }
     }
 }
@@ -212,8 +215,11 @@ fn routes(path: &str, provider: Arc<Provider>) -> Route {
         )
 }
 
-fn discovery(p: &Provider) -> Json<Value> {
+fn discovery(p: &Provider) -> Response {
     p.hits.discovery.fetch_add(1, Ordering::SeqCst);
+    if p.behaviour.lock().unwrap().discovery_down {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     let base = &p.issuer;
     let mut doc = json!({
         "issuer": base, "authorization_endpoint": format!("{base}/authorize"), "token_endpoint": format!("{base}/token"),
@@ -224,7 +230,7 @@ fn discovery(p: &Provider) -> Json<Value> {
     if p.behaviour.lock().unwrap().publishes_userinfo {
         doc["userinfo_endpoint"] = json!(format!("{base}/userinfo"));
     }
-    Json(doc)
+    Json(doc).into_response()
 }
 
 fn authorize(p: &Provider, req: &Request) -> Response {

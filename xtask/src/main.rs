@@ -12,10 +12,11 @@
 //! is non-zero when a step failed. Ctrl-C or SIGTERM stops the running step's process
 //! group, stops PostgreSQL and removes what the run created.
 
-mod postgres;
-mod process;
 mod schemathesis;
 mod setup;
+
+// The library half (src/lib.rs), which the fault tests use too.
+use xtask::{postgres, process};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -95,7 +95,7 @@ pub fn run(root: &Path, binary: &Path, backend: &str, database: &str, env: Vec<(
         Report { passed: false, cases: why, statuses: String::new(), log: log.clone() }
     };
     let mut env = env;
-    env.extend([("CAUSEWAY_API_RATE_PER_SECOND", "100000".to_owned()), ("CAUSEWAY_API_RATE_BURST", "100000".to_owned()), ("CAUSEWAY_LOG", "warn".to_owned())]);
+    env.extend([("CAUSEWAY_API_RATE_PER_SECOND", "100000".to_owned()), ("CAUSEWAY_API_RATE_BURST", "100000".to_owned()), ("CAUSEWAY_API_FAILED_AUTH_PER_MINUTE", "100000".to_owned()), ("CAUSEWAY_LOG", "warn".to_owned())]);
     if let Err(why) = causeway(binary, database, &env, &["migrate"]) {
         return failed(why);
     }

@@ -55,8 +55,8 @@ pub fn shared_parameters(doc: &mut Value) {
     }
 }
 
-/// The error statuses each operation can answer beside 400, 401, 429 and 500, which all
-/// can: 404 where it names an object, 409 where it takes `Unique-Key`, 413 and 415 where
+/// The error statuses each operation can answer beside 400, 401, 429, 500 and 503, which
+/// all can: 404 where it names an object, 409 where it takes `Unique-Key`, 413 and 415 where
 /// it takes a body.
 const ERRORS: [(&str, &[&str]); 16] = [
     ("create_legal_entity", &["409", "413", "415"]),
@@ -76,7 +76,7 @@ const ERRORS: [(&str, &[&str]); 16] = [
     ("set_branding", &["413", "415"]),
     ("list_sso_events", &[]),
 ];
-const ALWAYS: [&str; 4] = ["400", "401", "429", "500"];
+const ALWAYS: [&str; 5] = ["400", "401", "429", "500", "503"];
 
 /// Response headers under their usual spelling (poem-openapi upper-cases them), each
 /// described once.

@@ -125,3 +125,101 @@ impl Connector for HostedLoginConnector {
         origins([self.config.logout_url.url()])
     }
 }
+
+/// Property tests (issue 14): any directory record as the exchange's `data`. Bounded runs;
+/// no regression files are written into the tree.
+#[cfg(test)]
+mod prop_tests {
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+
+    use super::*;
+    use crate::domain::idm_config::IdmConfigInput;
+    use crate::domain::urls::UrlPolicy;
+
+    fn bounded() -> Config {
+        Config { cases: 512, failure_persistence: None, ..Config::default() }
+    }
+
+    fn connector(user_id_field: &str) -> HostedLoginConnector {
+        let input = IdmConfigInput {
+            kind: Some("hosted_login".into()),
+            base_url: Some("https://id.partner.example/".into()),
+            site_key: Some("site-1".into()),
+            user_id_field: Some(user_id_field.into()),
+            logout_url: Some("https://partner.example/bye".into()),
+            ..IdmConfigInput::default()
+        };
+        HostedLoginConnector::new(HostedLoginConfig::parse(&input, UrlPolicy::Strict).unwrap(), SecretString::from("key"), 1)
+    }
+
+    fn member() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f).map(Value::Number)),
+            prop::sample::select(vec!["active", "inactive", "", " ", "u-1", " 42 ", "a@shop.example"]).prop_map(Value::from),
+            prop::collection::vec(any::<char>(), 0..12).prop_map(|c| Value::String(c.into_iter().collect())),
+        ];
+        leaf.prop_recursive(2, 12, 4, |inner| prop::collection::vec(inner, 0..3).prop_map(Value::Array))
+    }
+
+    /// Mostly an active record with a user id of any shape, among any other members.
+    fn record() -> impl Strategy<Value = Map<String, Value>> {
+        let name = prop::sample::select(vec!["wesb_user_id", "id", "status", "email", "first_name", "last_name", "full_name", "sub", "email_verified", "other"]);
+        let others = prop::collection::vec((name.prop_map(str::to_owned), member()), 0..8);
+        let status = prop_oneof![3 => Just(Some(Value::from("active"))), 1 => proptest::option::of(member())];
+        let id = prop_oneof![
+            2 => prop::sample::select(vec!["u-1", " u-1 ", "", " ", "\t", "\u{a0}", "0"]).prop_map(|id| Some(Value::from(id))),
+            1 => any::<u64>().prop_map(|n| Some(Value::from(n))),
+            1 => proptest::option::of(member()),
+        ];
+        (id, status, others).prop_map(|(id, status, others)| {
+            let mut record: Map<String, Value> = others.into_iter().collect();
+            for (name, value) in [("wesb_user_id", id.clone()), ("id", id), ("status", status)] {
+                if let Some(value) = value {
+                    record.insert(name.into(), value);
+                }
+            }
+            record
+        })
+    }
+
+    proptest! {
+        #![proptest_config(bounded())]
+
+        /// Any record: an identity keyed by the trimmed user id (or the number as written),
+        /// for active users only, with only the directory's text fields under standard
+        /// names and e-mail vouched for; else the missing user id or an inactive user.
+        #[test]
+        fn any_record_is_an_identity_or_a_documented_refusal(data in record(), field in prop::sample::select(vec!["wesb_user_id", "id"])) {
+            let connector = connector(field);
+            match connector.identity(&data) {
+                Ok(identity) => {
+                    let expected_subject = match &data[field] {
+                        Value::String(id) => id.trim().to_owned(),
+                        other => other.to_string(),
+                    };
+                    prop_assert!(!identity.subject.is_empty());
+                    prop_assert_eq!(&identity.subject, &expected_subject);
+                    prop_assert_eq!(data.get("status"), Some(&Value::from("active")));
+                    prop_assert_eq!(identity.primary.get("sub"), Some(&Value::String(expected_subject)));
+                    for (from, claim) in FIELDS {
+                        prop_assert_eq!(identity.primary.get(claim), data.get(from).filter(|v| v.is_string()));
+                    }
+                    let vouched = identity.primary.contains_key("email").then_some(&Value::Bool(true));
+                    prop_assert_eq!(identity.primary.get("email_verified"), vouched);
+                    prop_assert!(identity.primary.len() <= FIELDS.len() + 2);
+                    prop_assert_eq!(identity.issuer.as_str(), "https://id.partner.example/");
+                }
+                Err(FederationError::ClaimMissing(name)) => {
+                    prop_assert_eq!(name.as_str(), field);
+                    prop_assert!(!matches!(&data.get(field), Some(Value::Number(_))));
+                }
+                Err(FederationError::UserInactive) => prop_assert_ne!(data.get("status"), Some(&Value::from("active"))),
+                Err(other) => prop_assert!(false, "identity answered {other:?}"),
+            }
+        }
+    }
+}

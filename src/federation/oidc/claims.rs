@@ -146,3 +146,96 @@ mod tests {
         }
     }
 }
+
+/// Property tests (issue 14): any payload, and times, clock and leeway anywhere in i64.
+/// Bounded runs; no regression files are written into the tree.
+#[cfg(test)]
+mod prop_tests {
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+    use serde_json::json;
+
+    use super::*;
+
+    fn bounded() -> Config {
+        Config { cases: 512, failure_persistence: None, ..Config::default() }
+    }
+
+    /// A NumericDate anywhere: any i64 or u64, any finite double, the ends of i64.
+    fn numeric_date() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f).map(Value::Number)),
+            prop::sample::select(vec![i64::MAX, i64::MIN, i64::MAX - 1, i64::MIN + 1, 0, -1]).prop_map(Value::from),
+        ]
+    }
+
+    /// Whole seconds of a NumericDate: the JSON number as a double (RFC 7519 §2 allows
+    /// fractions), toward zero, held at the ends of i64.
+    fn whole_seconds(value: &Value) -> i128 {
+        within_i64(value.as_f64().unwrap().trunc() as i128)
+    }
+
+    fn within_i64(x: i128) -> i128 {
+        x.clamp(i64::MIN.into(), i64::MAX.into())
+    }
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            numeric_date(),
+            prop::sample::select(vec!["i", "c", "n", "s", "", " "]).prop_map(Value::from),
+            ".{0,8}".prop_map(Value::String),
+        ];
+        let key = prop::sample::select(vec!["iss", "aud", "azp", "exp", "iat", "nonce", "sub", "x"]).prop_map(str::to_owned);
+        leaf.prop_recursive(3, 32, 8, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((key.clone(), inner), 0..8).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(bounded())]
+
+        /// exp, iat, now and leeway anywhere in i64 (and beyond, as doubles): no overflow,
+        /// and the verdict is exact arithmetic held within i64 — saturating, never wrapping.
+        #[test]
+        fn times_saturate_at_the_ends_of_i64(exp in numeric_date(), iat in numeric_date(), now in any::<i64>(), leeway in any::<i64>()) {
+            let rules = ClaimRules { issuer: "i", client_id: "c", nonce: "n", now, leeway_seconds: leeway };
+            let payload = json!({"iss": "i", "aud": "c", "sub": "s", "nonce": "n", "exp": exp, "iat": iat});
+            let expired = within_i64(whole_seconds(&exp) + i128::from(leeway)) <= i128::from(now);
+            let future = whole_seconds(&iat) > within_i64(i128::from(now) + i128::from(leeway));
+            let expected = if expired {
+                Err(FederationError::TokenExpired)
+            } else if future {
+                Err(FederationError::IatInFuture)
+            } else {
+                Ok("s".to_owned())
+            };
+            prop_assert_eq!(check(payload, &rules).map(|v| v.subject), expected);
+        }
+
+        /// Any JSON as a payload: accepted only with every claim right, else one of the
+        /// errors the rules document; never a panic.
+        #[test]
+        fn any_payload_gets_a_documented_verdict(payload in any_json(), now in any::<i64>(), leeway in any::<i64>()) {
+            use FederationError as E;
+            let rules = ClaimRules { issuer: "i", client_id: "c", nonce: "n", now, leeway_seconds: leeway };
+            match check(payload.clone(), &rules) {
+                Ok(verified) => {
+                    prop_assert_eq!((verified.issuer.as_str(), verified.subject.trim().is_empty()), ("i", false));
+                    prop_assert_eq!(payload.get("nonce"), Some(&json!("n")));
+                    prop_assert_eq!(Value::Object(verified.claims), payload);
+                }
+                Err(E::ClaimMissing(name)) => prop_assert!(["iss", "aud", "exp", "iat", "sub"].contains(&name.as_str()), "{}", name),
+                Err(E::IdTokenMalformed) => prop_assert!(!payload.is_object()),
+                Err(E::IssMismatch | E::AudMismatch | E::AzpMismatch | E::TokenExpired | E::IatInFuture | E::NonceMismatch) => {}
+                Err(other) => prop_assert!(false, "check answered {other:?}"),
+            }
+        }
+    }
+}

@@ -81,7 +81,12 @@ impl OidcConnector {
         } else {
             None
         };
-        let endpoints = Endpoints::resolve(overrides, discovery.as_ref());
+        let endpoints = Endpoints::resolve(overrides, discovery.as_ref(), client.policy());
+        if let Some(detail) = endpoints.refused_sentence()
+            && !endpoints.missing_required().is_empty()
+        {
+            return Err(FederationError::Unavailable { detail });
+        }
         let (Some(authorization), Some(token), Some(jwks_uri)) =
             (parse_endpoint(endpoints.authorization), parse_endpoint(endpoints.token), parse_endpoint(endpoints.jwks_uri))
         else {

@@ -236,3 +236,48 @@ mod tests {
         assert!(VerifyingKey::from_jwk(&hs).is_none());
     }
 }
+
+/// Property tests (issue 14): the parts of any three-part token, and any text at all.
+/// Bounded runs; no regression files are written into the tree.
+#[cfg(test)]
+mod prop_tests {
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+    use serde_json::json;
+
+    use super::*;
+
+    fn bounded() -> Config {
+        Config { cases: 512, failure_persistence: None, ..Config::default() }
+    }
+
+    proptest! {
+        #![proptest_config(bounded())]
+
+        /// What is verified is exactly the text before the last dot, and what comes out is
+        /// exactly the decoded payload and signature: no byte more, none less.
+        #[test]
+        fn the_signing_input_is_the_token_before_its_signature(
+            alg in prop::sample::select(vec!["RS256", "PS256", "ES256", "EdDSA"]),
+            kid in proptest::option::of(".{0,12}"),
+            payload in prop::collection::vec(any::<u8>(), 0..64),
+            signature in prop::collection::vec(any::<u8>(), 0..96),
+        ) {
+            let header = json!({"alg": alg, "kid": kid});
+            let token = format!("{}.{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(&signature));
+            let jws = Jws::parse(&token).unwrap();
+            prop_assert_eq!(Some(jws.signing_input), token.rsplit_once('.').map(|(input, _)| input));
+            prop_assert_eq!((&jws.payload, &jws.signature, jws.kid.as_deref(), jws.alg.name()), (&payload, &signature, kid.as_deref(), alg));
+        }
+
+        /// Any text: a parse keeps the same split (the signature is the last part), or the
+        /// documented error; never a panic or a slice out of bounds.
+        #[test]
+        fn any_text_splits_calmly(token in "[A-Za-z0-9_=.-]{0,40}|.{0,40}") {
+            if let Ok(jws) = Jws::parse(&token) {
+                prop_assert!(token.starts_with(jws.signing_input));
+                prop_assert_eq!(token.len() - jws.signing_input.len() - 1, URL_SAFE_NO_PAD.encode(&jws.signature).len());
+            }
+        }
+    }
+}

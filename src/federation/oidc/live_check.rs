@@ -70,13 +70,18 @@ pub async fn check(client: &OutboundClient, config: &OidcConfig, secret: &str) -
     }
 
     let started = Instant::now();
-    let endpoints = Endpoints::resolve(overrides, Some(&doc).filter(|d| !d.is_null()));
+    let endpoints = Endpoints::resolve(overrides, Some(&doc).filter(|d| !d.is_null()), client.policy());
     let jwks_uri = endpoints.jwks_uri.clone();
     let missing = endpoints.missing_required();
-    if missing.is_empty() {
-        steps.push("endpoints", StepStatus::Passed, "Authorization, token and JWKS endpoints are known.", started);
-    } else {
-        steps.push("endpoints", StepStatus::Failed, format!("Missing {}: publish them in discovery or configure them.", missing.join(", ")), started);
+    match (missing.is_empty(), endpoints.refused_sentence()) {
+        (true, None) => steps.push("endpoints", StepStatus::Passed, "Authorization, token and JWKS endpoints are known.", started),
+        (true, Some(refused)) => steps.push("endpoints", StepStatus::Warning, refused, started),
+        (false, refused) => steps.push(
+            "endpoints",
+            StepStatus::Failed,
+            format!("Missing {}: publish them in discovery or configure them.{}", missing.join(", "), refused.map(|r| format!(" {r}")).unwrap_or_default()),
+            started,
+        ),
     }
 
     let started = Instant::now();
