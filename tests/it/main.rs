@@ -37,6 +37,7 @@ mod oidc_interop;
 mod sso_flow;
 mod sso_hostile;
 mod replicas;
+mod faults;
 mod merchant_center;
 mod merchant_journey;
 mod demo;
