@@ -55,14 +55,15 @@
   // ---- Branding: colour picker and text field stay in sync; the preview follows the form.
   var HEX = /^#[0-9a-fA-F]{6}$/;
 
-  // Mirrors ink_for in src/partner_center/branding.rs (WCAG relative luminance).
+  // Mirrors BrandColor::ink in src/domain/branding.rs: black or white text, whichever has
+  // the higher WCAG 2.2 contrast ratio with the colour.
   function inkFor(hex) {
     var channel = function (i) {
       var c = parseInt(hex.substr(i, 2), 16) / 255;
-      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+      return c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
     };
     var l = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
-    return l > 0.179 ? "#0F172A" : "#FFFFFF";
+    return (l + 0.05) / 0.05 >= 1.05 / (l + 0.05) ? "#000000" : "#FFFFFF";
   }
 
   var preview = document.getElementById("brand-preview");

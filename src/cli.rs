@@ -10,7 +10,8 @@ use crate::clock::Clock;
 use crate::config::{LogFormat, Settings};
 use crate::domain::app::AppStatus;
 use crate::domain::ids::AppId;
-use crate::services::{apps, master_key, ServiceError};
+use crate::domain::audit::{actor, OPERATOR_CHAIN};
+use crate::services::{apps, audit, master_key, ServiceError};
 use crate::startup::{load_keyring, open_store, Application};
 use crate::telemetry;
 
@@ -49,6 +50,19 @@ enum Command {
     /// key is generated; with CAUSEWAY_MASTER_KEY, set the new key there and the old one
     /// in CAUSEWAY_MASTER_KEY_PREVIOUS first.
     RotateMasterKey {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk every app's hash chain; exit 1 naming the first entry of each chain that was
+    /// altered, removed or reordered.
+    Verify {
         #[arg(long)]
         json: bool,
     },
@@ -133,9 +147,15 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
             crate::demo::run(settings, json, shutdown_signal()).await
         }
         Command::App(command) => app_command(command, settings).await,
+        Command::Audit(AuditCommand::Verify { json }) => audit_verify(&settings, json).await,
         Command::RotateMasterKey { json } => {
             let store = open_store(&settings).await?;
             let report = master_key::rotate(&store, load_keyring(&settings)?).await;
+            if let Ok(report) = &report {
+                let detail = format!("{} secret(s) re-sealed", report.resealed);
+                let target = format!("master key {}", report.key_id);
+                operator_action(&store, OPERATOR_CHAIN, "master_key.rotate", &target, &detail).await;
+            }
             store.close().await;
             let report = report?;
             if json {
@@ -145,6 +165,33 @@ async fn dispatch(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// An operator action in the audit trail of `chain` (an app, or `OPERATOR_CHAIN`).
+async fn operator_action(store: &crate::store::Store, chain: &str, action: &str, target: &str, detail: &str) {
+    let entry = audit::Action { chain, actor: actor::OPERATOR, action, target, detail };
+    audit::record(store, &Clock::system(), entry).await;
+}
+
+/// Exit status 1 (through the error) when a chain is broken.
+async fn audit_verify(settings: &Settings, json: bool) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    let report = audit::verify(&store).await;
+    store.close().await;
+    let report = report?;
+    if json {
+        let breaks: Vec<_> = report.breaks.iter().map(|b| json!({"chain": b.chain, "seq": b.seq, "problem": b.problem})).collect();
+        println!("{}", json!({"chains": report.chains, "entries": report.entries, "intact": breaks.is_empty(), "breaks": breaks}));
+    } else {
+        println!("{} chain(s), {} entries checked.", report.chains, report.entries);
+        for b in &report.breaks {
+            println!("Chain {}: entry {}: {}.", b.chain, b.seq, b.problem);
+        }
+    }
+    match report.breaks.len() {
+        0 => Ok(()),
+        n => anyhow::bail!("the audit trail does not hold: {n} chain(s) broken"),
     }
 }
 
@@ -194,21 +241,25 @@ async fn app_command(command: AppCommand, settings: Settings) -> anyhow::Result<
     let outcome = match command {
         AppCommand::Create { name, json } => {
             let issued = apps::create(&store, &clock, &name).await?;
+            operator_action(&store, &issued.app_id.to_string(), "app.create", "app", &format!("name {name:?}")).await;
             print_credential(&issued, json, "App created.");
             Ok(())
         }
         AppCommand::RotateToken { app_id, json } => {
             let issued = apps::rotate_token(&store, &clock, app_id).await?;
+            operator_action(&store, &app_id.to_string(), "app.rotate_token", "App-Token", "a new token; the previous one stopped working").await;
             print_credential(&issued, json, "Token rotated; the previous token no longer works.");
             Ok(())
         }
         AppCommand::Suspend { app_id } => {
             apps::set_status(&store, app_id, AppStatus::Suspended).await?;
+            operator_action(&store, &app_id.to_string(), "app.suspend", "app", "API calls and sign-ins refused").await;
             println!("App {app_id} suspended.");
             Ok(())
         }
         AppCommand::Activate { app_id } => {
             apps::set_status(&store, app_id, AppStatus::Active).await?;
+            operator_action(&store, &app_id.to_string(), "app.activate", "app", "API calls and sign-ins allowed again").await;
             println!("App {app_id} activated.");
             Ok(())
         }

@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::partner_models::*;
 use super::payload::ApiJson;
 use crate::domain::field_error::Reason;
-use crate::services::{branding, idm, sso_events};
+use crate::services::{audit, branding, idm, sso_events};
 use crate::state::AppState;
 
 #[derive(Tags)]
@@ -21,7 +21,7 @@ pub(super) enum Tag {
 }
 
 /// Who made a change, as the configuration history records it.
-const CHANGED_BY_API: &str = "Partner API";
+const CHANGED_BY_API: &str = crate::domain::audit::actor::API;
 
 #[derive(ApiResponse)]
 enum IdmConfigResponse {
@@ -49,6 +49,13 @@ enum BrandingResponse {
     /// The branding.
     #[oai(status = 200)]
     Ok(Json<BrandingView>),
+}
+
+#[derive(ApiResponse)]
+enum AuditEventsResponse {
+    /// The entries, newest first.
+    #[oai(status = 200)]
+    Ok(Json<AuditEventList>),
 }
 
 #[derive(ApiResponse)]
@@ -174,7 +181,7 @@ impl PartnerApi {
         body: ApiJson<BrandingBody>,
     ) -> Result<BrandingResponse, ApiError> {
         let b = &body.value;
-        let row = branding::put(&state, auth.0.app_id, &b.display_name, b.logo_url.as_deref(), &b.brand_color, b.support_label.as_deref()).await?;
+        let row = branding::put(&state, auth.0.app_id, CHANGED_BY_API, &b.display_name, b.logo_url.as_deref(), &b.brand_color, b.support_label.as_deref()).await?;
         Ok(BrandingResponse::Ok(Json(row.into())))
     }
 
@@ -193,5 +200,23 @@ impl PartnerApi {
     ) -> Result<SsoEventsResponse, ApiError> {
         let events = sso_events::recent(&state, auth.0.app_id, limit.0).await?;
         Ok(SsoEventsResponse::Ok(Json(SsoEventList { events: events.into_iter().map(Into::into).collect() })))
+    }
+
+    /// List audit events
+    ///
+    /// The app's append-only audit trail, newest first: every change of its IdM
+    /// configuration, branding, grants and sessions, and every operator action on it. Each
+    /// entry carries `hash = SHA-256(prev_hash ‖ entry)`; `causeway audit verify` checks the chain.
+    #[oai(path = "/partner/audit_events", method = "get", operation_id = "list_audit_events")]
+    async fn audit_events(
+        &self,
+        auth: AppAuth,
+        state: Data<&AppState>,
+        /// At most this many entries.
+        #[oai(default = "events_limit", validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<i64>,
+    ) -> Result<AuditEventsResponse, ApiError> {
+        let entries = audit::recent(&state.store, auth.0.app_id, limit.0).await?;
+        Ok(AuditEventsResponse::Ok(Json(AuditEventList { events: entries.into_iter().map(Into::into).collect() })))
     }
 }

@@ -486,6 +486,39 @@ impl From<SsoEventRow> for SsoEvent {
     }
 }
 
+/// One entry of the audit trail.
+#[derive(Object, Debug, Clone)]
+pub struct AuditEvent {
+    /// Its number in the app's chain, from 1.
+    pub seq: i64,
+    /// Unix time.
+    pub time: i64,
+    /// Who acted: `Partner API`, `Partner Center`, `operator`, or `causeway demo`.
+    pub actor: String,
+    /// What was done, as `object.verb` (`idm_config.set`, `branding.set`, `grant.create`, …).
+    pub action: String,
+    /// What it was done to.
+    pub target: String,
+    /// What changed (never a secret).
+    pub detail: String,
+    /// The hash of the entry before (64 zeros for the first).
+    pub prev_hash: String,
+    /// SHA-256 of `prev_hash` followed by the entry's canonical form, lower-case hex.
+    pub hash: String,
+}
+
+impl From<crate::domain::audit::AuditEntry> for AuditEvent {
+    fn from(e: crate::domain::audit::AuditEntry) -> Self {
+        Self { seq: e.seq, time: e.occurred_at, actor: e.actor, action: e.action, target: e.target, detail: e.detail, prev_hash: e.prev_hash, hash: e.hash }
+    }
+}
+
+#[derive(Object, Debug, Clone)]
+pub struct AuditEventList {
+    /// Newest first.
+    pub events: Vec<AuditEvent>,
+}
+
 #[derive(Object, Debug, Clone)]
 #[oai(example)]
 pub struct SsoEventList {

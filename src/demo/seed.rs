@@ -73,6 +73,7 @@ pub async fn seed(state: &AppState, issuer: &str) -> Result<Seeded, ServiceError
     branding::put(
         state,
         app_id,
+        CHANGED_BY,
         PARTNER_NAME,
         None,
         BRAND_COLOR,
@@ -129,7 +130,7 @@ pub async fn seed_hosted(state: &AppState, base_url: &str) -> Result<SeededHoste
         ..IdmConfigInput::default()
     };
     idm::put(state, app_id, &config, idm::Secrets { client_secret: None, service_key: Some(&service_key) }, CHANGED_BY).await?;
-    branding::put(state, app_id, HOSTED_PARTNER_NAME, None, "#0E7490", Some("Demo Directory support (a demo, too).")).await?;
+    branding::put(state, app_id, CHANGED_BY, HOSTED_PARTNER_NAME, None, "#0E7490", Some("Demo Directory support (a demo, too).")).await?;
     let partner = AppPrincipal { app_id, name: HOSTED_PARTNER_NAME.into() };
     let account_id = onboarding_account(state, &partner, HOSTED_ACCOUNT_NAME, "Loose-leaf tea by the gram. Created by causeway demo.").await?;
     let grant = NewGrant::parse(None, None, Some(&MODERATOR.directory_id.to_string()), None).map_err(ServiceError::Invalid)?;

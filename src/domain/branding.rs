@@ -20,7 +20,41 @@ impl BrandColor {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    pub fn default_color() -> Self {
+        Self(DEFAULT_BRAND_COLOR.into())
+    }
+
+    /// WCAG 2.2 relative luminance (§ "relative luminance": sRGB channels linearised).
+    fn luminance(&self) -> f64 {
+        let channel = |i: usize| {
+            let c = f64::from(u8::from_str_radix(&self.0[i..i + 2], 16).unwrap_or(0)) / 255.0;
+            if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+        };
+        0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+    }
+
+    /// The text colour on this colour (headers, buttons, avatars): black or white, whichever
+    /// contrasts more. One of them always reaches 4.58:1 at least, above the 4.5:1 that
+    /// WCAG 2.2 AA asks of normal text.
+    pub fn ink(&self) -> &'static str {
+        if contrast(self.luminance(), 0.0) >= contrast(self.luminance(), 1.0) { "#000000" } else { "#FFFFFF" }
+    }
+
+    /// The contrast of this colour as text on white (links, the active menu entry), which
+    /// no choice of ink can fix: below 4.5:1 the Partner Center warns.
+    pub fn contrast_on_white(&self) -> f64 {
+        contrast(self.luminance(), 1.0)
+    }
 }
+
+/// WCAG 2.2 contrast ratio of two relative luminances, from 1 to 21.
+fn contrast(a: f64, b: f64) -> f64 {
+    (a.max(b) + 0.05) / (a.min(b) + 0.05)
+}
+
+/// WCAG 2.2 AA for normal text (success criterion 1.4.3).
+pub const MIN_TEXT_CONTRAST: f64 = 4.5;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Branding {
@@ -70,6 +104,24 @@ impl Branding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ink_and_contrast_follow_wcag() {
+        let c = |hex: &str| BrandColor::parse(hex).unwrap();
+        assert_eq!((c("#000000").ink(), c("#FFFFFF").ink()), ("#FFFFFF", "#000000"));
+        // A light brand colour takes black text (white on it would be about 1.5:1).
+        assert_eq!(c("#FACC15").ink(), "#000000");
+        assert_eq!(c("#1A56DB").ink(), "#FFFFFF");
+        assert!((c("#000000").contrast_on_white() - 21.0).abs() < 1e-9);
+        // #767676 is the lightest grey that reaches 4.5:1 on white.
+        assert!(c("#767676").contrast_on_white() >= MIN_TEXT_CONTRAST && c("#777777").contrast_on_white() < MIN_TEXT_CONTRAST);
+        // Whatever the colour, its ink reaches AA.
+        for hex in ["#767676", "#777777", "#808080", "#FF0000", "#00FF00", "#0000FF", "#1A56DB", "#FACC15"] {
+            let color = c(hex);
+            let ink_luminance = if color.ink() == "#000000" { 0.0 } else { 1.0 };
+            assert!(contrast(color.luminance(), ink_luminance) >= 4.5, "{hex}");
+        }
+    }
 
     #[test]
     fn colours() {

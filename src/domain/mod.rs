@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod app;
+pub mod audit;
 pub mod branding;
 pub mod field_error;
 pub mod grant;

@@ -8,6 +8,7 @@
 
 mod branding;
 mod errors;
+mod audit;
 mod events;
 mod history;
 mod idm;
@@ -31,7 +32,7 @@ pub const HOME_PATH: &str = "/partner-center";
 pub const SIGN_IN_PATH: &str = "/partner-center/sign-in";
 
 /// Who made a change, as the IdM configuration history records it.
-const CHANGED_BY: &str = "Partner Center";
+const CHANGED_BY: &str = crate::domain::audit::actor::PARTNER_CENTER;
 
 /// A form whose only field is the CSRF token (sign-out, test, restore).
 #[derive(Deserialize, Default)]
@@ -53,6 +54,7 @@ pub fn routes() -> impl Endpoint<Output = Response> {
         .at("/branding", get(branding::show).post(branding::save))
         .at("/brand.css", get(branding::stylesheet))
         .at("/events", get(events::page))
+        .at("/audit", get(audit::page))
         .catch_all_error(errors::render_poem_error)
         .around(crate::web::headers::page_headers)
         .map_to_response()

@@ -57,11 +57,13 @@ async fn brand_stylesheet(Path(file): Path<String>, state: Data<&AppState>) -> R
         Some(app) => branding::get(&state, app).await.map(|b| b.brand_color).ok(),
         None => None,
     };
-    let color = color.unwrap_or_else(|| crate::domain::branding::DEFAULT_BRAND_COLOR.to_owned());
+    use crate::domain::branding::BrandColor;
+    let color = color.and_then(|c| BrandColor::parse(&c).ok()).unwrap_or_else(BrandColor::default_color);
+    // Text on the brand colour (header, buttons, avatar) in black or white by contrast.
     Response::builder()
         .content_type("text/css; charset=utf-8")
         .header("cache-control", "public, max-age=300")
-        .body(format!(":root {{ --brand: {color}; }}\n"))
+        .body(format!(":root {{ --brand: {}; --brand-ink: {}; }}\n", color.as_str(), color.ink()))
 }
 
 /// Mounted at `/merchant-center`.

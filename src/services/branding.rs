@@ -1,6 +1,6 @@
 //! A partner's branding of its Merchant Center.
 
-use super::ServiceError;
+use super::{audit, ServiceError};
 use crate::domain::branding::Branding;
 use crate::domain::ids::AppId;
 use crate::state::AppState;
@@ -22,9 +22,11 @@ pub async fn get(state: &AppState, app: AppId) -> Result<BrandingRow, ServiceErr
     })
 }
 
+/// Validates and stores the branding; `actor` is who changed it (for the audit trail).
 pub async fn put(
     state: &AppState,
     app: AppId,
+    actor: &str,
     display_name: &str,
     logo_url: Option<&str>,
     brand_color: &str,
@@ -39,5 +41,7 @@ pub async fn put(
         updated_at: state.clock.now(),
     };
     state.store.upsert_branding(app, &row).await?;
+    let detail = format!("display name {:?}, colour {}, logo {}", row.display_name, row.brand_color, row.logo_url.as_deref().unwrap_or("none"));
+    audit::record(&state.store, &state.clock, audit::Action { chain: &app.to_string(), actor, action: "branding.set", target: "branding", detail: &detail }).await;
     Ok(row)
 }

@@ -4,8 +4,9 @@
 
 use super::apps::AppPrincipal;
 use super::onboarding::{IdempotencyKey, Stored};
-use super::ServiceError;
+use super::{audit, ServiceError};
 use crate::domain::access::Source;
+use crate::domain::audit::actor;
 use crate::domain::field_error::{FieldError, Reason};
 use crate::domain::grant::NewGrant;
 use crate::domain::identity::email_key;
@@ -53,10 +54,15 @@ pub async fn grant(state: &AppState, caller: &AppPrincipal, account: &str, new: 
     let account = account_id(account)?;
     let granted = state.store.grant(caller.app_id, account, new, key_claim(state, key).as_ref(), state.clock.now()).await;
     match granted {
-        Ok(Granted::Created(row)) => Ok(Stored { row: GrantOutcome::Created(row), replayed: false }),
+        Ok(Granted::Created(row)) => {
+            audited(state, caller, "grant.create", &row, &format!("{} {} as {}", row.matcher_kind, row.display_value, row.role.as_str())).await;
+            Ok(Stored { row: GrantOutcome::Created(row), replayed: false })
+        }
         Ok(Granted::Updated { row, role_changed }) => {
             if role_changed {
                 state.store.end_sessions_named_by(caller.app_id, &row).await?;
+                let detail = format!("{} {} now {}; their sessions on the account ended", row.matcher_kind, row.display_value, row.role.as_str());
+                audited(state, caller, "grant.update", &row, &detail).await;
             }
             Ok(Stored { row: GrantOutcome::Updated(row), replayed: false })
         }
@@ -144,11 +150,23 @@ pub async fn remove(state: &AppState, caller: &AppPrincipal, account: &str, id: 
     match state.store.delete_grant(caller.app_id, account, id).await {
         Ok(grant) => {
             state.store.end_sessions_named_by(caller.app_id, &grant).await?;
+            audited(state, caller, "grant.remove", &grant, &format!("{} {}; their sessions on the account ended", grant.matcher_kind, grant.display_value)).await;
             Ok(())
         }
-        Err(StoreError::NotFound) if state.store.remove_member(account, id).await? => Ok(()),
+        Err(StoreError::NotFound) if state.store.remove_member(account, id).await? => {
+            let (chain, target) = (caller.app_id.to_string(), format!("account {account}"));
+            let detail = format!("user {id} removed; their sessions on the account ended");
+            audit::record(&state.store, &state.clock, audit::Action { chain: &chain, actor: actor::API, action: "member.remove", target: &target, detail: &detail }).await;
+            Ok(())
+        }
         Err(err) => Err(err.into()),
     }
+}
+
+/// A grant's change in the app's audit trail (grants are made through the API only).
+async fn audited(state: &AppState, caller: &AppPrincipal, action: &str, row: &GrantRow, detail: &str) {
+    let (chain, target) = (caller.app_id.to_string(), format!("account {} grant {}", row.account_id, row.id));
+    audit::record(&state.store, &state.clock, audit::Action { chain: &chain, actor: actor::API, action, target: &target, detail }).await;
 }
 
 /// Filters of `POST /partner/sessions/revoke`; at least one is set.
@@ -178,5 +196,13 @@ pub async fn revoke_sessions(state: &AppState, caller: &AppPrincipal, r: &Revoca
         return Err(ServiceError::Invalid(vec![FieldError::new(&["idm_subject"], invalid.reason, invalid.message)]));
     }
     let email = r.email.map(email_key);
-    Ok(state.store.revoke_merchant_sessions(caller.app_id, account, email.as_deref(), r.idm_subject).await?)
+    let ended = state.store.revoke_merchant_sessions(caller.app_id, account, email.as_deref(), r.idm_subject).await?;
+    let filters: Vec<String> = [("account", account.map(|a| a.to_string())), ("email", email), ("idm_subject", r.idm_subject.map(str::to_owned))]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| format!("{name} {v}")))
+        .collect();
+    let (chain, detail) = (caller.app_id.to_string(), format!("{ended} session(s) ended"));
+    let target = filters.join(", ");
+    audit::record(&state.store, &state.clock, audit::Action { chain: &chain, actor: actor::API, action: "sessions.revoke", target: &target, detail: &detail }).await;
+    Ok(ended)
 }

@@ -3,7 +3,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::ServiceError;
+use super::{audit, ServiceError};
 use crate::crypto::sealed;
 use crate::domain::field_error::{FieldError, Reason};
 use crate::domain::idm_config::{ConnectorConfig, IdmConfigInput, Kind, CLIENT_SECRET_MAX, SERVICE_KEY_MAX};
@@ -162,13 +162,16 @@ pub async fn put(state: &AppState, app: AppId, input: &IdmConfigInput, secrets: 
         None => current_sealed,
     };
     let config_json = serde_json::to_string(&config.to_input()).map_err(|e| ServiceError::Internal(e.into()))?;
-    state
+    let version = state
         .store
         .append_idm_version(
             app,
             &NewIdmVersion { config_json: &config_json, client_secret_sealed: sealed.as_deref(), secret_changed: secret_given, changed_by, changed_at: state.clock.now() },
         )
         .await?;
+    let detail = format!("{} configuration; {}", kind.as_str(), if secret_given { "secret replaced" } else { "secret kept" });
+    let target = format!("IdM configuration version {version}");
+    audit::record(&state.store, &state.clock, audit::Action { chain: &app.to_string(), actor: changed_by, action: "idm_config.set", target: &target, detail: &detail }).await;
     get(state, app).await
 }
 
@@ -192,7 +195,7 @@ pub async fn restore(state: &AppState, app: AppId, version: i64, changed_by: &st
     let old = state.store.idm_version(app, version).await?;
     let current = state.store.current_idm_version(app).await?;
     let secret_changed = current.as_ref().and_then(|c| c.client_secret_sealed.as_deref()) != old.client_secret_sealed.as_deref();
-    state
+    let restored = state
         .store
         .append_idm_version(
             app,
@@ -205,6 +208,9 @@ pub async fn restore(state: &AppState, app: AppId, version: i64, changed_by: &st
             },
         )
         .await?;
+    let target = format!("IdM configuration version {restored}");
+    let detail = format!("version {version} made current again; {}", if secret_changed { "secret changed" } else { "secret kept" });
+    audit::record(&state.store, &state.clock, audit::Action { chain: &app.to_string(), actor: changed_by, action: "idm_config.restore", target: &target, detail: &detail }).await;
     get(state, app).await
 }
 

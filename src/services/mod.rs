@@ -3,6 +3,7 @@
 pub mod access;
 pub mod account_choice;
 pub mod apps;
+pub mod audit;
 pub mod branding;
 pub mod error;
 pub mod grants;

@@ -44,6 +44,7 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(9, "sliding throttles", "0009_sliding_throttles"),
     // One statement for a sign-in's writes: an SQL trigger on SQLite, PL/pgSQL on PostgreSQL.
     embedded!(10, "one write sign-in", "0010_one_write_sign_in", per_backend),
+    embedded!(11, "audit trail", "0011_audit_trail"),
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod apps;
+pub mod audit;
 pub mod brandings;
 pub mod error;
 pub mod flows;

@@ -7,6 +7,7 @@ mod helpers;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod audit;
 mod auth;
 mod browser;
 mod browser_support;

@@ -44,3 +44,37 @@ async fn branding_rules() {
     let read: Value = app.get("/partner/branding", &app.partner).await.json().await.unwrap();
     assert_eq!(read["display_name"], "Acme Platform", "nothing stored");
 }
+
+/// Text on the brand colour is black or white by WCAG contrast in the Merchant Center too,
+/// and a colour too light to read as text on white is named in the Partner Center, with the
+/// change in the app's audit trail as the Partner Center's.
+#[tokio::test]
+async fn text_on_the_brand_colour_stays_readable_and_a_light_colour_is_named() {
+    let app = spawn_app().await;
+    let stylesheet = |color: &'static str| {
+        let app = &app;
+        async move {
+            let body = json!({"display_name": "Acme", "brand_color": color});
+            assert_eq!(app.api(Method::PUT, "/partner/branding", &app.partner).json(&body).send().await.unwrap().status(), StatusCode::OK);
+            app.client.get(app.url(&format!("/brand/{}.css", app.partner.app_id))).send().await.unwrap().text().await.unwrap()
+        }
+    };
+    assert!(stylesheet("#FACC15").await.contains("--brand-ink: #000000"), "black on yellow");
+    assert!(stylesheet("#1A56DB").await.contains("--brand-ink: #FFFFFF"), "white on blue");
+
+    let pc = crate::pc_client::PcClient::new(&app);
+    pc.sign_in(&app.partner).await;
+    assert!(!pc.get("/partner-center/branding").await.body.contains("contrast-warning"), "#1A56DB reads well on white");
+    let form = pc.get("/partner-center/branding").await;
+    let saved = pc
+        .post("/partner-center/branding", &[("display_name", "Acme"), ("logo_url", ""), ("brand_color", "#FACC15"), ("support_label", ""), ("csrf_token", &form.csrf())])
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = pc.get("/partner-center/branding").await.body;
+    assert!(page.contains(r#"id="contrast-warning""#) && page.contains("reaches 1.5:1"), "{page}");
+    assert!(!page.contains("Powered by Causeway"), "the preview shows what merchants get");
+
+    let trail: Value = app.get("/partner/audit_events", &app.partner).await.json().await.unwrap();
+    assert_eq!(trail["events"][0]["actor"], "Partner Center");
+    assert_eq!(trail["events"][0]["action"], "branding.set");
+}
