@@ -229,6 +229,9 @@ async fn sweep_forever(state: AppState) {
         if let Err(err) = state.store.sweep_flows(now, now - 86_400).await {
             tracing::warn!(error = %crate::api::error::ErrorChain(&err), "SSO flow sweep failed");
         }
+        if let Err(err) = state.store.sweep_test_sign_ins(now).await {
+            tracing::warn!(error = %crate::api::error::ErrorChain(&err), "test sign-in sweep failed");
+        }
         if let Err(err) = state.store.sweep_throttles(now - 2 * crate::services::sign_in_throttle::WINDOW_SECONDS).await {
             tracing::warn!(error = %crate::api::error::ErrorChain(&err), "throttle sweep failed");
         }

@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::partner_models::*;
 use super::payload::ApiJson;
 use crate::domain::field_error::Reason;
-use crate::services::{audit, branding, idm, sso_events};
+use crate::services::{audit, branding, idm, sso_events, test_sign_ins};
 use crate::state::AppState;
 
 #[derive(Tags)]
@@ -49,6 +49,21 @@ enum BrandingResponse {
     /// The branding.
     #[oai(status = 200)]
     Ok(Json<BrandingView>),
+}
+
+#[derive(ApiResponse)]
+enum TestSignInStarted {
+    /// Open `url` in a browser to sign in at the IdM; the report is then at
+    /// `GET /partner/idm/test_sign_ins/{id}`.
+    #[oai(status = 201)]
+    Created(Json<TestSignInStart>),
+}
+
+#[derive(ApiResponse)]
+enum TestSignInFound {
+    /// The test sign-in: `pending` until the IdM's answer came back, then its report.
+    #[oai(status = 200)]
+    Ok(Json<TestSignInReport>),
 }
 
 #[derive(ApiResponse)]
@@ -121,6 +136,28 @@ impl PartnerApi {
         state: Data<&AppState>,
     ) -> Result<IdmTestResponse, ApiError> {
         Ok(IdmTestResponse::Ok(Json(idm::test(&state, auth.0.app_id).await?.into())))
+    }
+
+    /// Start a test sign-in
+    ///
+    /// A sign-in through your IdM exactly like a merchant's, checked against every rule (not
+    /// just up to the first failure) and opening no Merchant Center session. Open the `url`
+    /// in a browser; the report expires after 24 hours.
+    #[oai(path = "/partner/idm/test_sign_in", method = "post", operation_id = "start_test_sign_in")]
+    async fn start_test_sign_in(&self, auth: AppAuth, state: Data<&AppState>) -> Result<TestSignInStarted, ApiError> {
+        let started = test_sign_ins::start(&state, auth.0.app_id, CHANGED_BY_API).await?;
+        Ok(TestSignInStarted::Created(Json(TestSignInStart { id: started.id, url: started.url, expires_at: started.expires_at })))
+    }
+
+    /// Get a test sign-in's report
+    ///
+    /// Every rule with passed or failed, what was observed and the fix; the claims of the ID
+    /// token and of userinfo side by side; the algorithm, `kid` and clock offset; the account
+    /// and role the identity would get. Another app's test sign-in is a 404.
+    #[oai(path = "/partner/idm/test_sign_ins/:id", method = "get", operation_id = "get_test_sign_in")]
+    async fn get_test_sign_in(&self, auth: AppAuth, state: Data<&AppState>, id: Path<String>) -> Result<TestSignInFound, ApiError> {
+        let found = test_sign_ins::find(&state, auth.0.app_id, &id.0).await?;
+        Ok(TestSignInFound::Ok(Json(found.into())))
     }
 
     /// List IdM configuration versions

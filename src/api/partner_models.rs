@@ -486,6 +486,105 @@ impl From<SsoEventRow> for SsoEvent {
     }
 }
 
+/// Where a test sign-in starts.
+#[derive(Object, Debug, Clone)]
+pub struct TestSignInStart {
+    pub id: String,
+    /// Open it in a browser: it leads to your IdM's sign-in.
+    pub url: String,
+    /// Unix time; the report is kept until then.
+    pub expires_at: i64,
+}
+
+/// One rule of a test sign-in.
+#[derive(Object, Debug, Clone)]
+pub struct TestSignInCheck {
+    pub rule: String,
+    pub passed: bool,
+    /// What Causeway saw (claim names, JSON types, your own values; never a token or secret).
+    pub observed: String,
+    /// What to change; empty when the rule passed.
+    pub fix: String,
+}
+
+/// A claim as the IdM sent it.
+#[derive(Object, Debug, Clone)]
+pub struct TestSignInClaim {
+    pub name: String,
+    /// `string`, `boolean`, `number`, `array`, `object` or `null`.
+    pub json_type: String,
+    /// The value, for protocol claims and your people's profile; absent for others.
+    #[oai(skip_serializing_if_is_none)]
+    pub value: Option<serde_json::Value>,
+}
+
+/// The claims of the ID token and of userinfo, side by side.
+#[derive(Object, Debug, Clone)]
+pub struct TestSignInClaims {
+    pub id_token: Vec<TestSignInClaim>,
+    /// Absent when userinfo was not read.
+    #[oai(skip_serializing_if_is_none)]
+    pub userinfo: Option<Vec<TestSignInClaim>>,
+}
+
+/// A test sign-in: `pending` until the IdM's answer came back, then `passed` (every rule
+/// passed) or `failed`, with every rule.
+#[derive(Object, Debug, Clone)]
+pub struct TestSignInReport {
+    pub id: String,
+    /// `pending`, `passed` or `failed`.
+    pub status: String,
+    pub checks: Vec<TestSignInCheck>,
+    #[oai(skip_serializing_if_is_none)]
+    pub claims: Option<TestSignInClaims>,
+    /// The ID token's signing algorithm and key id.
+    #[oai(skip_serializing_if_is_none)]
+    pub alg: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub kid: Option<String>,
+    /// Causeway's clock minus the ID token's `iat`, in seconds.
+    #[oai(skip_serializing_if_is_none)]
+    pub clock_offset_seconds: Option<i64>,
+    /// The account and role the identity would get.
+    #[oai(skip_serializing_if_is_none)]
+    pub account_id: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    pub role: Option<String>,
+    /// Why that account and role (claim, grant, controller), or why none.
+    #[oai(skip_serializing_if_is_none)]
+    pub access: Option<String>,
+    pub expires_at: i64,
+}
+
+impl From<crate::services::test_sign_ins::Found> for TestSignInReport {
+    fn from(found: crate::services::test_sign_ins::Found) -> Self {
+        let claim = |c: crate::domain::test_sign_in::ClaimSeen| TestSignInClaim { name: c.name, json_type: c.json_type, value: c.value };
+        let mut out = Self {
+            id: found.id,
+            status: found.status,
+            checks: vec![],
+            claims: None,
+            alg: None,
+            kid: None,
+            clock_offset_seconds: None,
+            account_id: None,
+            role: None,
+            access: None,
+            expires_at: found.expires_at,
+        };
+        if let Some(r) = found.report {
+            out.checks = r.checks.into_iter().map(|c| TestSignInCheck { rule: c.rule, passed: c.passed, observed: c.observed, fix: c.fix }).collect();
+            out.claims = Some(TestSignInClaims {
+                id_token: r.id_token_claims.into_iter().map(claim).collect(),
+                userinfo: r.userinfo_claims.map(|u| u.into_iter().map(claim).collect()),
+            });
+            (out.alg, out.kid, out.clock_offset_seconds, out.account_id, out.role, out.access) =
+                (r.alg, r.kid, r.clock_offset_seconds, r.account_id, r.role, Some(r.access));
+        }
+        out
+    }
+}
+
 /// One entry of the audit trail.
 #[derive(Object, Debug, Clone)]
 pub struct AuditEvent {

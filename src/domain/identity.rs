@@ -282,6 +282,65 @@ impl IdentityPolicy {
     }
 }
 
+/// Where a claim was found and what it was, for a test sign-in's report.
+fn observed(identity: &FederatedIdentity, name: &str) -> String {
+    let Some(source) = identity.source_of(name) else { return "absent from the ID token and from userinfo".into() };
+    let place = if std::ptr::eq(source, &identity.primary) { "ID token" } else { "userinfo" };
+    let value = &source[name];
+    let json_type = super::test_sign_in::json_type(value);
+    match value {
+        Value::String(text) => format!("{json_type} {:?} ({place})", visible(text, 80)),
+        Value::Bool(_) | Value::Number(_) | Value::Null => format!("{json_type} {value} ({place})"),
+        _ => format!("{json_type} ({place})"),
+    }
+}
+
+impl IdentityPolicy {
+    /// Every rule of the policy judged on its own, for a test sign-in (the sign-in itself
+    /// uses `person`, which stops at the first).
+    pub fn inspect(&self, identity: &FederatedIdentity) -> Vec<super::test_sign_in::Check> {
+        use super::test_sign_in::Check;
+        let check = |rule: String, passed: bool, observed: String, error: SsoError| Check {
+            rule,
+            passed,
+            observed,
+            fix: if passed { String::new() } else { error.fix_hint().to_owned() },
+        };
+        let n = &self.names;
+        let mut checks = Vec::new();
+        for claim in &self.required {
+            let name = n.of(*claim);
+            let present = match claim {
+                StandardClaim::Email | StandardClaim::PhoneNumber => identity.verified_text(name, "").is_some(),
+                StandardClaim::GivenName | StandardClaim::FamilyName => identity.text(name).is_some(),
+            };
+            checks.push(check(format!("required claim {name}"), present, observed(identity, name), SsoError::ClaimMissing(name.to_owned())));
+        }
+        if identity.source_of(&n.email).is_some() {
+            let verified = identity.verified_text(&n.email, "email_verified").is_some_and(|(_, flag)| flag);
+            let (passed, seen) = match self.email_trust {
+                EmailTrust::TrustedIdm => (true, "not needed: the policy trusts this IdM's e-mails".to_owned()),
+                EmailTrust::Required => (verified, observed(identity, "email_verified")),
+            };
+            let rule = "email_verified is the JSON boolean true".to_owned();
+            checks.push(check(rule, passed, seen, SsoError::EmailUnverified));
+        }
+        if identity.source_of(&n.phone_number).is_some() {
+            let verified = identity.verified_text(&n.phone_number, "phone_number_verified").is_some_and(|(raw, flag)| flag && PhoneNumber::parse(&raw).is_ok());
+            let rule = "phone_number is E.164 and phone_number_verified is true".to_owned();
+            let seen = format!("{}; phone_number_verified: {}", observed(identity, &n.phone_number), observed(identity, "phone_number_verified"));
+            checks.push(check(rule, verified, seen, SsoError::PhoneUnverified));
+        }
+        let account = match identity.source_of(&n.account).map(|s| &s[&n.account]) {
+            None | Some(Value::Null) => (true, format!("absent: access comes from grants or the controller rule ({})", n.account)),
+            Some(Value::String(_)) => (true, observed(identity, &n.account)),
+            Some(_) => (false, observed(identity, &n.account)),
+        };
+        checks.push(check(format!("account claim {}", n.account), account.0, account.1, SsoError::AccountUnknown));
+        checks
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,5 +15,6 @@ pub mod onboarding;
 pub mod role;
 pub mod session;
 pub mod sso_error;
+pub mod test_sign_in;
 pub mod urls;
 pub mod values;

@@ -49,6 +49,26 @@ pub struct Completion {
     pub exchange_took: Duration,
 }
 
+/// One protocol rule's verdict in a test sign-in.
+pub struct RuleVerdict {
+    pub rule: &'static str,
+    pub observed: String,
+    pub verdict: Result<(), FederationError>,
+}
+
+/// A test sign-in's view of the IdM's answer: every protocol rule, and what the IdM said
+/// (the identity the partner's policy is then judged on, whatever the rules found).
+#[derive(Default)]
+pub struct Inspection {
+    pub rules: Vec<RuleVerdict>,
+    pub identity: Option<FederatedIdentity>,
+    /// The ID token's `alg` and `kid` (OIDC).
+    pub alg: Option<String>,
+    pub kid: Option<String>,
+    /// The ID token's `iat`, for the clock offset.
+    pub issued_at: Option<i64>,
+}
+
 /// Why an IdM's answer was refused, in protocol terms; `services::login` maps each to the
 /// SSO error catalog.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -119,6 +139,21 @@ pub trait Connector: Send + Sync {
 
     /// Which claims the partner's IdM uses, which it must send, which e-mails count.
     fn identity_policy(&self) -> &IdentityPolicy;
+
+    /// A test sign-in: the answer judged by every rule instead of up to the first failure.
+    /// A kind without rules of its own to list reports its completion as one rule.
+    fn inspect_login<'a>(&'a self, ctx: Context<'a>, callback: Callback<'a>, private: &'a SecretString) -> BoxFuture<'a, Inspection> {
+        Box::pin(async move {
+            match self.complete_login(ctx, callback, private).await {
+                Ok(done) => Inspection {
+                    rules: vec![RuleVerdict { rule: "exchange", observed: "the IdM answered with an identity".into(), verdict: Ok(()) }],
+                    identity: Some(done.identity),
+                    ..Inspection::default()
+                },
+                Err(err) => Inspection { rules: vec![RuleVerdict { rule: "exchange", observed: err.to_string(), verdict: Err(err) }], ..Inspection::default() },
+            }
+        })
+    }
 
     /// Where a signed-out merchant's browser goes (through the IdM's end-session endpoint
     /// when it has one); `hint` is the login's `logout_hint`.

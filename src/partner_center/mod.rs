@@ -16,6 +16,7 @@ mod idm_form;
 mod idm_test;
 mod overview;
 mod session;
+mod test_sign_in;
 mod sign_in;
 mod view;
 
@@ -49,6 +50,8 @@ pub fn routes() -> impl Endpoint<Output = Response> {
         .at("/sign-out", post(sign_in::sign_out))
         .at("/idm", get(idm::show).post(idm::save))
         .at("/idm/test", post(idm_test::run))
+        .at("/idm/test-sign-in", post(test_sign_in::start))
+        .at("/test-sign-ins/:id", get(test_sign_in::report))
         .at("/idm/history", get(history::page))
         .at("/idm/history/:version/restore", post(history::restore))
         .at("/branding", get(branding::show).post(branding::save))

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use super::access;
@@ -46,6 +46,20 @@ pub struct Completed {
     pub session_id: String,
     /// The person reaches several accounts and chooses one next.
     pub choosing: bool,
+}
+
+/// How a callback ended well: a merchant signed in, or a partner's test sign-in reported.
+pub enum Outcome {
+    SignedIn(Completed),
+    Tested { app: AppId, id: String },
+}
+
+/// What a test sign-in's flow carries before the connector's own private state, sealed with
+/// it: the flow table needs no column of its own for the rare test.
+const TEST_MARK: &str = "test-sign-in:";
+
+fn split_test(private: &str) -> Option<(&str, &str)> {
+    private.strip_prefix(TEST_MARK)?.split_once('\n')
 }
 
 /// The query of the callback (OIDC Core §3.1.2.5/6, RFC 9207; the hosted-login redirect).
@@ -141,7 +155,17 @@ async fn current_connector(state: &AppState, app: AppId) -> Result<Arc<dyn Conne
 /// one yet), from `client` (its address). A failure is counted and, except for pacing,
 /// written to the partner's event log like a failed callback.
 pub async fn begin(state: &AppState, app_raw: &str, browser_id: Option<&str>, client: IpAddr, correlation_id: &str) -> Result<Begun, Failure> {
-    let result = begin_for(state, app_raw, browser_id, client).await;
+    begin_with(state, app_raw, None, browser_id, client, correlation_id).await
+}
+
+/// Starts the test sign-in `test_id` (a partner's, from `test_sign_ins::start`): the same
+/// login, whose callback reports instead of signing in.
+pub async fn begin_test(state: &AppState, app_raw: &str, test_id: &str, browser_id: Option<&str>, client: IpAddr, correlation_id: &str) -> Result<Begun, Failure> {
+    begin_with(state, app_raw, Some(test_id), browser_id, client, correlation_id).await
+}
+
+async fn begin_with(state: &AppState, app_raw: &str, test: Option<&str>, browser_id: Option<&str>, client: IpAddr, correlation_id: &str) -> Result<Begun, Failure> {
+    let result = begin_for(state, app_raw, test, browser_id, client).await;
     if let Err(failure) = &result {
         // Refused starts are not logged: a flood of them would push the partner's real
         // events out of its log (the metric still counts them).
@@ -151,9 +175,14 @@ pub async fn begin(state: &AppState, app_raw: &str, browser_id: Option<&str>, cl
     result
 }
 
-async fn begin_for(state: &AppState, app_raw: &str, browser_id: Option<&str>, client: IpAddr) -> Result<Begun, Failure> {
+async fn begin_for(state: &AppState, app_raw: &str, test: Option<&str>, browser_id: Option<&str>, client: IpAddr) -> Result<Begun, Failure> {
     let app: AppId = app_raw.parse().map_err(|_| Failure { app: None, error: SsoError::AppUnknown })?;
     let fail = |error| Failure { app: Some(app), error };
+    if let Some(test) = test
+        && !super::test_sign_ins::is_pending(state, app, test).await.map_err(|e| fail(e.into()))?
+    {
+        return Err(fail(SsoError::StateUnknown));
+    }
     // What this process last opened for the app saves a read; the flow's write checks the
     // app is still active on that configuration. An app it has not seen is read first, so
     // made-up app ids never reach the limiter.
@@ -175,8 +204,12 @@ async fn begin_for(state: &AppState, app_raw: &str, browser_id: Option<&str>, cl
     for _ in 0..3 {
         let start = connector.begin_login(&login_state, &redirect_uri);
         let now = state.clock.now();
+        let private = match test {
+            Some(test) => SecretString::from(format!("{TEST_MARK}{test}\n{}", start.private.expose_secret())),
+            None => start.private,
+        };
         let flow = FlowRow {
-            private_sealed: sealed::seal(&state.keyring, &flow_context(&state_hash), &start.private),
+            private_sealed: sealed::seal(&state.keyring, &flow_context(&state_hash), &private),
             state_hash: state_hash.clone(),
             app_id: app,
             browser_hash: browser_hash.clone(),
@@ -193,17 +226,19 @@ async fn begin_for(state: &AppState, app_raw: &str, browser_id: Option<&str>, cl
     Err(fail(internal("the app's IdM configuration changed three times during one CTA")))
 }
 
-pub async fn complete(state: &AppState, app_raw: &str, params: &CallbackParams, browser_id: Option<&str>, correlation_id: &str) -> Result<Completed, Failure> {
+pub async fn complete(state: &AppState, app_raw: &str, params: &CallbackParams, browser_id: Option<&str>, correlation_id: &str) -> Result<Outcome, Failure> {
     let app: AppId = app_raw.parse().map_err(|_| Failure { app: None, error: SsoError::AppUnknown })?;
     let started = std::time::Instant::now();
     let result = complete_for(state, app, params, browser_id, correlation_id).await;
     state.metrics.sso_callback_seconds.observe(started.elapsed().as_secs_f64());
     match result {
-        Ok(done) => {
+        Ok(Outcome::SignedIn(done)) => {
             // The event was written with the sign-in.
             count(state, sso_events::Outcome::Succeeded, None);
-            Ok(done)
+            Ok(Outcome::SignedIn(done))
         }
+        // A partner's own test: its report says everything, the merchants' log nothing.
+        Ok(tested) => Ok(tested),
         Err(failure) => {
             // A callback matching no login of the app can be made up by anyone: only a few
             // a minute reach the partner's log.
@@ -245,7 +280,7 @@ fn event_detail(error: &SsoError) -> String {
     format!("{}{extra}", error.fix_hint())
 }
 
-async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, browser_id: Option<&str>, correlation_id: &str) -> Result<Completed, Failure> {
+async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, browser_id: Option<&str>, correlation_id: &str) -> Result<Outcome, Failure> {
     let fail = |error| Failure { app: Some(app), error };
     let now = state.clock.now();
     let Some(raw_state) = params.state.as_deref().filter(|s| !s.is_empty()) else {
@@ -289,6 +324,11 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
     let redirect_uri = idm::redirect_uri(state, app);
     let ctx = Context { client: &state.outbound, jwks: &state.jwks, app, now, redirect_uri: &redirect_uri };
     let callback = Callback { code: params.code.as_deref(), iss: params.iss.as_deref() };
+    if let Some((test, inner)) = split_test(private.expose_secret()) {
+        let inspection = connector.inspect_login(ctx, callback, &SecretString::from(inner.to_owned())).await;
+        super::test_sign_ins::finish(state, app, test, inspection, connector.identity_policy(), catalog).await.map_err(|e| fail(e.into()))?;
+        return Ok(Outcome::Tested { app, id: test.to_owned() });
+    }
     let completion = connector.complete_login(ctx, callback, &private).await.map_err(|e| fail(catalog(e)))?;
     state.metrics.token_endpoint_seconds.observe(completion.exchange_took.as_secs_f64());
     let person = connector.identity_policy().person(&completion.identity).map_err(fail)?;
@@ -296,7 +336,7 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
     let signed_in = provisioning::sign_in(state, app, &person, access, completion.logout_hint.as_ref(), &connector.sign_out_origins(), correlation_id)
         .await
         .map_err(fail)?;
-    Ok(Completed { app, session_id: signed_in.session_id, choosing: signed_in.choosing })
+    Ok(Outcome::SignedIn(Completed { app, session_id: signed_in.session_id, choosing: signed_in.choosing }))
 }
 
 /// Where a merchant goes after logout: through the IdM's end-session endpoint when it has

@@ -18,5 +18,6 @@ pub mod provisioning;
 pub mod sign_in_throttle;
 pub mod sso_events;
 pub mod team;
+pub mod test_sign_ins;
 
 pub use error::ServiceError;

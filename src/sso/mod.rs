@@ -82,7 +82,22 @@ async fn error_page(state: &AppState, failure: Failure) -> Response {
 #[handler]
 async fn cta(Path(app): Path<String>, req: &Request, state: Data<&AppState>) -> Response {
     let client = crate::web::client_ip::client_ip(req, &state.settings.trusted_proxies);
-    match login::begin(&state, &app, read_cookie(req, BROWSER_COOKIE), client, &correlation::current()).await {
+    let begun = login::begin(&state, &app, read_cookie(req, BROWSER_COOKIE), client, &correlation::current()).await;
+    to_idm(&state, begun).await
+}
+
+/// A partner's test sign-in (the `url` of `POST /partner/idm/test_sign_in`): the same start.
+/// Caller: the partner's staff, in a browser.
+#[handler]
+async fn test_cta(Path((app, test)): Path<(String, String)>, req: &Request, state: Data<&AppState>) -> Response {
+    let client = crate::web::client_ip::client_ip(req, &state.settings.trusted_proxies);
+    let begun = login::begin_test(&state, &app, &test, read_cookie(req, BROWSER_COOKIE), client, &correlation::current()).await;
+    to_idm(&state, begun).await
+}
+
+/// The redirect to the IdM that starts a login, or the branded page saying why not.
+async fn to_idm(state: &AppState, begun: Result<login::Begun, Failure>) -> Response {
+    match begun {
         Ok(begun) => {
             let mut response = Response::builder().status(StatusCode::FOUND).header(header::LOCATION, begun.redirect.as_str());
             if let Some(browser) = begun.new_browser_id {
@@ -90,7 +105,7 @@ async fn cta(Path(app): Path<String>, req: &Request, state: Data<&AppState>) -> 
             }
             response.header(header::CACHE_CONTROL, "no-store").finish()
         }
-        Err(failure) => error_page(&state, failure).await,
+        Err(failure) => error_page(state, failure).await,
     }
 }
 
@@ -99,7 +114,10 @@ async fn cta(Path(app): Path<String>, req: &Request, state: Data<&AppState>) -> 
 #[handler]
 async fn callback(Path(app): Path<String>, Query(params): Query<CallbackParams>, req: &Request, state: Data<&AppState>) -> Response {
     match login::complete(&state, &app, &params, read_cookie(req, BROWSER_COOKIE), &correlation::current()).await {
-        Ok(done) => Response::builder()
+        Ok(login::Outcome::Tested { id, .. }) => {
+            Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, format!("/partner-center/test-sign-ins/{id}")).finish()
+        }
+        Ok(login::Outcome::SignedIn(done)) => Response::builder()
             .status(StatusCode::FOUND)
             .header(header::LOCATION, if done.choosing { "/merchant-center/accounts" } else { "/merchant-center" })
             .header(header::SET_COOKIE, set_cookie(merchant_sessions::COOKIE, &done.session_id, SameSite::Lax))
@@ -157,6 +175,7 @@ pub fn routes() -> impl poem::Endpoint<Output = Response> {
     Route::new()
         .at("/oidc/:app", get(cta))
         .at("/oidc/:app/callback", get(callback))
+        .at("/oidc/:app/test/:test", get(test_cta))
         .at("/logout", post(logout))
         .catch_all_error(crate::portal::off_path::render_poem_error)
         .around(crate::web::headers::page_headers)

@@ -45,6 +45,7 @@ const MIGRATIONS: &[Embedded] = &[
     // One statement for a sign-in's writes: an SQL trigger on SQLite, PL/pgSQL on PostgreSQL.
     embedded!(10, "one write sign-in", "0010_one_write_sign_in", per_backend),
     embedded!(11, "audit trail", "0011_audit_trail"),
+    embedded!(12, "test sign-ins", "0012_test_sign_ins"),
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {

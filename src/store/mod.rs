@@ -18,6 +18,7 @@ pub mod merchant_center;
 pub mod merchants;
 pub mod partner_sessions;
 pub mod sso_events;
+pub mod test_sign_ins;
 mod inline;
 mod migrations;
 mod request_path;

@@ -23,6 +23,7 @@ mod partner_center_timeouts;
 mod pc_client;
 mod rate_limit;
 mod tenancy;
+mod test_sign_in;
 mod transport;
 mod validation;
 mod idm_check;

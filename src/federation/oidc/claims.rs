@@ -36,37 +36,44 @@ fn required_time(payload: &Map<String, Value>, name: &str) -> Result<i64, Federa
     payload.get(name).and_then(Value::as_f64).map(|t| t as i64).ok_or_else(|| FederationError::ClaimMissing(name.to_owned()))
 }
 
+/// The rules of OIDC Core §3.1.3.7, in the order a login checks them, each by name: a login
+/// stops at the first that fails, a test sign-in reports them all.
+pub const RULES: [&str; 7] = ["iss", "aud", "azp", "exp", "iat", "nonce", "sub"];
+
+/// Every rule's verdict on `payload`, in `RULES` order.
+pub fn check_each(payload: &Map<String, Value>, rules: &ClaimRules<'_>) -> [Result<(), FederationError>; 7] {
+    let iss = required_text(payload, "iss").and_then(|iss| if iss == rules.issuer { Ok(()) } else { Err(FederationError::IssMismatch) });
+    let audiences: Option<Vec<&str>> = match payload.get("aud") {
+        Some(Value::String(one)) => Some(vec![one.as_str()]),
+        Some(Value::Array(many)) => Some(many.iter().filter_map(Value::as_str).collect()),
+        _ => None,
+    };
+    let aud = match &audiences {
+        None => Err(FederationError::ClaimMissing("aud".into())),
+        Some(list) if !list.contains(&rules.client_id) => Err(FederationError::AudMismatch),
+        Some(_) => Ok(()),
+    };
+    // With other audiences beside us, azp must say the token was issued to us.
+    let azp = match payload.get("azp").and_then(Value::as_str) {
+        Some(azp) if azp != rules.client_id => Err(FederationError::AzpMismatch),
+        None if audiences.as_ref().is_some_and(|a| a.len() > 1) => Err(FederationError::AzpMismatch),
+        _ => Ok(()),
+    };
+    let exp = required_time(payload, "exp")
+        .and_then(|exp| if exp.saturating_add(rules.leeway_seconds) <= rules.now { Err(FederationError::TokenExpired) } else { Ok(()) });
+    let iat = required_time(payload, "iat")
+        .and_then(|iat| if iat > rules.now.saturating_add(rules.leeway_seconds) { Err(FederationError::IatInFuture) } else { Ok(()) });
+    let nonce = if payload.get("nonce").and_then(Value::as_str) == Some(rules.nonce) { Ok(()) } else { Err(FederationError::NonceMismatch) };
+    let sub = required_text(payload, "sub").map(|_| ());
+    [iss, aud, azp, exp, iat, nonce, sub]
+}
+
 pub fn check(payload: Value, rules: &ClaimRules<'_>) -> Result<VerifiedClaims, FederationError> {
     let Value::Object(payload) = payload else { return Err(FederationError::IdTokenMalformed) };
-    let issuer = required_text(&payload, "iss")?;
-    if issuer != rules.issuer {
-        return Err(FederationError::IssMismatch);
+    if let Some(Err(first)) = check_each(&payload, rules).into_iter().find(Result::is_err) {
+        return Err(first);
     }
-    let audiences: Vec<&str> = match payload.get("aud") {
-        Some(Value::String(one)) => vec![one.as_str()],
-        Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
-        _ => return Err(FederationError::ClaimMissing("aud".into())),
-    };
-    if !audiences.contains(&rules.client_id) {
-        return Err(FederationError::AudMismatch);
-    }
-    // With other audiences beside us, azp must say the token was issued to us.
-    match payload.get("azp").and_then(Value::as_str) {
-        Some(azp) if azp != rules.client_id => return Err(FederationError::AzpMismatch),
-        None if audiences.len() > 1 => return Err(FederationError::AzpMismatch),
-        _ => {}
-    }
-    if required_time(&payload, "exp")?.saturating_add(rules.leeway_seconds) <= rules.now {
-        return Err(FederationError::TokenExpired);
-    }
-    if required_time(&payload, "iat")? > rules.now.saturating_add(rules.leeway_seconds) {
-        return Err(FederationError::IatInFuture);
-    }
-    if payload.get("nonce").and_then(Value::as_str) != Some(rules.nonce) {
-        return Err(FederationError::NonceMismatch);
-    }
-    let subject = required_text(&payload, "sub")?;
-    Ok(VerifiedClaims { issuer, subject, claims: payload })
+    Ok(VerifiedClaims { issuer: required_text(&payload, "iss")?, subject: required_text(&payload, "sub")?, claims: payload })
 }
 
 #[cfg(test)]

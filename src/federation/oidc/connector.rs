@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
-use super::claims::ClaimRules;
+use super::claims::{self, ClaimRules};
 use super::endpoints::{discovery_url, Endpoints};
 use super::id_token::Verifier;
 use super::userinfo;
 use crate::domain::identity::{FederatedIdentity, IdentityPolicy};
 use crate::domain::idm_config::{OidcConfig, TokenAuthMethod, UserinfoMode, BASIC_ENCODING_HINT};
-use crate::federation::connector::{origins, Callback, Completion, Connector, Context, FederationError, LoginStart};
+use crate::federation::connector::{origins, Callback, Completion, Connector, Context, FederationError, Inspection, LoginStart, RuleVerdict};
 use crate::federation::http::{DOCUMENT_CAP_BYTES, FetchError, OutboundClient};
 
 /// Token responses carry a few short tokens; anything larger is not a token response.
@@ -182,6 +182,74 @@ impl OidcConnector {
     }
 }
 
+impl OidcConnector {
+    /// `complete`, with every rule judged and reported (a test sign-in): the exchange must
+    /// succeed to have anything to judge; after it, nothing stops the report.
+    async fn inspect(&self, ctx: Context<'_>, callback: Callback<'_>, private: &SecretString) -> Inspection {
+        let mut report = Inspection::default();
+        let mut rule = |rule: &'static str, observed: String, verdict: Result<(), FederationError>| report.rules.push(RuleVerdict { rule, observed, verdict });
+        let iss_param = match callback.iss {
+            Some(iss) if iss != self.issuer => Err(FederationError::IssParamMismatch),
+            None if self.iss_parameter_supported => Err(FederationError::IssParamMismatch),
+            _ => Ok(()),
+        };
+        rule("iss parameter (RFC 9207)", format!("{:?}", callback.iss.unwrap_or("absent")), iss_param);
+        let (Some(code), Ok(private)) = (callback.code.filter(|c| !c.is_empty()), serde_json::from_str::<Private>(private.expose_secret())) else {
+            rule("authorization code", "absent from the redirect".into(), Err(FederationError::CodeMissing));
+            return report;
+        };
+        let tokens = match self.exchange(code, &private.verifier, ctx.redirect_uri, ctx.client).await {
+            Ok(tokens) => {
+                rule("code exchange", format!("{} answered with an ID token", self.token), Ok(()));
+                tokens
+            }
+            Err(err) => {
+                rule("code exchange", err.to_string(), Err(err));
+                return report;
+            }
+        };
+        let verifier = Verifier { cache: ctx.jwks, client: ctx.client, app: ctx.app, jwks_uri: &self.jwks_uri };
+        let token = verifier.inspect(&tokens.id_token).await;
+        let header = format!("alg {}, kid {}", token.alg.as_deref().unwrap_or("absent"), token.kid.as_deref().unwrap_or("absent"));
+        rule("ID token signature", header, token.signature);
+        report.alg = token.alg;
+        report.kid = token.kid;
+        let Some(claims) = token.claims else {
+            rule("ID token payload", "not a JSON object".into(), Err(FederationError::IdTokenMalformed));
+            return report;
+        };
+        let rules = ClaimRules { issuer: &self.issuer, client_id: &self.client_id, nonce: &private.nonce, now: ctx.now, leeway_seconds: self.clock_leeway_seconds };
+        for (name, verdict) in claims::RULES.into_iter().zip(claims::check_each(&claims, &rules)) {
+            // The nonce is a one-time value of this flow: whether it matched is what matters.
+            let observed = match (name, claims.get(name)) {
+                ("nonce", Some(_)) => "present".to_owned(),
+                (_, Some(value)) => value.to_string(),
+                (_, None) => "absent".to_owned(),
+            };
+            rule(name, observed, verdict);
+        }
+        report.issued_at = claims.get("iat").and_then(Value::as_f64).map(|t| t as i64);
+        let subject = claims.get("sub").and_then(Value::as_str).unwrap_or_default().to_owned();
+        // Userinfo is read whenever it can be, so the report shows both sources side by side.
+        let userinfo = match (&self.userinfo_endpoint, &tokens.access_token) {
+            (Some(endpoint), Some(access)) => match userinfo::fetch(ctx.client, endpoint, access, &subject).await {
+                Ok(found) => {
+                    rule("userinfo", format!("{} claim(s) from {endpoint}", found.len()), Ok(()));
+                    Some(found)
+                }
+                Err(err) => {
+                    rule("userinfo", err.to_string(), Err(err));
+                    None
+                }
+            },
+            _ => None,
+        };
+        let issuer = claims.get("iss").and_then(Value::as_str).unwrap_or_default().to_owned();
+        report.identity = Some(FederatedIdentity { issuer, subject, primary: claims, userinfo });
+        report
+    }
+}
+
 impl Connector for OidcConnector {
     fn config_version(&self) -> i64 {
         self.config_version
@@ -207,6 +275,10 @@ impl Connector for OidcConnector {
 
     fn complete_login<'a>(&'a self, ctx: Context<'a>, callback: Callback<'a>, private: &'a SecretString) -> BoxFuture<'a, Result<Completion, FederationError>> {
         Box::pin(self.complete(ctx, callback, private))
+    }
+
+    fn inspect_login<'a>(&'a self, ctx: Context<'a>, callback: Callback<'a>, private: &'a SecretString) -> BoxFuture<'a, Inspection> {
+        Box::pin(self.inspect(ctx, callback, private))
     }
 
     fn identity_policy(&self) -> &IdentityPolicy {
