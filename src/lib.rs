@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod partner_center;
 pub mod portal;
 pub mod rate_limit;
+pub mod sign_in_health;
 pub mod services;
 pub mod sso;
 pub mod startup;

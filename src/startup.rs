@@ -92,6 +92,7 @@ impl Application {
             connectors: Arc::new(ConnectorCache::default()),
             jwks: Arc::new(JwksCache::new(JwksPolicy::default())),
             metrics: Arc::new(crate::metrics::Metrics::new()?),
+            health: Arc::default(),
             rate_limiter: Arc::new(AppRateLimiter::new(settings.api_rate_per_second, settings.api_rate_burst, settings.api_failed_auth_per_minute)),
             cta_limiter: Arc::new(CtaLimiter::new(CtaRates {
                 per_minute: settings.cta_rate_per_minute,
@@ -116,11 +117,15 @@ impl Application {
         let replica = uuid::Uuid::new_v4().to_string();
         let heartbeat = tokio::spawn(heartbeat_forever(self.state.clone(), replica.clone()));
         let checkpointer = tokio::spawn(checkpoint_forever(self.state.clone()));
+        let health = tokio::spawn(flush_health_forever(self.state.clone()));
         let app = routes(self.state.clone());
         let result = web::server::serve(self.listener, app, self.state.settings.server_limits(), shutdown).await;
         sweeper.abort();
         heartbeat.abort();
         checkpointer.abort();
+        health.abort();
+        // What was counted since the last flush, before the store closes.
+        crate::services::health::flush(&self.state).await;
         if self.state.store.backend() == Backend::Postgres
             && let Err(err) = self.state.store.replica_gone(&replica).await
         {
@@ -210,6 +215,16 @@ async fn checkpoint_forever(state: AppState) {
     }
 }
 
+/// Adds this replica's sign-in health counts to the database every few seconds.
+async fn flush_health_forever(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        crate::services::health::flush(&state).await;
+    }
+}
+
 async fn sweep_forever(state: AppState) {
     // The first sweep comes one period after start, not at once: nothing is due yet.
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + SWEEP_EVERY, SWEEP_EVERY);
@@ -228,6 +243,9 @@ async fn sweep_forever(state: AppState) {
         let now = state.clock.now();
         if let Err(err) = state.store.sweep_flows(now, now - 86_400).await {
             tracing::warn!(error = %crate::api::error::ErrorChain(&err), "SSO flow sweep failed");
+        }
+        if let Err(err) = state.store.prune_health_counts(crate::domain::health::hour_of(now) - 8 * 24 * 3600).await {
+            tracing::warn!(error = %crate::api::error::ErrorChain(&err), "health counts pruning failed");
         }
         if let Err(err) = state.store.sweep_test_sign_ins(now).await {
             tracing::warn!(error = %crate::api::error::ErrorChain(&err), "test sign-in sweep failed");

@@ -23,4 +23,5 @@ pub struct AppState {
     pub connectors: Arc<ConnectorCache>,
     pub jwks: Arc<JwksCache>,
     pub metrics: Arc<Metrics>,
+    pub health: Arc<crate::sign_in_health::Recorder>,
 }

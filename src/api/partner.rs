@@ -67,6 +67,17 @@ enum TestSignInFound {
 }
 
 #[derive(ApiResponse)]
+enum HealthResponse {
+    /// The figures of the window.
+    #[oai(status = 200)]
+    Ok(Json<PartnerHealth>),
+}
+
+fn health_window() -> String {
+    "24h".into()
+}
+
+#[derive(ApiResponse)]
 enum AuditEventsResponse {
     /// The entries, newest first.
     #[oai(status = 200)]
@@ -237,6 +248,24 @@ impl PartnerApi {
     ) -> Result<SsoEventsResponse, ApiError> {
         let events = sso_events::recent(&state, auth.0.app_id, limit.0).await?;
         Ok(SsoEventsResponse::Ok(Json(SsoEventList { events: events.into_iter().map(Into::into).collect() })))
+    }
+
+    /// Get sign-in health
+    ///
+    /// Sign-ins started, succeeded and failed by error code, the success rate, callback and
+    /// token-endpoint latency (p50, p95: the upper bounds of their buckets), and the IdM's
+    /// clock offsets, over the last 24 hours or 7 days, from every replica.
+    #[oai(path = "/partner/health", method = "get", operation_id = "get_health")]
+    async fn health(
+        &self,
+        auth: AppAuth,
+        state: Data<&AppState>,
+        /// `24h` or `7d`.
+        #[oai(default = "health_window", validator(pattern = "^(24h|7d)$"))]
+        window: Query<String>,
+    ) -> Result<HealthResponse, ApiError> {
+        let health = crate::services::health::report(&state, auth.0.app_id, &window.0).await?;
+        Ok(HealthResponse::Ok(Json(health.into())))
     }
 
     /// List audit events

@@ -486,6 +486,76 @@ impl From<SsoEventRow> for SsoEvent {
     }
 }
 
+/// Failed sign-ins with one error code.
+#[derive(Object, Debug, Clone)]
+pub struct HealthFailure {
+    pub error_code: String,
+    pub count: i64,
+}
+
+/// Sign-ins within one clock-offset bucket.
+#[derive(Object, Debug, Clone)]
+pub struct HealthOffset {
+    /// Causeway's clock minus the ID token's `iat`, up to this many seconds (`+Inf`: more).
+    pub up_to_seconds: String,
+    pub count: i64,
+}
+
+/// One hour of the window.
+#[derive(Object, Debug, Clone)]
+pub struct HealthHour {
+    /// Unix time of the hour's start.
+    pub hour: i64,
+    pub started: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+}
+
+/// Sign-in health over a window.
+#[derive(Object, Debug, Clone)]
+pub struct PartnerHealth {
+    /// `24h` or `7d`.
+    pub window: String,
+    pub started: i64,
+    pub succeeded: i64,
+    pub failed: i64,
+    /// Most frequent first.
+    pub failed_by_code: Vec<HealthFailure>,
+    /// Succeeded over completed sign-ins, 0 to 1; absent before any.
+    #[oai(skip_serializing_if_is_none)]
+    pub success_rate: Option<f64>,
+    #[oai(skip_serializing_if_is_none)]
+    pub callback_p50_ms: Option<u64>,
+    #[oai(skip_serializing_if_is_none)]
+    pub callback_p95_ms: Option<u64>,
+    #[oai(skip_serializing_if_is_none)]
+    pub token_endpoint_p50_ms: Option<u64>,
+    #[oai(skip_serializing_if_is_none)]
+    pub token_endpoint_p95_ms: Option<u64>,
+    pub clock_offsets: Vec<HealthOffset>,
+    /// Every hour of the window, oldest first.
+    pub hourly: Vec<HealthHour>,
+}
+
+impl From<crate::services::health::Health> for PartnerHealth {
+    fn from(h: crate::services::health::Health) -> Self {
+        Self {
+            window: h.window.to_owned(),
+            started: h.started,
+            succeeded: h.succeeded,
+            failed: h.failed,
+            failed_by_code: h.failed_by_code.into_iter().map(|(error_code, count)| HealthFailure { error_code, count }).collect(),
+            success_rate: h.success_rate,
+            callback_p50_ms: h.callback_p50_ms,
+            callback_p95_ms: h.callback_p95_ms,
+            token_endpoint_p50_ms: h.token_endpoint_p50_ms,
+            token_endpoint_p95_ms: h.token_endpoint_p95_ms,
+            clock_offsets: h.clock_offsets.into_iter().map(|(up_to_seconds, count)| HealthOffset { up_to_seconds, count }).collect(),
+            hourly: h.hourly.into_iter().map(|x| HealthHour { hour: x.hour, started: x.started, succeeded: x.succeeded, failed: x.failed }).collect(),
+        }
+    }
+}
+
 /// Where a test sign-in starts.
 #[derive(Object, Debug, Clone)]
 pub struct TestSignInStart {

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod branding;
 pub mod field_error;
 pub mod grant;
+pub mod health;
 pub mod identity;
 pub mod idm_config;
 pub mod kyc;

@@ -10,6 +10,7 @@ mod branding;
 mod errors;
 mod audit;
 mod events;
+mod health;
 mod history;
 mod idm;
 mod idm_form;
@@ -58,6 +59,7 @@ pub fn routes() -> impl Endpoint<Output = Response> {
         .at("/brand.css", get(branding::stylesheet))
         .at("/events", get(events::page))
         .at("/audit", get(audit::page))
+        .at("/health", get(health::page))
         .catch_all_error(errors::render_poem_error)
         .around(crate::web::headers::page_headers)
         .map_to_response()

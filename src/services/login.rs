@@ -219,6 +219,7 @@ async fn begin_for(state: &AppState, app_raw: &str, test: Option<&str>, browser_
         };
         if state.store.insert_flow(&flow).await.map_err(|e| fail(e.into()))? {
             state.metrics.sso_started.inc();
+            state.health.started(app, now);
             return Ok(Begun { redirect: start.url, new_browser_id });
         }
         connector = current_connector(state, app).await?;
@@ -230,11 +231,15 @@ pub async fn complete(state: &AppState, app_raw: &str, params: &CallbackParams, 
     let app: AppId = app_raw.parse().map_err(|_| Failure { app: None, error: SsoError::AppUnknown })?;
     let started = std::time::Instant::now();
     let result = complete_for(state, app, params, browser_id, correlation_id).await;
-    state.metrics.sso_callback_seconds.observe(started.elapsed().as_secs_f64());
+    let took = started.elapsed();
+    state.metrics.sso_callback_seconds.observe(took.as_secs_f64());
+    let now = state.clock.now();
     match result {
         Ok(Outcome::SignedIn(done)) => {
             // The event was written with the sign-in.
             count(state, sso_events::Outcome::Succeeded, None);
+            state.health.succeeded(app, now);
+            state.health.callback(app, now, took.as_millis() as u64);
             Ok(Outcome::SignedIn(done))
         }
         // A partner's own test: its report says everything, the merchants' log nothing.
@@ -244,6 +249,9 @@ pub async fn complete(state: &AppState, app_raw: &str, params: &CallbackParams, 
             // a minute reach the partner's log.
             let unmatched = matches!(failure.error, SsoError::StateMissing | SsoError::StateUnknown | SsoError::StateReplayed);
             let logged = failure.app.filter(|app| !unmatched || state.cta_limiter.may_log_unmatched(*app));
+            if let Some(app) = logged {
+                state.health.callback(app, now, took.as_millis() as u64);
+            }
             note_failure(state, logged, &failure.error, correlation_id).await;
             Err(failure)
         }
@@ -258,6 +266,9 @@ fn count(state: &AppState, outcome: sso_events::Outcome, code: Option<&str>) {
 async fn note_failure(state: &AppState, app: Option<AppId>, error: &SsoError, correlation_id: &str) {
     let code = error.code();
     count(state, sso_events::Outcome::Failed, Some(&code));
+    if let Some(app) = app {
+        state.health.failed(app, state.clock.now(), &code);
+    }
     if let Some(app) = app
         && let Err(err) = sso_events::record(state, app, sso_events::Outcome::Failed, Some(&code), &event_detail(error), correlation_id).await
     {
@@ -331,6 +342,10 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
     }
     let completion = connector.complete_login(ctx, callback, &private).await.map_err(|e| fail(catalog(e)))?;
     state.metrics.token_endpoint_seconds.observe(completion.exchange_took.as_secs_f64());
+    state.health.token_endpoint(app, now, completion.exchange_took.as_millis() as u64);
+    if let Some(iat) = completion.identity.primary.get("iat").and_then(serde_json::Value::as_f64) {
+        state.health.clock_offset(app, now, now.saturating_sub(iat as i64));
+    }
     let person = connector.identity_policy().person(&completion.identity).map_err(fail)?;
     let access = access::resolve(state, app, &person).await.map_err(fail)?;
     let signed_in = provisioning::sign_in(state, app, &person, access, completion.logout_hint.as_ref(), &connector.sign_out_origins(), correlation_id)

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod branding;
 pub mod error;
 pub mod grants;
+pub mod health;
 pub mod idm;
 pub mod kyc;
 pub mod login;

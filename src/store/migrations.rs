@@ -46,6 +46,7 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(10, "one write sign-in", "0010_one_write_sign_in", per_backend),
     embedded!(11, "audit trail", "0011_audit_trail"),
     embedded!(12, "test sign-ins", "0012_test_sign_ins"),
+    embedded!(13, "health counts", "0013_health_counts"),
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {

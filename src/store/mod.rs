@@ -10,6 +10,7 @@ pub mod brandings;
 pub mod error;
 pub mod flows;
 pub mod grants;
+pub mod health;
 pub mod idempotency;
 pub mod idm_configs;
 pub mod legal_entities;

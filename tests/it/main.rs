@@ -22,6 +22,7 @@ mod partner_center_forms;
 mod partner_center_timeouts;
 mod pc_client;
 mod rate_limit;
+mod sign_in_health;
 mod tenancy;
 mod test_sign_in;
 mod transport;

@@ -58,7 +58,7 @@ pub fn shared_parameters(doc: &mut Value) {
 /// The error statuses each operation can answer beside 400, 401, 429, 500 and 503, which
 /// all can: 404 where it names an object, 409 where it takes `Unique-Key`, 413 and 415 where
 /// it takes a body.
-const ERRORS: [(&str, &[&str]); 19] = [
+const ERRORS: [(&str, &[&str]); 20] = [
     ("create_legal_entity", &["409", "413", "415"]),
     ("get_legal_entity", &["404"]),
     ("create_account", &["404", "409", "413", "415"]),
@@ -78,6 +78,7 @@ const ERRORS: [(&str, &[&str]); 19] = [
     ("list_audit_events", &[]),
     ("start_test_sign_in", &["404"]),
     ("get_test_sign_in", &["404"]),
+    ("get_health", &[]),
 ];
 const ALWAYS: [&str; 5] = ["400", "401", "429", "500", "503"];
 
