@@ -118,12 +118,14 @@ impl Application {
         let heartbeat = tokio::spawn(heartbeat_forever(self.state.clone(), replica.clone()));
         let checkpointer = tokio::spawn(checkpoint_forever(self.state.clone()));
         let health = tokio::spawn(flush_health_forever(self.state.clone()));
+        let monitor = tokio::spawn(crate::services::idm_monitor::monitor_forever(self.state.clone()));
         let app = routes(self.state.clone());
         let result = web::server::serve(self.listener, app, self.state.settings.server_limits(), shutdown).await;
         sweeper.abort();
         heartbeat.abort();
         checkpointer.abort();
         health.abort();
+        monitor.abort();
         // What was counted since the last flush, before the store closes.
         crate::services::health::flush(&self.state).await;
         if self.state.store.backend() == Backend::Postgres

@@ -501,6 +501,17 @@ pub struct HealthOffset {
     pub count: i64,
 }
 
+/// A change the IdM monitor noticed at your IdM.
+#[derive(Object, Debug, Clone)]
+pub struct HealthNotice {
+    /// Unix time.
+    pub time: i64,
+    /// `unreachable`, `reachable_again`, `keys_added`, `keys_removed`, `one_signing_key_left`,
+    /// `algorithms_changed`, `endpoint_changed` or `issuer_changed`.
+    pub kind: String,
+    pub detail: String,
+}
+
 /// One hour of the window.
 #[derive(Object, Debug, Clone)]
 pub struct HealthHour {
@@ -535,6 +546,9 @@ pub struct PartnerHealth {
     pub clock_offsets: Vec<HealthOffset>,
     /// Every hour of the window, oldest first.
     pub hourly: Vec<HealthHour>,
+    /// What the IdM monitor noticed within the window (discovery and JWKS read again
+    /// every few minutes), newest first.
+    pub notices: Vec<HealthNotice>,
 }
 
 impl From<crate::services::health::Health> for PartnerHealth {
@@ -552,6 +566,7 @@ impl From<crate::services::health::Health> for PartnerHealth {
             token_endpoint_p95_ms: h.token_endpoint_p95_ms,
             clock_offsets: h.clock_offsets.into_iter().map(|(up_to_seconds, count)| HealthOffset { up_to_seconds, count }).collect(),
             hourly: h.hourly.into_iter().map(|x| HealthHour { hour: x.hour, started: x.started, succeeded: x.succeeded, failed: x.failed }).collect(),
+            notices: h.notices.into_iter().map(|n| HealthNotice { time: n.occurred_at, kind: n.kind, detail: n.detail }).collect(),
         }
     }
 }

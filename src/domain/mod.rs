@@ -9,6 +9,7 @@ pub mod grant;
 pub mod health;
 pub mod identity;
 pub mod idm_config;
+pub mod idm_monitor;
 pub mod kyc;
 pub mod payout;
 pub mod ids;

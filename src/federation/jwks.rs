@@ -74,6 +74,11 @@ impl JwksCache {
         Self { policy, apps: Mutex::new(HashMap::new()), fetches: AtomicU64::new(0) }
     }
 
+    /// Forgets `app`'s keys: the next login fetches the JWKS again (the monitor saw it change).
+    pub fn forget(&self, app: AppId) {
+        self.apps.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&app);
+    }
+
     /// JWKS documents fetched so far (for metrics and tests).
     pub fn fetch_count(&self) -> u64 {
         self.fetches.load(Ordering::Relaxed)

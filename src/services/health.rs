@@ -51,6 +51,8 @@ pub struct Health {
     pub clock_offsets: Vec<(String, i64)>,
     /// Every hour of the window, oldest first.
     pub hourly: Vec<HourCounts>,
+    /// What the IdM monitor noticed within the window, newest first.
+    pub notices: Vec<crate::store::idm_monitor::NoticeRow>,
 }
 
 pub async fn report(state: &AppState, app: AppId, window: &str) -> Result<Health, ServiceError> {
@@ -98,5 +100,6 @@ pub async fn report(state: &AppState, app: AppId, window: &str) -> Result<Health
     let mut offsets: Vec<(String, i64)> = offsets.into_iter().collect();
     offsets.sort_by_key(|(label, _)| order(label));
     health.clock_offsets = offsets;
+    health.notices = state.store.idm_notices(app, from).await?;
     Ok(health)
 }

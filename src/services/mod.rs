@@ -9,6 +9,7 @@ pub mod error;
 pub mod grants;
 pub mod health;
 pub mod idm;
+pub mod idm_monitor;
 pub mod kyc;
 pub mod login;
 pub mod master_key;

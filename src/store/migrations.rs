@@ -47,6 +47,7 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(11, "audit trail", "0011_audit_trail"),
     embedded!(12, "test sign-ins", "0012_test_sign_ins"),
     embedded!(13, "health counts", "0013_health_counts"),
+    embedded!(14, "idm monitor", "0014_idm_monitor"),
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {

@@ -13,6 +13,7 @@ pub mod grants;
 pub mod health;
 pub mod idempotency;
 pub mod idm_configs;
+pub mod idm_monitor;
 pub mod legal_entities;
 pub mod limits;
 pub mod merchant_center;

@@ -28,6 +28,7 @@ mod test_sign_in;
 mod transport;
 mod validation;
 mod idm_check;
+mod idm_monitor;
 mod idp;
 mod partner_branding;
 mod partner_idm;

@@ -82,6 +82,10 @@ pub struct Behaviour {
     pub publishes_userinfo: bool,
     /// Discovery answers 503 (an IdM that is down).
     pub discovery_down: bool,
+    /// Signing algorithms discovery advertises (`id_token_signing_alg_values_supported`).
+    pub algorithms: Vec<&'static str>,
+    /// More signing keys in the JWKS beside the provider's own: copies of it under these kids.
+    pub extra_kids: Vec<&'static str>,
 }
 
 impl Default for Behaviour {
@@ -98,6 +102,8 @@ impl Default for Behaviour {
             userinfo: Userinfo::Subject,
             publishes_userinfo: true,
             discovery_down: false,
+            algorithms: vec!["ES256"],
+            extra_kids: vec![],
         }
     }
 }
@@ -197,7 +203,7 @@ fn routes(path: &str, provider: Arc<Provider>) -> Route {
     let (p1, p2, p3, p4, p5) = (provider.clone(), provider.clone(), provider.clone(), provider.clone(), provider);
     Route::new()
         .at(format!("{path}/.well-known/openid-configuration"), get(poem::endpoint::make_sync(move |_| discovery(&p1))))
-        .at(format!("{path}/jwks"), get(poem::endpoint::make_sync(move |_| Json(json!({"keys": [p2.signer.jwk.clone()]})))))
+        .at(format!("{path}/jwks"), get(poem::endpoint::make_sync(move |_| jwks(&p2))))
         .at(format!("{path}/authorize"), get(poem::endpoint::make_sync(move |req| authorize(&p3, &req))))
         .at(
             format!("{path}/token"),
@@ -225,12 +231,22 @@ fn discovery(p: &Provider) -> Response {
         "issuer": base, "authorization_endpoint": format!("{base}/authorize"), "token_endpoint": format!("{base}/token"),
         "jwks_uri": format!("{base}/jwks"), "response_types_supported": ["code"], "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "id_token_signing_alg_values_supported": ["ES256"], "subject_types_supported": ["public"]
+        "id_token_signing_alg_values_supported": p.behaviour.lock().unwrap().algorithms, "subject_types_supported": ["public"]
     });
     if p.behaviour.lock().unwrap().publishes_userinfo {
         doc["userinfo_endpoint"] = json!(format!("{base}/userinfo"));
     }
     Json(doc).into_response()
+}
+
+fn jwks(p: &Provider) -> Json<Value> {
+    let mut keys = vec![p.signer.jwk.clone()];
+    for kid in &p.behaviour.lock().unwrap().extra_kids {
+        let mut key = p.signer.jwk.clone();
+        key["kid"] = json!(kid);
+        keys.push(key);
+    }
+    Json(json!({"keys": keys}))
 }
 
 fn authorize(p: &Provider, req: &Request) -> Response {
