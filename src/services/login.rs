@@ -219,7 +219,10 @@ async fn begin_for(state: &AppState, app_raw: &str, test: Option<&str>, browser_
         };
         if state.store.insert_flow(&flow).await.map_err(|e| fail(e.into()))? {
             state.metrics.sso_started.inc();
-            state.health.started(app, now);
+            // A partner's test is not one of its merchants' sign-ins.
+            if test.is_none() {
+                state.health.started(app, now);
+            }
             return Ok(Begun { redirect: start.url, new_browser_id });
         }
         connector = current_connector(state, app).await?;
