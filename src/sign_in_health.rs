@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::domain::health::{hour_of, latency_bucket, offset_bucket, CALLBACK_MS, CLOCK_OFFSET, FAILED, STARTED, SUCCEEDED, TOKEN_MS};
+use crate::domain::health::{hour_of, latency_bucket, offset_bucket, CALLBACK_MS, CLOCK_OFFSET, FAILED, JWKS_FAILURES, JWKS_FETCHES, STARTED, SUCCEEDED, TOKEN_MS};
 use crate::domain::ids::AppId;
 use crate::store::health::HealthCount;
 
@@ -45,6 +45,15 @@ impl Recorder {
     /// Causeway's clock minus the IdM's `iat`, in seconds.
     pub fn clock_offset(&self, app: AppId, now: i64, seconds: i64) {
         self.add(app, now, CLOCK_OFFSET, offset_bucket(seconds));
+    }
+
+    /// JWKS documents fetched for `app`, and how many of those fetches failed.
+    pub fn jwks(&self, app: AppId, now: i64, fetched: u64, failed: u64) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        *pending.entry((app, hour_of(now), JWKS_FETCHES, String::new())).or_default() += fetched as i64;
+        if failed > 0 {
+            *pending.entry((app, hour_of(now), JWKS_FAILURES, String::new())).or_default() += failed as i64;
+        }
     }
 
     /// Everything counted since the last take.

@@ -543,6 +543,9 @@ pub struct PartnerHealth {
     pub token_endpoint_p50_ms: Option<u64>,
     #[oai(skip_serializing_if_is_none)]
     pub token_endpoint_p95_ms: Option<u64>,
+    /// JWKS documents fetched from your IdM, and how many of those fetches failed.
+    pub jwks_fetches: i64,
+    pub jwks_fetch_failures: i64,
     pub clock_offsets: Vec<HealthOffset>,
     /// Every hour of the window, oldest first.
     pub hourly: Vec<HealthHour>,
@@ -564,6 +567,8 @@ impl From<crate::services::health::Health> for PartnerHealth {
             callback_p95_ms: h.callback_p95_ms,
             token_endpoint_p50_ms: h.token_endpoint_p50_ms,
             token_endpoint_p95_ms: h.token_endpoint_p95_ms,
+            jwks_fetches: h.jwks_fetches,
+            jwks_fetch_failures: h.jwks_fetch_failures,
             clock_offsets: h.clock_offsets.into_iter().map(|(up_to_seconds, count)| HealthOffset { up_to_seconds, count }).collect(),
             hourly: h.hourly.into_iter().map(|x| HealthHour { hour: x.hour, started: x.started, succeeded: x.succeeded, failed: x.failed }).collect(),
             notices: h.notices.into_iter().map(|n| HealthNotice { time: n.occurred_at, kind: n.kind, detail: n.detail }).collect(),

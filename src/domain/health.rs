@@ -14,6 +14,8 @@ pub const FAILED: &str = "failed";
 pub const CALLBACK_MS: &str = "callback_ms";
 pub const TOKEN_MS: &str = "token_ms";
 pub const CLOCK_OFFSET: &str = "clock_offset";
+pub const JWKS_FETCHES: &str = "jwks_fetches";
+pub const JWKS_FAILURES: &str = "jwks_failures";
 
 /// The hour (Unix time of its start) that `at` falls in.
 pub fn hour_of(at: i64) -> i64 {

@@ -67,16 +67,24 @@ pub struct JwksCache {
     policy: JwksPolicy,
     apps: Mutex<HashMap<AppId, Arc<tokio::sync::Mutex<AppKeys>>>>,
     fetches: AtomicU64,
+    /// Fetches and failed fetches per app since the last `take_counts` (sign-in health).
+    per_app: Mutex<HashMap<AppId, (u64, u64)>>,
 }
 
 impl JwksCache {
     pub fn new(policy: JwksPolicy) -> Self {
-        Self { policy, apps: Mutex::new(HashMap::new()), fetches: AtomicU64::new(0) }
+        Self { policy, apps: Mutex::new(HashMap::new()), fetches: AtomicU64::new(0), per_app: Mutex::new(HashMap::new()) }
     }
 
     /// Forgets `app`'s keys: the next login fetches the JWKS again (the monitor saw it change).
     pub fn forget(&self, app: AppId) {
         self.apps.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&app);
+    }
+
+    /// (app, fetches, failed fetches) since the last call.
+    pub fn take_counts(&self) -> Vec<(AppId, u64, u64)> {
+        let taken = std::mem::take(&mut *self.per_app.lock().unwrap_or_else(|p| p.into_inner()));
+        taken.into_iter().map(|(app, (fetched, failed))| (app, fetched, failed)).collect()
     }
 
     /// JWKS documents fetched so far (for metrics and tests).
@@ -89,8 +97,17 @@ impl JwksCache {
         apps.entry(app).or_default().clone()
     }
 
-    async fn fetch(&self, client: &OutboundClient, uri: &Url, state: &mut AppKeys) -> Result<(), JwksError> {
+    async fn fetch(&self, app: AppId, client: &OutboundClient, uri: &Url, state: &mut AppKeys) -> Result<(), JwksError> {
         self.fetches.fetch_add(1, Ordering::Relaxed);
+        let result = Self::read(client, uri, state).await;
+        let mut per_app = self.per_app.lock().unwrap_or_else(|p| p.into_inner());
+        let counts = per_app.entry(app).or_default();
+        counts.0 += 1;
+        counts.1 += u64::from(result.is_err());
+        result
+    }
+
+    async fn read(client: &OutboundClient, uri: &Url, state: &mut AppKeys) -> Result<(), JwksError> {
         let doc = client.get_json(uri, DOCUMENT_CAP_BYTES).await?;
         let keys = doc.get("keys").and_then(Value::as_array).ok_or(JwksError::NotAKeySet)?;
         state.keys = keys.iter().filter_map(VerifyingKey::from_jwk).map(Arc::new).collect();
@@ -110,7 +127,7 @@ impl JwksCache {
         }
         let stale = state.fetched_at.is_none_or(|at| at.elapsed() >= self.policy.ttl);
         if stale
-            && let Err(err) = self.fetch(client, jwks_uri, &mut state).await {
+            && let Err(err) = self.fetch(app, client, jwks_uri, &mut state).await {
                 // Keep serving the keys we have while the IdM is briefly unreachable.
                 if state.keys.is_empty() {
                     return Err(err);
@@ -120,7 +137,7 @@ impl JwksCache {
         if let Some(key) = state.find(kid) {
             return Ok(key);
         }
-        self.refetch_once(client, &mut state, kid).await
+        self.refetch_once(app, client, &mut state, kid).await
     }
 
     /// Called when a signature failed under a known kid: some IdMs reuse a kid for new
@@ -138,11 +155,11 @@ impl JwksCache {
         if state.jwks_uri.as_ref() != Some(jwks_uri) {
             return None;
         }
-        let key = self.refetch_once(client, &mut state, kid).await.ok()?;
+        let key = self.refetch_once(app, client, &mut state, kid).await.ok()?;
         (key.as_ref() != tried).then_some(key)
     }
 
-    async fn refetch_once(&self, client: &OutboundClient, state: &mut AppKeys, kid: Option<&str>) -> Result<Arc<VerifyingKey>, JwksError> {
+    async fn refetch_once(&self, app: AppId, client: &OutboundClient, state: &mut AppKeys, kid: Option<&str>) -> Result<Arc<VerifyingKey>, JwksError> {
         let kid_key = kid.unwrap_or_default().to_owned();
         if state.unknown.get(&kid_key).is_some_and(|at| at.elapsed() < self.policy.unknown_kid_ttl) {
             return Err(JwksError::KidUnknownAfterRefresh);
@@ -151,7 +168,7 @@ impl JwksCache {
         if allowed {
             state.last_forced = Some(Instant::now());
             if let Some(uri) = state.jwks_uri.clone() {
-                self.fetch(client, &uri, state).await?;
+                self.fetch(app, client, &uri, state).await?;
             }
             if let Some(key) = state.find(kid) {
                 return Ok(key);

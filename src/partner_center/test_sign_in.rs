@@ -3,7 +3,7 @@
 
 use askama::Template;
 use poem::handler;
-use poem::web::{Data, Form, Html, Path, Redirect};
+use poem::web::{Data, Form, Html, Path};
 
 use super::errors::PageError;
 use super::session::PartnerSession;
@@ -14,13 +14,21 @@ use crate::services::test_sign_ins;
 use crate::state::AppState;
 use crate::web::view::when;
 
-/// Starts a test sign-in and sends the browser on to the IdM. Caller: a signed-in partner
-/// (CSRF-checked).
+#[derive(Template)]
+#[template(path = "partner_center/test_sign_in_start.html")]
+struct StartPage {
+    shell: Shell,
+    url: String,
+}
+
+/// Starts a test sign-in and offers the link to the IdM. A link, not a redirect: browsers
+/// check a form's whole redirect chain against the page's `form-action 'self'`, and the
+/// chain would end at the IdM. Caller: a signed-in partner (CSRF-checked).
 #[handler]
-pub async fn start(signed_in: PartnerSession, state: Data<&AppState>, Form(form): Form<CsrfForm>) -> Result<Redirect, PageError> {
+pub async fn start(signed_in: PartnerSession, state: Data<&AppState>, Form(form): Form<CsrfForm>) -> Result<Html<String>, PageError> {
     signed_in.check_csrf(&form.csrf_token)?;
     let started = test_sign_ins::start(&state, signed_in.app_id, super::CHANGED_BY).await?;
-    Ok(Redirect::see_other(started.url))
+    Ok(Html(StartPage { shell: Shell::new(&signed_in, "idm"), url: started.url }.render()?))
 }
 
 /// A claim row: the value shown as JSON when the report may show it.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::ServiceError;
-use crate::domain::health::{quantile_ms, CALLBACK_MS, CLOCK_OFFSET, FAILED, OFFSET_BUCKETS_S, STARTED, SUCCEEDED, TOKEN_MS};
+use crate::domain::health::{quantile_ms, CALLBACK_MS, CLOCK_OFFSET, FAILED, JWKS_FAILURES, JWKS_FETCHES, OFFSET_BUCKETS_S, STARTED, SUCCEEDED, TOKEN_MS};
 use crate::domain::ids::AppId;
 use crate::state::AppState;
 
@@ -15,6 +15,10 @@ pub const WINDOWS: [(&str, i64); 2] = [("24h", 24), ("7d", 24 * 7)];
 /// Writes what this process counted since the last flush; what cannot be written now is
 /// kept for the next one.
 pub async fn flush(state: &AppState) {
+    let now = state.clock.now();
+    for (app, fetched, failed) in state.jwks.take_counts() {
+        state.health.jwks(app, now, fetched, failed);
+    }
     let counts = state.health.take();
     if counts.is_empty() {
         return;
@@ -47,6 +51,8 @@ pub struct Health {
     pub callback_p95_ms: Option<u64>,
     pub token_endpoint_p50_ms: Option<u64>,
     pub token_endpoint_p95_ms: Option<u64>,
+    pub jwks_fetches: i64,
+    pub jwks_fetch_failures: i64,
     /// (bucket upper bound in seconds, or `+Inf`; sign-ins), in bucket order.
     pub clock_offsets: Vec<(String, i64)>,
     /// Every hour of the window, oldest first.
@@ -86,6 +92,8 @@ pub async fn report(state: &AppState, app: AppId, window: &str) -> Result<Health
             CALLBACK_MS => *callback.entry(label).or_insert(0) += n,
             TOKEN_MS => *token.entry(label).or_insert(0) += n,
             CLOCK_OFFSET => *offsets.entry(label).or_insert(0) += n,
+            JWKS_FETCHES => health.jwks_fetches += n,
+            JWKS_FAILURES => health.jwks_fetch_failures += n,
             _ => {}
         }
     }

@@ -138,7 +138,7 @@ async fn walk_through(app: &TestApp, browser: &Client, issuer: &str) {
     fill(browser, "f-brand_color", "#7C3AED").await;
     fill(browser, "f-support_label", "Help: support.acme.example").await;
     assert_eq!(text_of(browser, "#pv-name").await, "Acme Pay");
-    assert_eventually_colored(browser, ".mc-header", "124, 58, 237").await;
+    assert_eventually_colored(browser, ".mc-avatar", "124, 58, 237").await;
     screenshot(browser, "partner-center-branding", DESKTOP).await;
     click(browser, "#branding-form button[type=submit]").await;
     assert!(text_of(browser, ".alert-success").await.contains("Branding saved"));
@@ -173,4 +173,52 @@ async fn walk_through(app: &TestApp, browser: &Client, issuer: &str) {
     assert!(text_of(browser, ".alert-info").await.contains("signed out"));
     browser.goto(&app.url("/partner-center/idm")).await.unwrap();
     assert_eq!(path(browser).await, "/partner-center/sign-in");
+}
+
+/// The go-live pages in a real browser: a test sign-in through the fake IdM ends on its
+/// report (the link to the IdM is not a form, which `form-action 'self'` would stop at the
+/// IdM's origin), and the health page draws its chart under the CSP, on a phone too.
+#[tokio::test]
+async fn the_go_live_pages_in_a_real_browser() {
+    let app = crate::helpers::spawn_app_for_sso(&[]).await;
+    app.account(&app.partner, "alice@shop.example", "Corner Shop").await;
+    let op = crate::support::fake_op::FakeOp::start().await;
+    app.configure_idm(&op.config(serde_json::json!({}))).await;
+    for _ in 0..3 {
+        assert_eq!(app.sign_in(&mut crate::form_browser::FormBrowser::new(), &[]).await, Ok("/merchant-center".into()));
+    }
+    op.set(|b| b.authorize_error = Some("access_denied"));
+    assert_eq!(app.sign_in(&mut crate::form_browser::FormBrowser::new(), &[]).await, Err("idm_error".into()));
+    op.set(|b| b.authorize_error = None);
+
+    let driver = start_driver().await;
+    let browser = open_browser(&driver).await;
+    let result = tokio::time::timeout(Duration::from_secs(90), go_live(&app, &browser)).await;
+    let _ = browser.close().await;
+    result.expect("the go-live pages within 90 s");
+}
+
+async fn go_live(app: &TestApp, browser: &Client) {
+    browser.set_window_size(DESKTOP, 900).await.unwrap();
+    browser.goto(&app.url("/partner-center/sign-in")).await.unwrap();
+    fill(browser, "f-app_id", &app.partner.app_id).await;
+    fill(browser, "f-app_token", &app.partner.app_token).await;
+    click(browser, "form button[type=submit]").await;
+    assert_eq!(path(browser).await, "/partner-center");
+
+    browser.goto(&app.url("/partner-center/idm")).await.unwrap();
+    click(browser, "#test-sign-in").await;
+    click(browser, "#continue-to-idm").await;
+    assert!(path(browser).await.starts_with("/partner-center/test-sign-ins/"), "back on the report: {}", path(browser).await);
+    assert!(text_of(browser, "#test-sign-in-result").await.contains("Every rule passed"));
+    assert!(browser.find_all(Locator::Css("#test-sign-in-checks .check-passed")).await.unwrap().len() >= 12);
+    screenshot(browser, "partner-center-test-sign-in", DESKTOP).await;
+
+    browser.goto(&app.url("/partner-center/health")).await.unwrap();
+    assert_eq!(browser.find_all(Locator::Css("svg.health-chart rect")).await.unwrap().len(), 48, "two bars an hour");
+    assert!(text_of(browser, "#health-figures").await.contains("75.0 %"));
+    screenshot(browser, "partner-center-health", DESKTOP).await;
+    browser.set_window_size(PHONE, 800).await.unwrap();
+    let width = browser.execute("return document.documentElement.scrollWidth;", vec![]).await.unwrap();
+    assert!(width.as_u64().unwrap() <= u64::from(PHONE), "no horizontal scrolling on a phone: {width}");
 }

@@ -29,6 +29,7 @@ async fn health_figures_agree_with_the_event_log() {
     assert!((health["success_rate"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9);
     assert!(health["callback_p50_ms"].as_u64().is_some() && health["token_endpoint_p95_ms"].as_u64().is_some(), "{health}");
     assert_eq!(health["clock_offsets"].as_array().unwrap().iter().map(|o| o["count"].as_i64().unwrap()).sum::<i64>(), 2, "one iat per completed token");
+    assert_eq!((health["jwks_fetches"].as_i64(), health["jwks_fetch_failures"].as_i64()), (Some(1), Some(0)), "one fetch, then the cache");
     let hourly = health["hourly"].as_array().unwrap();
     assert_eq!(hourly.len(), 24);
     assert_eq!(hourly[23]["succeeded"], 2);
