@@ -18,8 +18,12 @@ pub struct Recorder {
 
 impl Recorder {
     fn add(&self, app: AppId, now: i64, metric: &'static str, label: String) {
+        self.add_n(app, now, metric, label, 1);
+    }
+
+    fn add_n(&self, app: AppId, now: i64, metric: &'static str, label: String, n: i64) {
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        *pending.entry((app, hour_of(now), metric, label)).or_default() += 1;
+        *pending.entry((app, hour_of(now), metric, label)).or_default() += n;
     }
 
     pub fn started(&self, app: AppId, now: i64) {
@@ -49,10 +53,9 @@ impl Recorder {
 
     /// JWKS documents fetched for `app`, and how many of those fetches failed.
     pub fn jwks(&self, app: AppId, now: i64, fetched: u64, failed: u64) {
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        *pending.entry((app, hour_of(now), JWKS_FETCHES, String::new())).or_default() += fetched as i64;
+        self.add_n(app, now, JWKS_FETCHES, String::new(), fetched as i64);
         if failed > 0 {
-            *pending.entry((app, hour_of(now), JWKS_FAILURES, String::new())).or_default() += failed as i64;
+            self.add_n(app, now, JWKS_FAILURES, String::new(), failed as i64);
         }
     }
 
@@ -64,9 +67,8 @@ impl Recorder {
 
     /// Counts a failed flush could not write, put back for the next one.
     pub fn give_back(&self, counts: Vec<HealthCount>) {
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         for c in counts {
-            *pending.entry((c.app_id, c.hour, c.metric, c.label)).or_default() += c.n;
+            self.add_n(c.app_id, c.hour, c.metric, c.label, c.n);
         }
     }
 }

@@ -206,6 +206,16 @@ impl IdentityPolicy {
         self.required.contains(&claim)
     }
 
+    /// Whether `identity` carries a usable `claim`: an address (e-mail, phone) without a
+    /// hidden character, or a name that is not empty once they are dropped.
+    fn has(&self, identity: &FederatedIdentity, claim: StandardClaim) -> bool {
+        let name = self.names.of(claim);
+        match claim {
+            StandardClaim::Email | StandardClaim::PhoneNumber => identity.verified_text(name, "").is_some(),
+            StandardClaim::GivenName | StandardClaim::FamilyName => identity.text(name).is_some(),
+        }
+    }
+
     /// Whether a login whose ID token carries `claims` lacks something Causeway needs, so
     /// that userinfo must be asked (`"userinfo": "when_needed"`): a required claim, the
     /// verification flag of a present e-mail or phone number, or the account claim.
@@ -225,14 +235,8 @@ impl IdentityPolicy {
         if identity.subject.is_empty() || identity.subject.chars().count() > MAX_SUBJECT_CHARS || identity.subject.chars().any(hidden) {
             return Err(SsoError::ClaimMissing("sub".into()));
         }
-        for claim in &self.required {
-            let present = match claim {
-                StandardClaim::Email | StandardClaim::PhoneNumber => identity.verified_text(n.of(*claim), "").is_some(),
-                StandardClaim::GivenName | StandardClaim::FamilyName => identity.text(n.of(*claim)).is_some(),
-            };
-            if !present {
-                return Err(SsoError::ClaimMissing(n.of(*claim).to_owned()));
-            }
+        if let Some(claim) = self.required.iter().find(|c| !self.has(identity, **c)) {
+            return Err(SsoError::ClaimMissing(n.of(*claim).to_owned()));
         }
         let email = identity.verified_text(&n.email, "email_verified");
         let email_verified = email.as_ref().is_some_and(|(_, flag)| *flag || self.email_trust == EmailTrust::TrustedIdm);
@@ -310,11 +314,7 @@ impl IdentityPolicy {
         let mut checks = Vec::new();
         for claim in &self.required {
             let name = n.of(*claim);
-            let present = match claim {
-                StandardClaim::Email | StandardClaim::PhoneNumber => identity.verified_text(name, "").is_some(),
-                StandardClaim::GivenName | StandardClaim::FamilyName => identity.text(name).is_some(),
-            };
-            checks.push(check(format!("required claim {name}"), present, observed(identity, name), SsoError::ClaimMissing(name.to_owned())));
+            checks.push(check(format!("required claim {name}"), self.has(identity, *claim), observed(identity, name), SsoError::ClaimMissing(name.to_owned())));
         }
         if identity.source_of(&n.email).is_some() {
             let verified = identity.verified_text(&n.email, "email_verified").is_some_and(|(_, flag)| flag);

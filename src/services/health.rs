@@ -74,19 +74,13 @@ pub async fn report(state: &AppState, app: AppId, window: &str) -> Result<Health
     health.hourly = (0..hours).map(|i| HourCounts { hour: from + i * 3600, ..HourCounts::default() }).collect();
     let (mut failed, mut callback, mut token, mut offsets) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::<String, i64>::new());
     for (hour, metric, label, n) in state.store.health_counts(app, from).await? {
-        let slot = health.hourly.iter_mut().find(|h| h.hour == hour);
+        // Rows start at `from`, one hour apart.
+        let Some(slot) = usize::try_from((hour - from) / 3600).ok().and_then(|i| health.hourly.get_mut(i)) else { continue };
         match metric.as_str() {
-            STARTED => {
-                health.started += n;
-                slot.into_iter().for_each(|h| h.started += n);
-            }
-            SUCCEEDED => {
-                health.succeeded += n;
-                slot.into_iter().for_each(|h| h.succeeded += n);
-            }
+            STARTED => slot.started += n,
+            SUCCEEDED => slot.succeeded += n,
             FAILED => {
-                health.failed += n;
-                slot.into_iter().for_each(|h| h.failed += n);
+                slot.failed += n;
                 *failed.entry(label).or_insert(0) += n;
             }
             CALLBACK_MS => *callback.entry(label).or_insert(0) += n,
@@ -97,6 +91,9 @@ pub async fn report(state: &AppState, app: AppId, window: &str) -> Result<Health
             _ => {}
         }
     }
+    health.started = health.hourly.iter().map(|h| h.started).sum();
+    health.succeeded = health.hourly.iter().map(|h| h.succeeded).sum();
+    health.failed = health.hourly.iter().map(|h| h.failed).sum();
     let mut by_code: Vec<(String, i64)> = failed.into_iter().collect();
     by_code.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     health.failed_by_code = by_code;

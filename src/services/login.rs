@@ -167,10 +167,7 @@ pub async fn begin_test(state: &AppState, app_raw: &str, test_id: &str, browser_
 async fn begin_with(state: &AppState, app_raw: &str, test: Option<&str>, browser_id: Option<&str>, client: IpAddr, correlation_id: &str) -> Result<Begun, Failure> {
     let result = begin_for(state, app_raw, test, browser_id, client).await;
     if let Err(failure) = &result {
-        // Refused starts are not logged: a flood of them would push the partner's real
-        // events out of its log (the metric still counts them).
-        let logged = if matches!(failure.error, SsoError::TooManySignIns { .. }) { None } else { failure.app };
-        note_failure(state, logged, &failure.error, correlation_id).await;
+        note_failure(state, failure, correlation_id).await;
     }
     result
 }
@@ -248,14 +245,9 @@ pub async fn complete(state: &AppState, app_raw: &str, params: &CallbackParams, 
         // A partner's own test: its report says everything, the merchants' log nothing.
         Ok(tested) => Ok(tested),
         Err(failure) => {
-            // A callback matching no login of the app can be made up by anyone: only a few
-            // a minute reach the partner's log.
-            let unmatched = matches!(failure.error, SsoError::StateMissing | SsoError::StateUnknown | SsoError::StateReplayed);
-            let logged = failure.app.filter(|app| !unmatched || state.cta_limiter.may_log_unmatched(*app));
-            if let Some(app) = logged {
+            if let Some(app) = note_failure(state, &failure, correlation_id).await {
                 state.health.callback(app, now, took.as_millis() as u64);
             }
-            note_failure(state, logged, &failure.error, correlation_id).await;
             Err(failure)
         }
     }
@@ -265,18 +257,28 @@ fn count(state: &AppState, outcome: sso_events::Outcome, code: Option<&str>) {
     state.metrics.sso_outcomes.with_label_values(&[outcome.as_str(), code.unwrap_or("")]).inc();
 }
 
-/// Counts a failed attempt and writes it to `app`'s event log (an unknown app has none).
-async fn note_failure(state: &AppState, app: Option<AppId>, error: &SsoError, correlation_id: &str) {
-    let code = error.code();
-    count(state, sso_events::Outcome::Failed, Some(&code));
-    if let Some(app) = app {
-        state.health.failed(app, state.clock.now(), &code);
+/// The app whose log (and health) a failure goes to: none for an unknown app, for starts
+/// refused for pacing, and — past a few a minute — for callbacks matching none of the app's
+/// logins (anyone can make those up): a flood must not push the partner's real events out.
+fn logged_app(state: &AppState, failure: &Failure) -> Option<AppId> {
+    match failure.error {
+        SsoError::TooManySignIns { .. } => None,
+        SsoError::StateMissing | SsoError::StateUnknown | SsoError::StateReplayed => failure.app.filter(|app| state.cta_limiter.may_log_unmatched(*app)),
+        _ => failure.app,
     }
-    if let Some(app) = app
-        && let Err(err) = sso_events::record(state, app, sso_events::Outcome::Failed, Some(&code), &event_detail(error), correlation_id).await
-    {
+}
+
+/// Counts a failed attempt (the metric counts every one) and writes it to its app's event
+/// log and health; returns that app.
+async fn note_failure(state: &AppState, failure: &Failure, correlation_id: &str) -> Option<AppId> {
+    let code = failure.error.code();
+    count(state, sso_events::Outcome::Failed, Some(&code));
+    let app = logged_app(state, failure)?;
+    state.health.failed(app, state.clock.now(), &code);
+    if let Err(err) = sso_events::record(state, app, sso_events::Outcome::Failed, Some(&code), &event_detail(&failure.error), correlation_id).await {
         tracing::warn!(error = %err, "could not record an SSO event");
     }
+    Some(app)
 }
 
 /// What the partner reads in its log: the hint, and what the IdM said (bounded), never
@@ -340,7 +342,7 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
     let callback = Callback { code: params.code.as_deref(), iss: params.iss.as_deref() };
     if let Some((test, inner)) = split_test(private.expose_secret()) {
         let inspection = connector.inspect_login(ctx, callback, &SecretString::from(inner.to_owned())).await;
-        super::test_sign_ins::finish(state, app, test, inspection, connector.identity_policy(), catalog).await.map_err(|e| fail(e.into()))?;
+        super::test_sign_ins::finish(state, app, test, inspection, connector.identity_policy()).await.map_err(|e| fail(e.into()))?;
         return Ok(Outcome::Tested { app, id: test.to_owned() });
     }
     let completion = connector.complete_login(ctx, callback, &private).await.map_err(|e| fail(catalog(e)))?;

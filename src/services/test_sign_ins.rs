@@ -72,8 +72,8 @@ pub async fn find(state: &AppState, app: AppId, id: &str) -> Result<Found, Servi
 }
 
 /// Judges what the IdM answered by every rule and stores the report; nothing else happens
-/// (no user, no session). `catalog` names each protocol failure's fix.
-pub async fn finish(state: &AppState, app: AppId, id: &str, inspection: Inspection, policy: &IdentityPolicy, catalog: fn(crate::federation::connector::FederationError) -> SsoError) -> Result<(), StoreError> {
+/// (no user, no session). Each protocol failure's fix is the SSO catalog's.
+pub async fn finish(state: &AppState, app: AppId, id: &str, inspection: Inspection, policy: &IdentityPolicy) -> Result<(), StoreError> {
     let mut report = Report {
         alg: inspection.alg,
         kid: inspection.kid,
@@ -81,7 +81,7 @@ pub async fn finish(state: &AppState, app: AppId, id: &str, inspection: Inspecti
         ..Report::default()
     };
     for rule in inspection.rules {
-        let fix = rule.verdict.as_ref().err().map(|err| catalog(err.clone()).fix_hint().to_owned()).unwrap_or_default();
+        let fix = rule.verdict.as_ref().err().map(|err| super::login::catalog(err.clone()).fix_hint().to_owned()).unwrap_or_default();
         report.checks.push(Check { rule: rule.rule.to_owned(), passed: rule.verdict.is_ok(), observed: rule.observed, fix });
     }
     match &inspection.identity {

@@ -2,7 +2,7 @@
 
 use sqlx::any::AnyRow;
 
-use super::error::column;
+use super::error::{column, retry_on_conflict};
 use super::{Store, StoreError};
 use crate::domain::audit::{chain_hash, AuditEntry, GENESIS};
 
@@ -15,10 +15,6 @@ pub struct NewAuditEntry<'a> {
     pub target: &'a str,
     pub detail: &'a str,
 }
-
-/// Tries of one append against concurrent appenders of the same chain (each retry loses
-/// only to an append that committed meanwhile).
-const MAX_APPEND_ATTEMPTS: u32 = 64;
 
 macro_rules! columns {
     () => {
@@ -45,8 +41,7 @@ impl Store {
     /// it is read first; a concurrent append of the same number is refused by the primary
     /// key (the chain cannot fork) and this one reads the new last entry and tries again.
     pub async fn append_audit(&self, new: &NewAuditEntry<'_>) -> Result<AuditEntry, StoreError> {
-        let mut attempts = 0;
-        loop {
+        retry_on_conflict(|| async {
             let last = sqlx::query("SELECT seq, hash FROM audit_events WHERE chain = $1 ORDER BY seq DESC LIMIT 1")
                 .bind(new.chain)
                 .fetch_optional(self.writer())
@@ -67,7 +62,7 @@ impl Store {
                 hash: String::new(),
             };
             entry.hash = chain_hash(&entry.prev_hash, &entry);
-            let inserted = sqlx::query(concat!("INSERT INTO audit_events (", columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+            sqlx::query(concat!("INSERT INTO audit_events (", columns!(), ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
                 .bind(&entry.chain)
                 .bind(entry.seq)
                 .bind(entry.occurred_at)
@@ -78,14 +73,10 @@ impl Store {
                 .bind(&entry.prev_hash)
                 .bind(&entry.hash)
                 .execute(self.writer())
-                .await
-                .map_err(StoreError::from);
-            match inserted {
-                Ok(_) => return Ok(entry),
-                Err(StoreError::Conflict { .. }) if attempts < MAX_APPEND_ATTEMPTS => attempts += 1,
-                Err(err) => return Err(err),
-            }
-        }
+                .await?;
+            Ok(entry)
+        })
+        .await
     }
 
     /// A chain's newest entries, newest first.

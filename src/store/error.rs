@@ -64,6 +64,25 @@ impl StoreError {
     }
 }
 
+/// Runs `append` until no uniqueness conflict refuses it: for appends that pick the next
+/// number of a sequence (a version, a chain's entry) and may race another replica for it.
+/// Each retry loses only to an append that committed meanwhile; the bound keeps a
+/// pathological storm from looping forever.
+pub(crate) async fn retry_on_conflict<T, F, Fut>(mut append: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    const ATTEMPTS: u32 = 64;
+    let mut attempt = 0;
+    loop {
+        match append().await {
+            Err(StoreError::Conflict { .. }) if attempt < ATTEMPTS => attempt += 1,
+            done => return done,
+        }
+    }
+}
+
 impl From<rusqlite::Error> for StoreError {
     fn from(err: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode;

@@ -1,12 +1,9 @@
 use sqlx::any::AnyRow;
 
-use super::error::{column, parsed};
+use super::error::{column, parsed, retry_on_conflict};
 use super::{Store, StoreError};
 use crate::domain::app::AppStatus;
 use crate::domain::ids::AppId;
-
-/// Tries of one version append against concurrent writers of the same app.
-const MAX_APPEND_ATTEMPTS: u32 = 32;
 
 #[derive(Clone, Debug)]
 pub struct IdmVersionRow {
@@ -72,9 +69,8 @@ impl Store {
     /// concurrent writers (PostgreSQL; SQLite has one writer) may pick the same number: the
     /// primary key refuses the second, which takes the next number and tries again.
     pub async fn append_idm_version(&self, app: AppId, new: &NewIdmVersion<'_>) -> Result<i64, StoreError> {
-        let mut attempts = 0;
-        loop {
-            let appended = sqlx::query(
+        retry_on_conflict(|| async {
+            let row = sqlx::query(
                 "INSERT INTO idm_config_versions (app_id, version, config_json, client_secret_sealed, secret_changed, changed_by, changed_at)
                  SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5, $6 FROM idm_config_versions WHERE app_id = $1
                  RETURNING version",
@@ -86,16 +82,10 @@ impl Store {
             .bind(new.changed_by)
             .bind(new.changed_at)
             .fetch_one(self.writer())
-            .await
-            .map_err(StoreError::from);
-            match appended {
-                Ok(row) => return column(&row, "version"),
-                // Each retry loses only to a writer that committed meanwhile: a bound keeps
-                // a pathological storm from looping forever.
-                Err(StoreError::Conflict { .. }) if attempts < MAX_APPEND_ATTEMPTS => attempts += 1,
-                Err(err) => return Err(err),
-            }
-        }
+            .await?;
+            column(&row, "version")
+        })
+        .await
     }
 
     pub async fn current_idm_version(&self, app: AppId) -> Result<Option<IdmVersionRow>, StoreError> {
