@@ -24,6 +24,8 @@ pub struct Settings {
     pub api_rate_burst: NonZeroU32,
     /// How often the IdM monitor looks at each IdM again (0: never).
     pub idm_monitor_seconds: u64,
+    /// How recent a sign-in must be to save KYC or payout details (contract: step-up).
+    pub step_up_seconds: i64,
     /// API calls with wrong credentials one client address may make per minute.
     pub api_failed_auth_per_minute: NonZeroU32,
     /// Largest request body the API reads (the contract says 1 MiB).
@@ -104,6 +106,7 @@ const KNOWN: &[&str] = &[
     "CAUSEWAY_API_RATE_BURST",
     "CAUSEWAY_API_FAILED_AUTH_PER_MINUTE",
     "CAUSEWAY_IDM_MONITOR_SECONDS",
+    "CAUSEWAY_STEP_UP_SECONDS",
     "CAUSEWAY_MAX_BODY_BYTES",
     "CAUSEWAY_IDEMPOTENCY_TTL_SECONDS",
     "CAUSEWAY_DB_POOL_SIZE",
@@ -176,6 +179,7 @@ impl Settings {
             api_rate_per_second: parse(get("CAUSEWAY_API_RATE_PER_SECOND"), "CAUSEWAY_API_RATE_PER_SECOND", NonZeroU32::new(100))?,
             api_rate_burst: parse(get("CAUSEWAY_API_RATE_BURST"), "CAUSEWAY_API_RATE_BURST", NonZeroU32::new(200))?,
             idm_monitor_seconds: parse(get("CAUSEWAY_IDM_MONITOR_SECONDS"), "CAUSEWAY_IDM_MONITOR_SECONDS", Some(300))?,
+            step_up_seconds: positive(get("CAUSEWAY_STEP_UP_SECONDS"), "CAUSEWAY_STEP_UP_SECONDS", 600)? as i64,
             api_failed_auth_per_minute: parse(get("CAUSEWAY_API_FAILED_AUTH_PER_MINUTE"), "CAUSEWAY_API_FAILED_AUTH_PER_MINUTE", NonZeroU32::new(30))?,
             max_body_bytes: parse(get("CAUSEWAY_MAX_BODY_BYTES"), "CAUSEWAY_MAX_BODY_BYTES", Some(1024 * 1024))?,
             idempotency_ttl_seconds: parse(get("CAUSEWAY_IDEMPOTENCY_TTL_SECONDS"), "CAUSEWAY_IDEMPOTENCY_TTL_SECONDS", Some(24 * 3600))?,

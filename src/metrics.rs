@@ -11,6 +11,8 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     pub http_seconds: HistogramVec,
     pub sso_started: IntCounter,
+    /// Valid back-channel logout tokens acted on.
+    pub backchannel_logouts: IntCounter,
     pub sso_outcomes: IntCounterVec,
     pub sso_callback_seconds: Histogram,
     pub token_endpoint_seconds: Histogram,
@@ -28,6 +30,7 @@ impl Metrics {
             http_requests: IntCounterVec::new(Opts::new("http_requests_total", "HTTP requests by method and status"), &["method", "status"])?,
             http_seconds: HistogramVec::new(histogram("http_request_seconds", "HTTP request latency by route family"), &["family"])?,
             sso_started: IntCounter::new("sso_logins_started_total", "SSO logins sent to a partner IdM")?,
+            backchannel_logouts: IntCounter::new("sso_backchannel_logouts_total", "Back-channel logout tokens from partner IdMs acted on")?,
             sso_outcomes: IntCounterVec::new(Opts::new("sso_logins_total", "SSO attempts by outcome and error code: completed callbacks, and sign-ins refused at the CTA"), &["outcome", "error_code"])?,
             sso_callback_seconds: Histogram::with_opts(histogram("sso_callback_seconds", "Latency of the SSO callback"))?,
             token_endpoint_seconds: Histogram::with_opts(histogram("idm_token_endpoint_seconds", "Latency of partner IdM token endpoints"))?,
@@ -37,6 +40,7 @@ impl Metrics {
         metrics.registry.register(Box::new(metrics.http_requests.clone()))?;
         metrics.registry.register(Box::new(metrics.http_seconds.clone()))?;
         metrics.registry.register(Box::new(metrics.sso_started.clone()))?;
+        metrics.registry.register(Box::new(metrics.backchannel_logouts.clone()))?;
         metrics.registry.register(Box::new(metrics.sso_outcomes.clone()))?;
         metrics.registry.register(Box::new(metrics.sso_callback_seconds.clone()))?;
         metrics.registry.register(Box::new(metrics.token_endpoint_seconds.clone()))?;

@@ -257,6 +257,9 @@ async fn sweep_forever(state: AppState) {
         }
         state.cta_limiter.prune();
         state.rate_limiter.prune();
+        if let Err(err) = state.store.sweep_session_lifecycle(now).await {
+            tracing::warn!(error = %crate::api::error::ErrorChain(&err), "logout token and deep link sweep failed");
+        }
         if let Err(err) = state.store.sweep_merchant_sessions(now).await {
             tracing::warn!(error = %crate::api::error::ErrorChain(&err), "merchant session sweep failed");
         }

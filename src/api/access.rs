@@ -14,6 +14,7 @@ use super::payload::ApiJson;
 use crate::domain::field_error::Reason;
 use crate::domain::grant::NewGrant;
 use crate::domain::values::EmailAddress;
+use crate::services::deep_links;
 use crate::services::grants::{self, GrantOutcome, Revocation};
 use crate::state::AppState;
 
@@ -53,6 +54,13 @@ enum RevokedResponse {
     /// How many sessions ended.
     #[oai(status = 200)]
     Ok(Json<SessionsRevoked>),
+}
+
+#[derive(ApiResponse)]
+enum LinkResponse {
+    /// The link; it works once, for 5 minutes.
+    #[oai(status = 201)]
+    Created(Json<AccountLink>),
 }
 
 pub struct AccessApi;
@@ -105,6 +113,17 @@ impl AccessApi {
     async fn remove_account_user(&self, auth: AppAuth, state: Data<&AppState>, id: Path<String>, user_id: Path<String>) -> Result<RemovedResponse, ApiError> {
         grants::remove(&state, &auth.0, &id.0, &user_id.0).await?;
         Ok(RemovedResponse::Removed)
+    }
+
+    /// Create a deep link
+    ///
+    /// A single-use URL, valid 5 minutes, that signs a merchant in through your IdM and lands
+    /// on one page of this account's Merchant Center (such as `kyc`, to finish the business
+    /// details). The person must have access to the account. Each call makes a new link.
+    #[oai(path = "/accounts/:id/links", method = "post", operation_id = "create_account_link")]
+    async fn create_account_link(&self, auth: AppAuth, state: Data<&AppState>, id: Path<String>, body: ApiJson<AccountLinkCreate>) -> Result<LinkResponse, ApiError> {
+        let link = deep_links::create(&state, &auth.0, &id.0, &body.value.target).await?;
+        Ok(LinkResponse::Created(Json(AccountLink { url: link.url, expires_at: link.expires_at })))
     }
 
     /// Revoke sessions

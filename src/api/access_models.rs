@@ -149,3 +149,39 @@ pub struct SessionsRevoked {
     /// How many sessions ended.
     pub revoked: u64,
 }
+
+/// Where a deep link lands.
+#[derive(Object, Deserialize, Debug, Clone)]
+#[oai(deny_unknown_fields, example)]
+#[serde(deny_unknown_fields)]
+pub struct AccountLinkCreate {
+    /// The Merchant Center page: `overview`, `kyc` (business details), `payout` or `users`.
+    #[oai(validator(max_length = 32))]
+    pub target: String,
+}
+
+impl Example for AccountLinkCreate {
+    fn example() -> Self {
+        Self { target: "kyc".into() }
+    }
+}
+
+/// A single-use sign-in link to one page of an account's Merchant Center.
+#[derive(Object, Debug, Clone)]
+#[oai(example)]
+pub struct AccountLink {
+    /// Send the merchant here (once; it is not shown again). It signs them in through your
+    /// IdM, unless their browser is signed in to this account already.
+    pub url: String,
+    /// Unix time after which the link no longer works (5 minutes after it was made).
+    pub expires_at: i64,
+}
+
+impl Example for AccountLink {
+    fn example() -> Self {
+        Self {
+            url: "https://causeway.example/sso/oidc/5b0e8a1c-9d2f-4e6b-a7c3-1f8d2e4b6a90/links/7Qx2mB9vK0pL3sT8wY1zC4dF6gH5jN2r".into(),
+            expires_at: 1_795_394_100,
+        }
+    }
+}

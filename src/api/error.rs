@@ -246,7 +246,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::AlreadyExists(field) => {
                 Self::IdempotencyConflict(body(ErrorCode::AlreadyExists, field.message.clone(), vec![ErrorDetail::from(&field)]))
             }
-            ServiceError::Unauthenticated | ServiceError::Forbidden => Self::not_authorized(),
+            ServiceError::Unauthenticated | ServiceError::Forbidden | ServiceError::StepUpRequired => Self::not_authorized(),
             ServiceError::Internal(cause) => Self::unexpected(cause.as_ref()),
         }
     }

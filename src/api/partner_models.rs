@@ -200,6 +200,9 @@ pub struct IdmConfigView {
     pub redirect_uri: String,
     /// Link merchants here to sign in to their Merchant Center.
     pub cta_url: String,
+    /// Register this back-channel logout URI at an OpenID IdM that supports it: when the IdM
+    /// ends a user's session, it ends their Merchant Center sessions too.
+    pub backchannel_logout_uri: String,
     #[oai(skip_serializing_if_is_none)]
     pub config: Option<IdmSettings>,
 }
@@ -358,6 +361,7 @@ impl From<IdmView> for IdmConfigView {
             service_key_set: v.secret_set && v.kind == Some(Kind::HostedLogin),
             redirect_uri: v.redirect_uri,
             cta_url: v.cta_url,
+            backchannel_logout_uri: v.backchannel_logout_uri,
             config: v.config.map(Into::into),
         }
     }
@@ -726,6 +730,7 @@ impl Example for IdmConfigView {
             service_key_set: false,
             redirect_uri: "https://causeway.example/sso/oidc/5b0e8a1c-9d2f-4e6b-a7c3-1f8d2e4b6a90/callback".into(),
             cta_url: "https://causeway.example/sso/oidc/5b0e8a1c-9d2f-4e6b-a7c3-1f8d2e4b6a90".into(),
+            backchannel_logout_uri: "https://causeway.example/sso/oidc/5b0e8a1c-9d2f-4e6b-a7c3-1f8d2e4b6a90/backchannel_logout".into(),
             config: Some(IdmConfigBody::example().input().into()),
         }
     }

@@ -18,6 +18,8 @@ pub mod actor {
     pub const PARTNER_CENTER: &str = "Partner Center";
     /// The `causeway` command line.
     pub const OPERATOR: &str = "operator";
+    /// The partner's IdM, by a back-channel logout token.
+    pub const IDM: &str = "IdM";
 }
 
 /// One entry, as it is hashed.

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod idm_config;
 pub mod idm_monitor;
 pub mod kyc;
+pub mod landing;
 pub mod payout;
 pub mod ids;
 pub mod onboarding;

@@ -41,6 +41,10 @@ pub enum SsoError {
     AccountOtherPartner,
     AccountNotGranted,
     UserInactive,
+    /// A deep link used before, expired, or never made.
+    LinkExpired,
+    /// A step-up's IdM answered without authenticating the person again.
+    StepUpRequired,
     /// Causeway itself failed (database, sealing); details are in its own log.
     Internal,
 }
@@ -93,6 +97,8 @@ impl SsoError {
             Self::AccountOtherPartner => "account_other_partner",
             Self::AccountNotGranted => "account_not_granted",
             Self::UserInactive => "user_inactive",
+            Self::LinkExpired => "link_expired",
+            Self::StepUpRequired => "step_up_required",
             Self::Internal => "internal_error",
         };
         code.to_owned()
@@ -137,6 +143,8 @@ impl SsoError {
             Self::AccountOtherPartner => "The account claim names an account of another platform.",
             Self::UserInactive => "Your IdM says this user's status is not active: activate the user in your directory.",
             Self::AccountNotGranted => "This person has no access to any of your accounts: send the account claim in the ID token, or grant access with POST /accounts/{id}/users (by e-mail, phone number or IdM subject).",
+            Self::LinkExpired => "The deep link was used already or is older than 5 minutes: create one with POST /accounts/{id}/links each time you send a merchant to a task.",
+            Self::StepUpRequired => "Causeway asked your IdM to authenticate the person again (prompt=login, max_age) before a payout or KYC change, and its ID token's auth_time is older: honour prompt=login and max_age.",
             Self::Internal => "Causeway failed on its side; quote the correlation id to Causeway's operator.",
         }
     }
@@ -153,6 +161,8 @@ impl SsoError {
             Self::EmailUnverified => "Your e-mail address must be verified before you can sign in.",
             Self::UserInactive => "Your user is not active at your platform. Its support team can help.",
             Self::PhoneUnverified => "Your phone number must be verified before you can sign in.",
+            Self::LinkExpired => "This link has expired or was already used. Sign in to continue.",
+            Self::StepUpRequired => "To change these details you must sign in again, and the sign-in did not ask for your password. Please try again.",
             _ => "We could not sign you in. The platform's support team can help with the code below.",
         }
     }
@@ -198,6 +208,8 @@ impl SsoError {
             Self::AccountOtherPartner,
             Self::AccountNotGranted,
             Self::UserInactive,
+            Self::LinkExpired,
+            Self::StepUpRequired,
             Self::Internal,
         ]
     }

@@ -49,6 +49,26 @@ pub struct Completion {
     pub exchange_took: Duration,
 }
 
+/// A logout token from the IdM (OpenID Connect Back-Channel Logout 1.0) that passed every
+/// rule but its `jti`'s single use, which the caller enforces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogoutNotice {
+    pub issuer: String,
+    pub sid: Option<String>,
+    pub sub: Option<String>,
+    pub jti: String,
+    /// Until when the token could still be accepted: its `jti` is kept that long.
+    pub valid_until: i64,
+}
+
+/// How a login is to be asked of the IdM.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoginOptions {
+    /// Step-up: the person must authenticate again, at most this many seconds before
+    /// (OIDC Core §3.1.2.1 `prompt=login` and `max_age`).
+    pub reauthenticate_within: Option<i64>,
+}
+
 /// One protocol rule's verdict in a test sign-in.
 pub struct RuleVerdict {
     pub rule: &'static str,
@@ -127,7 +147,7 @@ pub trait Connector: Send + Sync {
     fn config_version(&self) -> i64;
 
     /// The IdM's authorization URL for a login carrying Causeway's `state`.
-    fn begin_login(&self, state: &str, redirect_uri: &str) -> LoginStart;
+    fn begin_login(&self, state: &str, redirect_uri: &str, options: LoginOptions) -> LoginStart;
 
     /// The IdM's answer at the callback, checked by every rule of the protocol.
     fn complete_login<'a>(
@@ -153,6 +173,14 @@ pub trait Connector: Send + Sync {
                 Err(err) => Inspection { rules: vec![RuleVerdict { rule: "exchange", observed: err.to_string(), verdict: Err(err) }], ..Inspection::default() },
             }
         })
+    }
+
+    /// A logout token the IdM posted to the back-channel logout URI, checked by every rule
+    /// but the `jti`'s single use; the sentence says which rule it broke. Kinds without
+    /// back-channel logout refuse every token.
+    fn backchannel_logout<'a>(&'a self, ctx: Context<'a>, logout_token: &'a str) -> BoxFuture<'a, Result<LogoutNotice, &'static str>> {
+        let _ = (ctx, logout_token);
+        Box::pin(async { Err("this IdM is not an OpenID provider: it has no back-channel logout") })
     }
 
     /// Where a signed-out merchant's browser goes (through the IdM's end-session endpoint

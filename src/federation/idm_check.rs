@@ -51,7 +51,7 @@ impl CheckReport {
 }
 
 /// Every step a live check may report, OpenID Connect's then a hosted login's.
-pub const STEP_NAMES: [&str; 8] = ["discovery", "issuer", "endpoints", "capabilities", "userinfo", "jwks", "login", "exchange"];
+pub const STEP_NAMES: [&str; 9] = ["discovery", "issuer", "endpoints", "capabilities", "backchannel_logout", "userinfo", "jwks", "login", "exchange"];
 
 pub(crate) struct Steps(pub Vec<CheckStep>);
 

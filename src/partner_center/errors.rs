@@ -31,7 +31,7 @@ impl ResponseError for PageError {
             Self::Service(ServiceError::IdempotencyConflict | ServiceError::AlreadyExists(_)) => StatusCode::CONFLICT,
             Self::Service(ServiceError::Unauthenticated) => StatusCode::UNAUTHORIZED,
             Self::Service(ServiceError::Internal(_)) | Self::Render(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Csrf | Self::Service(ServiceError::Forbidden) => StatusCode::FORBIDDEN,
+            Self::Csrf | Self::Service(ServiceError::Forbidden | ServiceError::StepUpRequired) => StatusCode::FORBIDDEN,
         }
     }
 

@@ -40,6 +40,8 @@ struct IdmPage {
     overrides_open: bool,
     identity_open: bool,
     redirect_uri: String,
+    /// OIDC: where the IdM sends logout tokens (Back-Channel Logout 1.0).
+    backchannel_logout_uri: String,
     /// For a hosted login: what the partner sends its IdM's administrator (seed 000, §5).
     request_template: String,
     version: Option<i64>,
@@ -99,6 +101,7 @@ fn render(state: &AppState, signed_in: &PartnerSession, shown: Shown<'_>) -> Res
         errors,
         secret_retype,
         redirect_uri: view.redirect_uri.clone(),
+        backchannel_logout_uri: view.backchannel_logout_uri.clone(),
         version: view.version,
         updated: view.updated_at.map(|t| ago(t, state.clock.now())).unwrap_or_default(),
         notice,

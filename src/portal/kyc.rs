@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::errors::PortalError;
 use super::frame::{page_response, BrandView, Frame};
 use super::signed_in;
-use super::Saved;
+use super::{Saved, StepUpNotice};
 use crate::domain::kyc::{BusinessType, KycInput};
 use crate::services::{kyc, ServiceError};
 use crate::state::AppState;
@@ -39,6 +39,7 @@ struct KycPage {
     submitted: Option<String>,
     errors: FieldErrors,
     saved: bool,
+    step_up: StepUpNotice,
 }
 
 impl KycPage {
@@ -92,7 +93,7 @@ fn values_of(k: &KycRow) -> KycInput {
     }
 }
 
-fn render(session: &crate::store::merchants::MerchantSessionRow, v: KycInput, errors: FieldErrors, saved: bool) -> Result<String, PortalError> {
+fn render(session: &crate::store::merchants::MerchantSessionRow, v: KycInput, errors: FieldErrors, saved: bool, step_up: StepUpNotice) -> Result<String, PortalError> {
     let frame = Frame::new(session, "kyc");
     let page = KycPage {
         brand: BrandView::of_session(session),
@@ -104,6 +105,7 @@ fn render(session: &crate::store::merchants::MerchantSessionRow, v: KycInput, er
         submitted: session.kyc.as_ref().map(|k| when(k.submitted_at)),
         errors,
         saved,
+        step_up,
     };
     Ok(page.render()?)
 }
@@ -113,7 +115,8 @@ fn render(session: &crate::store::merchants::MerchantSessionRow, v: KycInput, er
 pub async fn show(req: &Request, state: Data<&AppState>, Query(saved): Query<Saved>) -> Result<Response, PortalError> {
     let session = signed_in::session(req, &state).await?;
     let values = session.kyc.as_ref().map(values_of).unwrap_or_default();
-    Ok(page_response(StatusCode::OK, render(&session, values, FieldErrors::default(), saved.saved.is_some())?, &session.sign_out_origins))
+    let step_up = StepUpNotice::of(&state, &session, &saved);
+    Ok(page_response(StatusCode::OK, render(&session, values, FieldErrors::default(), saved.saved.is_some(), step_up)?, &session.sign_out_origins))
 }
 
 /// Caller: a signed-in financial admin (checked by the service; moderators get 403).
@@ -125,9 +128,12 @@ pub async fn submit(req: &Request, state: Data<&AppState>, form: poem::Result<Fo
     match kyc::submit(&state, &session, &form.input).await {
         Ok(()) => Ok(Redirect::see_other("/merchant-center/kyc?saved=1").into_response()),
         Err(ServiceError::Forbidden) => Err(PortalError::forbidden(&session, "kyc")),
+        // Nothing is saved: through the IdM, then back to this form.
+        Err(ServiceError::StepUpRequired) => Ok(Redirect::see_other("/sso/step-up?page=kyc").into_response()),
         Err(ServiceError::Invalid(errors)) => {
             let shown = KycInput { tax_id: String::new(), ..form.input };
-            Ok(page_response(StatusCode::BAD_REQUEST, render(&session, shown, FieldErrors::from_service(&errors), false)?, &session.sign_out_origins))
+            let step_up = StepUpNotice { needed: false, again: false };
+            Ok(page_response(StatusCode::BAD_REQUEST, render(&session, shown, FieldErrors::from_service(&errors), false, step_up)?, &session.sign_out_origins))
         }
         Err(other) => Err(other.into()),
     }

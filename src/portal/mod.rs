@@ -20,13 +20,42 @@ use serde::Deserialize;
 pub use frame::BrandView;
 
 use crate::domain::ids::AppId;
+use crate::domain::landing::Target;
 use crate::services::branding;
 use crate::state::AppState;
 
-/// `?saved=1` after a successful post (post/redirect/get), to confirm it on the page.
+/// `?saved=1` after a successful post (post/redirect/get), to confirm it on the page;
+/// `?signed_in_again=1` after a step-up's round trip through the IdM.
 #[derive(Deserialize)]
 pub struct Saved {
     saved: Option<String>,
+    signed_in_again: Option<String>,
+}
+
+/// What a money form (KYC, payout) says about step-up.
+pub struct StepUpNotice {
+    /// Saving needs a new sign-in first: the form is shown but cannot be sent.
+    pub needed: bool,
+    /// The person just came back from one.
+    pub again: bool,
+}
+
+impl StepUpNotice {
+    fn of(state: &AppState, session: &crate::store::merchants::MerchantSessionRow, query: &Saved) -> Self {
+        let may_save = session.role == crate::domain::role::Role::FinancialAdmin;
+        let needed = may_save && crate::services::merchant_sessions::require_recent_sign_in(state, session).is_err();
+        Self { needed, again: may_save && !needed && query.signed_in_again.is_some() }
+    }
+}
+
+/// The Merchant Center page of a deep link's or step-up's target.
+pub fn page_path(target: Target) -> &'static str {
+    match target {
+        Target::Overview => "/merchant-center",
+        Target::Kyc => "/merchant-center/kyc",
+        Target::Payout => "/merchant-center/payout",
+        Target::Users => "/merchant-center/users",
+    }
 }
 
 /// The branding of `app`, or Causeway's own when the app is unknown.

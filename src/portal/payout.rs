@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::errors::PortalError;
 use super::frame::{page_response, BrandView, Frame};
 use super::signed_in;
-use super::Saved;
+use super::{Saved, StepUpNotice};
 use crate::domain::payout::PayoutInput;
 use crate::services::{payout, ServiceError};
 use crate::state::AppState;
@@ -37,6 +37,7 @@ struct PayoutPage {
     holder: String,
     errors: FieldErrors,
     saved: bool,
+    step_up: StepUpNotice,
 }
 
 impl PayoutPage {
@@ -56,7 +57,7 @@ impl PayoutPage {
     }
 }
 
-fn render(session: &MerchantSessionRow, holder: String, errors: FieldErrors, saved: bool) -> Result<String, PortalError> {
+fn render(session: &MerchantSessionRow, holder: String, errors: FieldErrors, saved: bool, step_up: StepUpNotice) -> Result<String, PortalError> {
     let frame = Frame::new(session, "payout");
     let page = PayoutPage {
         brand: BrandView::of_session(session),
@@ -66,6 +67,7 @@ fn render(session: &MerchantSessionRow, holder: String, errors: FieldErrors, sav
         holder,
         errors,
         saved,
+        step_up,
     };
     Ok(page.render()?)
 }
@@ -76,7 +78,8 @@ pub async fn show(req: &Request, state: Data<&AppState>, Query(saved): Query<Sav
     let session = signed_in::session(req, &state).await?;
     payout::authorize(&session).map_err(|_| PortalError::forbidden(&session, "payout"))?;
     let holder = session.payout.as_ref().map(|p| p.account_holder.clone()).unwrap_or_default();
-    Ok(page_response(StatusCode::OK, render(&session, holder, FieldErrors::default(), saved.saved.is_some())?, &session.sign_out_origins))
+    let step_up = StepUpNotice::of(&state, &session, &saved);
+    Ok(page_response(StatusCode::OK, render(&session, holder, FieldErrors::default(), saved.saved.is_some(), step_up)?, &session.sign_out_origins))
 }
 
 /// Caller: a signed-in financial admin; moderators get 403.
@@ -88,8 +91,11 @@ pub async fn submit(req: &Request, state: Data<&AppState>, form: poem::Result<Fo
     match payout::save(&state, &session, &form.input).await {
         Ok(()) => Ok(Redirect::see_other("/merchant-center/payout?saved=1").into_response()),
         Err(ServiceError::Forbidden) => Err(PortalError::forbidden(&session, "payout")),
+        // Nothing is saved: through the IdM, then back to this form.
+        Err(ServiceError::StepUpRequired) => Ok(Redirect::see_other("/sso/step-up?page=payout").into_response()),
         Err(ServiceError::Invalid(errors)) => {
-            let html = render(&session, form.input.account_holder.clone(), FieldErrors::from_service(&errors), false)?;
+            let step_up = StepUpNotice { needed: false, again: false };
+            let html = render(&session, form.input.account_holder.clone(), FieldErrors::from_service(&errors), false, step_up)?;
             Ok(page_response(StatusCode::BAD_REQUEST, html, &session.sign_out_origins))
         }
         Err(other) => Err(other.into()),

@@ -3,7 +3,7 @@
 
 use crate::domain::access::{self, Reach};
 use crate::domain::identity::Person;
-use crate::domain::ids::AppId;
+use crate::domain::ids::{AccountId, AppId};
 use crate::domain::sso_error::SsoError;
 use crate::state::AppState;
 use crate::store::grants::PersonKeys;
@@ -36,6 +36,16 @@ pub async fn resolve(state: &AppState, app: AppId, person: &Person) -> Result<Ac
         1 => Ok(Access::One(reached.remove(0))),
         _ => Ok(Access::Several(reached)),
     }
+}
+
+/// A deep link's or step-up's account out of what the person reaches: the usual
+/// `account_not_granted` when it is not among them.
+pub fn only(access: Access, account: AccountId) -> Result<Access, SsoError> {
+    let reached = match access {
+        Access::One(reach) => vec![reach],
+        Access::Several(reached) => reached,
+    };
+    reached.into_iter().find(|r| r.account == account).map(Access::One).ok_or(SsoError::AccountNotGranted)
 }
 
 /// The accounts a user already signed in (by grant or controller) may switch between,

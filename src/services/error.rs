@@ -19,6 +19,9 @@ pub enum ServiceError {
     /// Authenticated, but the role does not allow it.
     #[error("not allowed for this role")]
     Forbidden,
+    /// Allowed, after the person authenticates at the IdM again (contract: step-up).
+    #[error("a recent sign-in is needed")]
+    StepUpRequired,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }

@@ -26,6 +26,7 @@ pub struct IdmView {
     pub secret_set: bool,
     pub redirect_uri: String,
     pub cta_url: String,
+    pub backchannel_logout_uri: String,
 }
 
 #[derive(Clone, Debug)]
@@ -60,6 +61,11 @@ pub fn redirect_uri(state: &AppState, app: AppId) -> String {
     format!("{}/sso/oidc/{app}/callback", state.settings.public_url)
 }
 
+/// Where the IdM sends logout tokens (OpenID Connect Back-Channel Logout 1.0 §2.2).
+pub fn backchannel_logout_uri(state: &AppState, app: AppId) -> String {
+    format!("{}/sso/oidc/{app}/backchannel_logout", state.settings.public_url)
+}
+
 pub fn cta_url(state: &AppState, app: AppId) -> String {
     format!("{}/sso/oidc/{app}", state.settings.public_url)
 }
@@ -85,6 +91,7 @@ pub async fn get(state: &AppState, app: AppId) -> Result<IdmView, ServiceError> 
         secret_set: current.as_ref().is_some_and(|r| r.client_secret_sealed.is_some()),
         redirect_uri: redirect_uri(state, app),
         cta_url: cta_url(state, app),
+        backchannel_logout_uri: backchannel_logout_uri(state, app),
     })
 }
 

@@ -20,6 +20,7 @@ pub async fn submit(state: &AppState, session: &MerchantSessionRow, input: &KycI
     if session.role != Role::FinancialAdmin {
         return Err(ServiceError::Forbidden);
     }
+    super::merchant_sessions::require_recent_sign_in(state, session)?;
     let now = state.clock.now();
     let today = time::OffsetDateTime::from_unix_timestamp(now).map_err(|e| ServiceError::Internal(e.into()))?.date();
     let details = KycDetails::parse(input, &session.country, today, session.kyc.is_some())?;

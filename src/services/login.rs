@@ -15,8 +15,9 @@ use crate::crypto::random::url_safe_token;
 use crate::crypto::sealed;
 use crate::domain::app::AppStatus;
 use crate::domain::ids::AppId;
+use crate::domain::landing::Landing;
 use crate::domain::sso_error::SsoError;
-use crate::federation::connector::{Callback, Connector, Context, FederationError};
+use crate::federation::connector::{Callback, Connector, Context, FederationError, LoginOptions};
 use crate::federation::registry;
 use crate::state::AppState;
 use crate::store::flows::{FlowRow, Taken};
@@ -46,6 +47,8 @@ pub struct Completed {
     pub session_id: String,
     /// The person reaches several accounts and chooses one next.
     pub choosing: bool,
+    /// The page a deep link or step-up lands on.
+    pub landing: Option<Landing>,
 }
 
 /// How a callback ended well: a merchant signed in, or a partner's test sign-in reported.
@@ -54,12 +57,49 @@ pub enum Outcome {
     Tested { app: AppId, id: String },
 }
 
-/// What a test sign-in's flow carries before the connector's own private state, sealed with
-/// it: the flow table needs no column of its own for the rare test.
+/// Why a login started. Sealed in its flow as one line before the connector's private
+/// state, so the flow table needs no column for the rarer purposes; a plain sign-in
+/// carries no line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    SignIn,
+    /// A partner's test sign-in (`test_sign_ins`): the callback reports instead of signing in.
+    Test(String),
+    /// A deep link or a step-up: sign in to one account and land on one page.
+    Land(Landing),
+}
+
 const TEST_MARK: &str = "test-sign-in:";
 
-fn split_test(private: &str) -> Option<(&str, &str)> {
-    private.strip_prefix(TEST_MARK)?.split_once('\n')
+impl Purpose {
+    fn sealed_with(&self, private: &SecretString) -> SecretString {
+        match self {
+            Self::SignIn => private.clone(),
+            Self::Test(test) => SecretString::from(format!("{TEST_MARK}{test}\n{}", private.expose_secret())),
+            Self::Land(landing) => SecretString::from(format!("{}\n{}", landing.encode(), private.expose_secret())),
+        }
+    }
+
+    /// The purpose and the connector's private state of an opened flow. Connector state
+    /// is JSON and never starts with a mark.
+    fn opened(private: &str) -> (Self, &str) {
+        if let Some((line, rest)) = private.split_once('\n') {
+            if let Some(test) = line.strip_prefix(TEST_MARK) {
+                return (Self::Test(test.to_owned()), rest);
+            }
+            if let Some(landing) = Landing::decode(line) {
+                return (Self::Land(landing), rest);
+            }
+        }
+        (Self::SignIn, private)
+    }
+
+    fn options(&self, state: &AppState) -> LoginOptions {
+        match self {
+            Self::Land(Landing { step_up: true, .. }) => LoginOptions { reauthenticate_within: Some(state.settings.step_up_seconds) },
+            _ => LoginOptions::default(),
+        }
+    }
 }
 
 /// The query of the callback (OIDC Core §3.1.2.5/6, RFC 9207; the hosted-login redirect).
@@ -131,7 +171,7 @@ async fn active_app(state: &AppState, app: AppId) -> Result<Option<IdmVersionRow
 }
 
 /// The connector of one configuration version, opened once per version and process.
-async fn connector_for(state: &AppState, app: AppId, config: Option<IdmVersionRow>) -> Result<Arc<dyn Connector>, SsoError> {
+pub(super) async fn connector_for(state: &AppState, app: AppId, config: Option<IdmVersionRow>) -> Result<Arc<dyn Connector>, SsoError> {
     let config = config.ok_or(SsoError::IdmNotConfigured)?;
     if let Some(open) = state.connectors.get(app, config.version) {
         return Ok(open);
@@ -154,28 +194,21 @@ async fn current_connector(state: &AppState, app: AppId) -> Result<Arc<dyn Conne
 /// Starts a login for the browser carrying `browser_id` (its binding cookie, if it has
 /// one yet), from `client` (its address). A failure is counted and, except for pacing,
 /// written to the partner's event log like a failed callback.
-pub async fn begin(state: &AppState, app_raw: &str, browser_id: Option<&str>, client: IpAddr, correlation_id: &str) -> Result<Begun, Failure> {
-    begin_with(state, app_raw, None, browser_id, client, correlation_id).await
-}
-
-/// Starts the test sign-in `test_id` (a partner's, from `test_sign_ins::start`): the same
-/// login, whose callback reports instead of signing in.
-pub async fn begin_test(state: &AppState, app_raw: &str, test_id: &str, browser_id: Option<&str>, client: IpAddr, correlation_id: &str) -> Result<Begun, Failure> {
-    begin_with(state, app_raw, Some(test_id), browser_id, client, correlation_id).await
-}
-
-async fn begin_with(state: &AppState, app_raw: &str, test: Option<&str>, browser_id: Option<&str>, client: IpAddr, correlation_id: &str) -> Result<Begun, Failure> {
-    let result = begin_for(state, app_raw, test, browser_id, client).await;
+///
+/// The purpose is a plain sign-in, a partner's test sign-in (`test_sign_ins::start`, whose
+/// callback reports instead of signing in), or a landing (a deep link, a step-up).
+pub async fn begin(state: &AppState, app_raw: &str, purpose: &Purpose, browser_id: Option<&str>, client: IpAddr, correlation_id: &str) -> Result<Begun, Failure> {
+    let result = begin_for(state, app_raw, purpose, browser_id, client).await;
     if let Err(failure) = &result {
         note_failure(state, failure, correlation_id).await;
     }
     result
 }
 
-async fn begin_for(state: &AppState, app_raw: &str, test: Option<&str>, browser_id: Option<&str>, client: IpAddr) -> Result<Begun, Failure> {
+async fn begin_for(state: &AppState, app_raw: &str, purpose: &Purpose, browser_id: Option<&str>, client: IpAddr) -> Result<Begun, Failure> {
     let app: AppId = app_raw.parse().map_err(|_| Failure { app: None, error: SsoError::AppUnknown })?;
     let fail = |error| Failure { app: Some(app), error };
-    if let Some(test) = test
+    if let Purpose::Test(test) = purpose
         && !super::test_sign_ins::is_pending(state, app, test).await.map_err(|e| fail(e.into()))?
     {
         return Err(fail(SsoError::StateUnknown));
@@ -199,12 +232,9 @@ async fn begin_for(state: &AppState, app_raw: &str, test: Option<&str>, browser_
     // (suspended or unconfigured now fails there). Two edits racing this start are unlikely;
     // a third refusal is an error rather than a loop.
     for _ in 0..3 {
-        let start = connector.begin_login(&login_state, &redirect_uri);
+        let start = connector.begin_login(&login_state, &redirect_uri, purpose.options(state));
         let now = state.clock.now();
-        let private = match test {
-            Some(test) => SecretString::from(format!("{TEST_MARK}{test}\n{}", start.private.expose_secret())),
-            None => start.private,
-        };
+        let private = purpose.sealed_with(&start.private);
         let flow = FlowRow {
             private_sealed: sealed::seal(&state.keyring, &flow_context(&state_hash), &private),
             state_hash: state_hash.clone(),
@@ -217,7 +247,7 @@ async fn begin_for(state: &AppState, app_raw: &str, test: Option<&str>, browser_
         if state.store.insert_flow(&flow).await.map_err(|e| fail(e.into()))? {
             state.metrics.sso_started.inc();
             // A partner's test is not one of its merchants' sign-ins.
-            if test.is_none() {
+            if !matches!(purpose, Purpose::Test(_)) {
                 state.health.started(app, now);
             }
             return Ok(Begun { redirect: start.url, new_browser_id });
@@ -263,9 +293,18 @@ fn count(state: &AppState, outcome: sso_events::Outcome, code: Option<&str>) {
 fn logged_app(state: &AppState, failure: &Failure) -> Option<AppId> {
     match failure.error {
         SsoError::TooManySignIns { .. } => None,
-        SsoError::StateMissing | SsoError::StateUnknown | SsoError::StateReplayed => failure.app.filter(|app| state.cta_limiter.may_log_unmatched(*app)),
+        SsoError::StateMissing | SsoError::StateUnknown | SsoError::StateReplayed | SsoError::LinkExpired => {
+            failure.app.filter(|app| state.cta_limiter.may_log_unmatched(*app))
+        }
         _ => failure.app,
     }
+}
+
+/// A failure outside a login's start or callback (a deep link that is spent), counted and
+/// logged like theirs.
+pub async fn refused(state: &AppState, failure: Failure, correlation_id: &str) -> Failure {
+    note_failure(state, &failure, correlation_id).await;
+    failure
 }
 
 /// Counts a failed attempt (the metric counts every one) and writes it to its app's event
@@ -340,23 +379,49 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
     let redirect_uri = idm::redirect_uri(state, app);
     let ctx = Context { client: &state.outbound, jwks: &state.jwks, app, now, redirect_uri: &redirect_uri };
     let callback = Callback { code: params.code.as_deref(), iss: params.iss.as_deref() };
-    if let Some((test, inner)) = split_test(private.expose_secret()) {
-        let inspection = connector.inspect_login(ctx, callback, &SecretString::from(inner.to_owned())).await;
-        super::test_sign_ins::finish(state, app, test, inspection, connector.identity_policy()).await.map_err(|e| fail(e.into()))?;
-        return Ok(Outcome::Tested { app, id: test.to_owned() });
-    }
-    let completion = connector.complete_login(ctx, callback, &private).await.map_err(|e| fail(catalog(e)))?;
+    let (purpose, inner) = Purpose::opened(private.expose_secret());
+    let inner = SecretString::from(inner.to_owned());
+    let landing = match purpose {
+        Purpose::Test(test) => {
+            let inspection = connector.inspect_login(ctx, callback, &inner).await;
+            super::test_sign_ins::finish(state, app, &test, inspection, connector.identity_policy()).await.map_err(|e| fail(e.into()))?;
+            return Ok(Outcome::Tested { app, id: test });
+        }
+        Purpose::Land(landing) => Some(landing),
+        Purpose::SignIn => None,
+    };
+    let completion = connector.complete_login(ctx, callback, &inner).await.map_err(|e| fail(catalog(e)))?;
     state.metrics.token_endpoint_seconds.observe(completion.exchange_took.as_secs_f64());
     state.health.token_endpoint(app, now, completion.exchange_took.as_millis() as u64);
     if let Some(iat) = completion.identity.primary.get("iat").and_then(serde_json::Value::as_f64) {
         state.health.clock_offset(app, now, now.saturating_sub(iat as i64));
     }
     let person = connector.identity_policy().person(&completion.identity).map_err(fail)?;
-    let access = access::resolve(state, app, &person).await.map_err(fail)?;
-    let signed_in = provisioning::sign_in(state, app, &person, access, completion.logout_hint.as_ref(), &connector.sign_out_origins(), correlation_id)
-        .await
-        .map_err(fail)?;
-    Ok(Outcome::SignedIn(Completed { app, session_id: signed_in.session_id, choosing: signed_in.choosing }))
+    let authenticated_at = crate::domain::landing::authenticated_at(completion.identity.primary.get("auth_time"), now);
+    if let Some(Landing { step_up: true, .. }) = landing
+        && !crate::domain::landing::recent_enough(authenticated_at, now, state.settings.step_up_seconds)
+    {
+        return Err(fail(SsoError::StepUpRequired));
+    }
+    let mut access = access::resolve(state, app, &person).await.map_err(fail)?;
+    if let Some(landing) = landing {
+        access = access::only(access, landing.account).map_err(fail)?;
+    }
+    let session = provisioning::SessionFacts {
+        logout_hint: completion.logout_hint.as_ref(),
+        sign_out_origins: &connector.sign_out_origins(),
+        idm_sid: idm_sid(&completion.identity.primary),
+        authenticated_at,
+    };
+    let signed_in = provisioning::sign_in(state, app, &person, access, &session, correlation_id).await.map_err(fail)?;
+    Ok(Outcome::SignedIn(Completed { app, session_id: signed_in.session_id, choosing: signed_in.choosing, landing }))
+}
+
+/// The IdM's session id from the ID token (OIDC Front/Back-Channel Logout `sid`), when it
+/// is a plain string of sane length: the key a back-channel logout names sessions by.
+fn idm_sid(claims: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    let sid = claims.get("sid")?.as_str()?;
+    (!sid.is_empty() && sid.len() <= 255 && crate::domain::values::visible(sid, 255) == sid).then(|| sid.to_owned())
 }
 
 /// Where a merchant goes after logout: through the IdM's end-session endpoint when it has

@@ -10,7 +10,7 @@ use crate::crypto::sealed;
 use crate::crypto::session_ids::{id_hash, new_session_id};
 use crate::domain::session::Freshness;
 use crate::state::AppState;
-use crate::store::merchants::SessionRow;
+use crate::store::merchants::{MerchantSessionRow, SessionRow};
 
 pub const COOKIE: &str = "__Host-causeway_mc";
 /// The app the browser last signed in through (not a secret: the id is in every CTA link),
@@ -41,6 +41,16 @@ pub fn new_session(state: &AppState, logout_hint: Option<&SecretString>, now: i6
     let id_hash = id_hash(&id);
     let logout_hint_sealed = logout_hint.map(|hint| sealed::seal(&state.keyring, &hint_context(&id_hash), hint));
     NewSession { id, id_hash, csrf_token: url_safe_token(32), logout_hint_sealed, expires_at: now + state.settings.session_lifetimes().absolute }
+}
+
+/// Money changes (KYC, payout) need a recent authentication at the IdM: `StepUpRequired`
+/// sends the person through it again first.
+pub fn require_recent_sign_in(state: &AppState, session: &MerchantSessionRow) -> Result<(), ServiceError> {
+    if crate::domain::landing::recent_enough(session.authenticated_at, state.clock.now(), state.settings.step_up_seconds) {
+        Ok(())
+    } else {
+        Err(ServiceError::StepUpRequired)
+    }
 }
 
 /// The live session behind a cookie value; expired ones are deleted and not returned.

@@ -23,6 +23,7 @@ pub fn authorize(session: &MerchantSessionRow) -> Result<(), ServiceError> {
 
 pub async fn save(state: &AppState, session: &MerchantSessionRow, input: &PayoutInput) -> Result<(), ServiceError> {
     authorize(session)?;
+    super::merchant_sessions::require_recent_sign_in(state, session)?;
     let bank = BankAccount::parse(input)?;
     let numbers = serde_json::json!({
         "routing_number": bank.routing_number.expose_secret(),

@@ -12,6 +12,17 @@ use crate::domain::sso_error::SsoError;
 use crate::state::AppState;
 use crate::store::merchants::{Membership, SignIn, UserProfile};
 
+/// What the new session keeps of the login, besides the person and the account.
+pub struct SessionFacts<'a> {
+    /// What sign-out hands back to the IdM (the ID token, as `id_token_hint`).
+    pub logout_hint: Option<&'a SecretString>,
+    pub sign_out_origins: &'a str,
+    /// The IdM's session (`sid`), for back-channel logout.
+    pub idm_sid: Option<String>,
+    /// When the person authenticated at the IdM, for step-up.
+    pub authenticated_at: i64,
+}
+
 pub struct SignedIn {
     pub session_id: String,
     /// Whether the person must choose an account first.
@@ -26,8 +37,7 @@ pub async fn sign_in(
     app: AppId,
     person: &Person,
     access: Access,
-    logout_hint: Option<&SecretString>,
-    sign_out_origins: &str,
+    facts: &SessionFacts<'_>,
     correlation_id: &str,
 ) -> Result<SignedIn, SsoError> {
     let email_key = person.verified_email_key();
@@ -51,7 +61,7 @@ pub async fn sign_in(
         Access::Several(reached) => (None, reached.len(), format!("{} signed in and chooses among {} accounts.", person.label(), reached.len())),
     };
     let now = state.clock.now();
-    let session = merchant_sessions::new_session(state, logout_hint, now);
+    let session = merchant_sessions::new_session(state, facts.logout_hint, now);
     state
         .store
         .sign_in(&SignIn {
@@ -60,9 +70,11 @@ pub async fn sign_in(
             session_id_hash: &session.id_hash,
             csrf_token: &session.csrf_token,
             logout_hint_sealed: session.logout_hint_sealed.as_deref(),
-            sign_out_origins,
+            sign_out_origins: facts.sign_out_origins,
             reachable_accounts: reachable_accounts as i64,
             expires_at: session.expires_at,
+            idm_sid: facts.idm_sid.as_deref(),
+            authenticated_at: facts.authenticated_at,
             event_id: &sso_events::new_event_id(),
             event_detail: &summary,
             correlation_id,

@@ -8,10 +8,13 @@ use poem::web::{Data, Form, Html, Path, Query};
 use poem::{get, handler, post, IntoResponse, Request, Response, Route};
 use serde::Deserialize;
 
+use crate::domain::ids::AppId;
+use crate::domain::landing::{Landing, Target};
 use crate::domain::sso_error::SsoError;
 use crate::portal::{brand, BrandView};
-use crate::services::login::{self, CallbackParams, Failure, BROWSER_COOKIE};
-use crate::services::merchant_sessions;
+use crate::services::login::{self, CallbackParams, Failure, Purpose, BROWSER_COOKIE};
+use crate::services::{backchannel_logout, deep_links, merchant_sessions};
+use crate::store::merchants::SessionRow;
 use crate::state::AppState;
 use crate::web::correlation;
 use crate::web::session::{clear_cookie, read_cookie, set_cookie, SameSite};
@@ -34,6 +37,8 @@ fn status_of(error: &SsoError) -> StatusCode {
         SsoError::TooManySignIns { .. } => StatusCode::TOO_MANY_REQUESTS,
         SsoError::AppSuspended | SsoError::AccountOtherPartner | SsoError::AccountUnknown => StatusCode::FORBIDDEN,
         SsoError::IdmUnavailable { .. } | SsoError::TokenEndpointFailed { .. } => StatusCode::BAD_GATEWAY,
+        SsoError::LinkExpired => StatusCode::GONE,
+        SsoError::StepUpRequired => StatusCode::FORBIDDEN,
         SsoError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     }
@@ -82,7 +87,7 @@ async fn error_page(state: &AppState, failure: Failure) -> Response {
 #[handler]
 async fn cta(Path(app): Path<String>, req: &Request, state: Data<&AppState>) -> Response {
     let client = crate::web::client_ip::client_ip(req, &state.settings.trusted_proxies);
-    let begun = login::begin(&state, &app, read_cookie(req, BROWSER_COOKIE), client, &correlation::current()).await;
+    let begun = login::begin(&state, &app, &Purpose::SignIn, read_cookie(req, BROWSER_COOKIE), client, &correlation::current()).await;
     to_idm(&state, begun).await
 }
 
@@ -91,7 +96,7 @@ async fn cta(Path(app): Path<String>, req: &Request, state: Data<&AppState>) -> 
 #[handler]
 async fn test_cta(Path((app, test)): Path<(String, String)>, req: &Request, state: Data<&AppState>) -> Response {
     let client = crate::web::client_ip::client_ip(req, &state.settings.trusted_proxies);
-    let begun = login::begin_test(&state, &app, &test, read_cookie(req, BROWSER_COOKIE), client, &correlation::current()).await;
+    let begun = login::begin(&state, &app, &Purpose::Test(test), read_cookie(req, BROWSER_COOKIE), client, &correlation::current()).await;
     to_idm(&state, begun).await
 }
 
@@ -119,7 +124,12 @@ async fn callback(Path(app): Path<String>, Query(params): Query<CallbackParams>,
         }
         Ok(login::Outcome::SignedIn(done)) => Response::builder()
             .status(StatusCode::FOUND)
-            .header(header::LOCATION, if done.choosing { "/merchant-center/accounts" } else { "/merchant-center" })
+            .header(header::LOCATION, match done.landing {
+                Some(landing) if landing.step_up => format!("{}?signed_in_again=1", crate::portal::page_path(landing.target)),
+                Some(landing) => crate::portal::page_path(landing.target).to_owned(),
+                None if done.choosing => "/merchant-center/accounts".to_owned(),
+                None => "/merchant-center".to_owned(),
+            })
             .header(header::SET_COOKIE, set_cookie(merchant_sessions::COOKIE, &done.session_id, SameSite::Lax))
             .header(header::SET_COOKIE, set_cookie(merchant_sessions::PARTNER_COOKIE, &done.app.to_string(), SameSite::Lax))
             .header(header::CACHE_CONTROL, "no-store")
@@ -134,9 +144,93 @@ async fn callback(Path(app): Path<String>, Query(params): Query<CallbackParams>,
 }
 
 /// Whether the request carries a live Merchant Center session of `app`.
-async fn signed_in_to(req: &Request, state: &AppState, app: Option<crate::domain::ids::AppId>) -> bool {
+async fn signed_in_to(req: &Request, state: &AppState, app: Option<AppId>) -> bool {
     let (Some(app), Some(cookie)) = (app, read_cookie(req, merchant_sessions::COOKIE)) else { return false };
     matches!(merchant_sessions::find(state, cookie).await, Ok(Some(session)) if session.app_id() == app)
+}
+
+/// A partner's deep link (`POST /accounts/{id}/links`): used once, then through the IdM to
+/// its page — or straight there when this browser is signed in to that account already.
+/// Caller: a merchant's browser, from a link in the partner's product or e-mail.
+#[handler]
+async fn deep_link(Path((app_raw, token)): Path<(String, String)>, req: &Request, state: Data<&AppState>) -> Response {
+    let Ok(app) = app_raw.parse::<AppId>() else { return error_page(&state, Failure { app: None, error: SsoError::AppUnknown }).await };
+    let (account, target) = match deep_links::open(&state, app, &token).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return error_page(&state, login::refused(&state, Failure { app: Some(app), error: SsoError::LinkExpired }, &correlation::current()).await).await,
+        Err(_) => return error_page(&state, Failure { app: Some(app), error: SsoError::Internal }).await,
+    };
+    if let Some(cookie) = read_cookie(req, merchant_sessions::COOKIE)
+        && let Ok(Some(SessionRow::Bound(session))) = merchant_sessions::find(&state, cookie).await
+        && session.app_id == app
+        && session.account_id == account
+    {
+        return Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, crate::portal::page_path(target)).finish();
+    }
+    let client = crate::web::client_ip::client_ip(req, &state.settings.trusted_proxies);
+    let purpose = Purpose::Land(Landing { account, target, step_up: false });
+    to_idm(&state, login::begin(&state, &app_raw, &purpose, read_cookie(req, BROWSER_COOKIE), client, &correlation::current()).await).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StepUpQuery {
+    page: String,
+}
+
+/// Step-up (contract: "Step-up before money changes"): the signed-in person authenticates
+/// at the IdM again and comes back to the form. Caller: the KYC or payout page.
+#[handler]
+async fn step_up(Query(query): Query<StepUpQuery>, req: &Request, state: Data<&AppState>) -> Response {
+    let signed_in = match read_cookie(req, merchant_sessions::COOKIE) {
+        Some(cookie) => merchant_sessions::find(&state, cookie).await.ok().flatten(),
+        None => None,
+    };
+    let Some(SessionRow::Bound(session)) = signed_in else {
+        return Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, "/merchant-center").finish();
+    };
+    let target = match Target::parse(&query.page) {
+        Some(target @ (Target::Kyc | Target::Payout)) => target,
+        _ => Target::Overview,
+    };
+    let client = crate::web::client_ip::client_ip(req, &state.settings.trusted_proxies);
+    let purpose = Purpose::Land(Landing { account: session.account_id, target, step_up: true });
+    let app = session.app_id.to_string();
+    to_idm(&state, login::begin(&state, &app, &purpose, read_cookie(req, BROWSER_COOKIE), client, &correlation::current()).await).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LogoutTokenForm {
+    logout_token: String,
+}
+
+/// OpenID Connect Back-Channel Logout 1.0 §2.5–2.8: the partner's IdM posts a logout token;
+/// 200 once its sessions ended (or none matched), 400 `invalid_request` naming the broken
+/// rule, never cached. Caller: the partner's IdM, server to server.
+#[handler]
+async fn logout_from_idm(Path(app): Path<String>, form: poem::Result<Form<LogoutTokenForm>>, state: Data<&AppState>) -> Response {
+    let token = form.map(|Form(f)| f.logout_token).unwrap_or_default();
+    let answer = if token.is_empty() {
+        Err(backchannel_logout::Refused::Invalid("the body must be a form with logout_token"))
+    } else {
+        backchannel_logout::receive(&state, &app, &token).await
+    };
+    let (status, body) = match answer {
+        Ok(_) => (StatusCode::OK, String::new()),
+        Err(backchannel_logout::Refused::Invalid(why)) => {
+            tracing::info!(app = %crate::domain::values::visible(&app, 64), why, "back-channel logout refused");
+            (StatusCode::BAD_REQUEST, serde_json::json!({"error": "invalid_request", "error_description": why}).to_string())
+        }
+        Err(backchannel_logout::Refused::Unavailable) => {
+            (StatusCode::SERVICE_UNAVAILABLE, serde_json::json!({"error": "temporarily_unavailable", "error_description": "try again shortly"}).to_string())
+        }
+    };
+    let mut response = Response::builder().status(status).header(header::CACHE_CONTROL, "no-store");
+    if !body.is_empty() {
+        response = response.content_type("application/json");
+    }
+    response.body(body)
 }
 
 #[derive(Deserialize, Default)]
@@ -176,6 +270,9 @@ pub fn routes() -> impl poem::Endpoint<Output = Response> {
         .at("/oidc/:app", get(cta))
         .at("/oidc/:app/callback", get(callback))
         .at("/oidc/:app/test/:test", get(test_cta))
+        .at("/oidc/:app/links/:token", get(deep_link))
+        .at("/oidc/:app/backchannel_logout", post(logout_from_idm))
+        .at("/step-up", get(step_up))
         .at("/logout", post(logout))
         .catch_all_error(crate::portal::off_path::render_poem_error)
         .around(crate::web::headers::page_headers)

@@ -29,9 +29,9 @@ use super::request_path::Param;
 use super::StoreError;
 
 /// Placeholder names by position (a query binds at most this many values).
-const PLACEHOLDERS: [&str; 24] = [
+const PLACEHOLDERS: [&str; 32] = [
     "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15", "$16", "$17", "$18", "$19",
-    "$20", "$21", "$22", "$23", "$24",
+    "$20", "$21", "$22", "$23", "$24", "$25", "$26", "$27", "$28", "$29", "$30", "$31", "$32",
 ];
 
 /// Inline connections to one SQLite file: readers, and the one writer.
@@ -108,6 +108,10 @@ impl Inline {
 
 fn run<T>(conn: &Connection, sql: &str, params: &[Param<'_>], mut decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
     let mut statement = conn.prepare_cached(sql)?;
+    // A parameter past the list would stay unbound, which SQLite reads as NULL.
+    if params.len() > PLACEHOLDERS.len() {
+        return Err(StoreError::Corrupt(format!("{} parameters; the inline path binds at most {}", params.len(), PLACEHOLDERS.len())));
+    }
     for (name, value) in PLACEHOLDERS.iter().zip(params) {
         if let Some(index) = statement.parameter_index(name)? {
             statement.raw_bind_parameter(index, value)?;

@@ -44,6 +44,10 @@ pub struct SignIn<'a> {
     /// How many accounts the person reached at sign-in (more than one: they may switch).
     pub reachable_accounts: i64,
     pub expires_at: i64,
+    /// The IdM's session (the ID token's `sid`), for back-channel logout.
+    pub idm_sid: Option<&'a str>,
+    /// When the person last authenticated at the IdM (`auth_time`, else this sign-in).
+    pub authenticated_at: i64,
     pub event_id: &'a str,
     pub event_detail: &'a str,
     pub correlation_id: &'a str,
@@ -63,6 +67,8 @@ pub struct MerchantSessionRow {
     pub sign_out_origins: String,
     pub reachable_accounts: i64,
     pub created_at: i64,
+    /// When the person last authenticated at the IdM, for step-up.
+    pub authenticated_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
     pub email: String,
@@ -155,8 +161,8 @@ impl Store {
     pub async fn sign_in(&self, s: &SignIn<'_>) -> Result<(), StoreError> {
         const SQL: &str = "INSERT INTO sign_ins (new_user_id, app_id, issuer, subject, email, email_key, phone_number, phone_key, given_name,
                 family_name, account_id, role, source, session_id_hash, csrf_token, logout_hint_sealed, sign_out_origins, reachable_accounts,
-                expires_at, event_id, event_detail, correlation_id, signed_in_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)";
+                expires_at, event_id, event_detail, correlation_id, signed_in_at, idm_sid, authenticated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)";
         let p = &s.profile;
         let params = [
             uuid::Uuid::new_v4().to_string().into(),
@@ -182,6 +188,8 @@ impl Store {
             s.event_detail.into(),
             s.correlation_id.into(),
             s.signed_in_at.into(),
+            s.idm_sid.into(),
+            s.authenticated_at.into(),
         ];
         self.write_rows(SQL, &params, |_| Ok(())).await?;
         Ok(())
@@ -229,7 +237,7 @@ impl Store {
     /// payout summary, in one statement.
     pub async fn find_merchant_session(&self, id_hash: &str) -> Result<Option<SessionRow>, StoreError> {
         const SQL: &str = "SELECT s.app_id, s.user_id, s.account_id, s.role, s.csrf_token, s.logout_hint_sealed, s.sign_out_origins, s.reachable_accounts,
-                    s.created_at, s.last_seen_at,
+                    s.created_at, COALESCE(s.authenticated_at, s.created_at) AS authenticated_at, s.last_seen_at,
                     s.expires_at, u.email, u.given_name, u.family_name, a.name AS account_name,
                     a.description AS account_description, le.country, ap.name AS app_name, ap.status AS app_status,
                     b.display_name, b.logo_url, b.brand_color, b.support_label, b.updated_at AS branding_updated_at,
@@ -349,6 +357,7 @@ fn session_row(r: &(impl Row + ?Sized)) -> Result<SessionRow, StoreError> {
         sign_out_origins: column(r, "sign_out_origins")?,
         reachable_accounts: column(r, "reachable_accounts")?,
         created_at: column(r, "created_at")?,
+        authenticated_at: column(r, "authenticated_at")?,
         last_seen_at: column(r, "last_seen_at")?,
         expires_at: column(r, "expires_at")?,
         email: column(r, "email")?,

@@ -48,6 +48,7 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(12, "test sign-ins", "0012_test_sign_ins"),
     embedded!(13, "health counts", "0013_health_counts"),
     embedded!(14, "idm monitor", "0014_idm_monitor"),
+    embedded!(15, "session lifecycle", "0015_session_lifecycle", per_backend),
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {

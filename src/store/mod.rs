@@ -20,6 +20,7 @@ pub mod merchant_center;
 pub mod merchants;
 pub mod partner_sessions;
 pub mod sso_events;
+pub mod session_lifecycle;
 pub mod test_sign_ins;
 mod inline;
 mod migrations;

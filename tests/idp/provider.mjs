@@ -155,6 +155,7 @@ function loadSettings() {
     claimsScope: String(config.claims_scope ?? 'profile'),
     issuerOverride: config.issuer_override,
     conformIdTokenClaims: config.conform_id_token_claims === true,
+    backchannelLogout: config.backchannel_logout === true,
     hosts: readHosts(config.hosts),
     exitOnStdinClose: config.exit_on_stdin_close !== false,
     debug: config.debug === true,
@@ -341,9 +342,23 @@ function buildProvider(issuer, settings, state) {
         .digest('hex');
     },
 
+    // With back-channel logout on, the provider posts logout tokens to the relying party.
+    // Its outgoing requests refuse special-use addresses (an SSRF guard); the relying party
+    // under test listens on 127.0.0.1, so this test-only provider lets them through.
+    ...(settings.backchannelLogout ? {
+      fetch: (url, options) => {
+        const { dispatcher, ...rest } = options ?? {};
+        return globalThis.fetch(url, rest);
+      },
+    } : {}),
+
     features: {
       // The library's own development login / consent pages (plain HTML forms).
       devInteractions: { enabled: true },
+      // OpenID Connect Back-Channel Logout 1.0 (`backchannel_logout: true`): discovery
+      // advertises it, and clients may register backchannel_logout_uri (and
+      // backchannel_logout_session_required, which also puts `sid` in ID tokens).
+      backchannelLogout: { enabled: settings.backchannelLogout },
       rpInitiatedLogout: {
         enabled: true,
         // The confirmation page carries `logout=yes` as a hidden input, so a non-browser client

@@ -116,8 +116,8 @@ async fn walk_through(app: &TestApp, browser: &Client, issuer: &str) {
     assert_eq!(text_of(browser, "h1").await, "Connection test");
     assert!(text_of(browser, ".result-banner").await.contains("Causeway can use this IdM"));
     let steps = browser.find_all(Locator::Css(".check-step")).await.unwrap();
-    assert_eq!(steps.len(), 6);
-    assert_eq!(browser.find_all(Locator::Css(".check-passed")).await.unwrap().len(), 6);
+    assert_eq!(steps.len(), 7);
+    assert_eq!(browser.find_all(Locator::Css(".check-passed")).await.unwrap().len(), 7);
     screenshot(browser, "partner-center-test", DESKTOP).await;
 
     // The hosted-login kind: choosing it warns that saving switches the kind, and

@@ -108,6 +108,13 @@ pub async fn spawn_app_for_sso(extra: &[(&str, &str)]) -> TestApp {
     spawn(TestDatabase::new().await, &overrides, Clock::system(), PublicUrl::Listener).await
 }
 
+/// `spawn_app_for_sso` whose clock stands still until the test advances it.
+pub async fn spawn_app_for_sso_with_pinned_clock(extra: &[(&str, &str)]) -> TestApp {
+    let mut overrides = vec![("CAUSEWAY_ALLOW_INSECURE_IDM", "true")];
+    overrides.extend_from_slice(extra);
+    spawn(TestDatabase::new().await, &overrides, Clock::pinned(now()), PublicUrl::Listener).await
+}
+
 /// Which public URL a test app has.
 enum PublicUrl {
     /// The default (`http://127.0.0.1:8080`), which the committed OpenAPI document names.

@@ -55,3 +55,5 @@ mod generated_clients;
 mod webdriver;
 mod off_path;
 mod parser_props;
+mod backchannel_logout;
+mod session_lifecycle;

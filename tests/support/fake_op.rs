@@ -86,6 +86,12 @@ pub struct Behaviour {
     pub algorithms: Vec<&'static str>,
     /// More signing keys in the JWKS beside the provider's own: copies of it under these kids.
     pub extra_kids: Vec<&'static str>,
+    /// Seconds added to the provider's clock (to meet a test's pinned clock).
+    pub time_shift: i64,
+    /// When its user last authenticated (`auth_time`; none: not sent). A request with
+    /// `prompt=login` authenticates them again, now, unless `ignores_prompt_login`.
+    pub authenticated_at: Option<i64>,
+    pub ignores_prompt_login: bool,
 }
 
 impl Default for Behaviour {
@@ -104,6 +110,9 @@ impl Default for Behaviour {
             discovery_down: false,
             algorithms: vec!["ES256"],
             extra_kids: vec![],
+            time_shift: 0,
+            authenticated_at: None,
+            ignores_prompt_login: false,
         }
     }
 }
@@ -115,9 +124,12 @@ pub struct Hits {
     pub authorize: AtomicU32,
     pub token: AtomicU32,
     pub userinfo: AtomicU32,
+    /// Each authorization request's `prompt` and `max_age` (empty when absent).
+    pub prompts: Mutex<Vec<(String, String)>>,
 }
 
 struct Grant {
+    auth_time: Option<i64>,
     nonce: String,
     subject: String,
     redirect_uri: String,
@@ -170,6 +182,11 @@ impl FakeOp {
 
     pub fn set(&self, edit: impl FnOnce(&mut Behaviour)) {
         edit(&mut self.provider.behaviour.lock().unwrap());
+    }
+
+    /// A JWS over `claims` under the provider's published key: what its logout tokens are.
+    pub fn sign(&self, claims: &Value) -> String {
+        self.provider.signer.sign(claims, None)
     }
 
     pub fn hits(&self) -> &Hits {
@@ -231,7 +248,9 @@ fn discovery(p: &Provider) -> Response {
         "issuer": base, "authorization_endpoint": format!("{base}/authorize"), "token_endpoint": format!("{base}/token"),
         "jwks_uri": format!("{base}/jwks"), "response_types_supported": ["code"], "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "id_token_signing_alg_values_supported": p.behaviour.lock().unwrap().algorithms, "subject_types_supported": ["public"]
+        "id_token_signing_alg_values_supported": p.behaviour.lock().unwrap().algorithms, "subject_types_supported": ["public"],
+        // Its tests sign logout tokens with its key (Back-Channel Logout 1.0 §2.1).
+        "backchannel_logout_supported": true, "backchannel_logout_session_supported": true
     });
     if p.behaviour.lock().unwrap().publishes_userinfo {
         doc["userinfo_endpoint"] = json!(format!("{base}/userinfo"));
@@ -253,6 +272,7 @@ fn authorize(p: &Provider, req: &Request) -> Response {
     p.hits.authorize.fetch_add(1, Ordering::SeqCst);
     let q: HashMap<String, String> = req.uri().query().map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
     let field = |name: &str| q.get(name).cloned().unwrap_or_default();
+    p.hits.prompts.lock().unwrap().push((field("prompt"), field("max_age")));
     let scope_has_openid = field("scope").split(' ').any(|s| s == "openid");
     if field("response_type") != "code" || field("client_id") != CLIENT_ID || field("code_challenge_method") != "S256" || !scope_has_openid {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_request");
@@ -273,7 +293,9 @@ fn authorize(p: &Provider, req: &Request) -> Response {
         }
         None => {
             let code = uuid::Uuid::new_v4().simple().to_string();
+            let reauthenticated = field("prompt").split(' ').any(|p| p == "login") && !behaviour.ignores_prompt_login;
             let grant = Grant {
+                auth_time: if reauthenticated { Some(now() + behaviour.time_shift) } else { behaviour.authenticated_at },
                 nonce: field("nonce"),
                 subject: cookie_user.unwrap_or(behaviour.subject),
                 redirect_uri: field("redirect_uri"),
@@ -335,8 +357,11 @@ async fn token(p: &Provider, mut req: Request) -> Response {
     if field("grant_type") != "authorization_code" || grant.redirect_uri != field("redirect_uri") || grant.code_challenge != challenge {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant");
     }
-    let now = now();
+    let now = now() + behaviour.time_shift;
     let mut claims = json!({"iss": p.issuer, "aud": CLIENT_ID, "sub": grant.subject, "exp": now + 300, "iat": now, "nonce": grant.nonce});
+    if let Some(auth_time) = grant.auth_time {
+        claims["auth_time"] = json!(auth_time);
+    }
     for (k, v) in behaviour.id_token_claims.as_object().into_iter().flatten() {
         claims[k] = v.clone();
     }

@@ -58,7 +58,7 @@ pub fn shared_parameters(doc: &mut Value) {
 /// The error statuses each operation can answer beside 400, 401, 429, 500 and 503, which
 /// all can: 404 where it names an object, 409 where it takes `Unique-Key`, 413 and 415 where
 /// it takes a body.
-const ERRORS: [(&str, &[&str]); 20] = [
+const ERRORS: [(&str, &[&str]); 21] = [
     ("create_legal_entity", &["409", "413", "415"]),
     ("get_legal_entity", &["404"]),
     ("create_account", &["404", "409", "413", "415"]),
@@ -66,6 +66,7 @@ const ERRORS: [(&str, &[&str]); 20] = [
     ("grant_account_access", &["404", "409", "413", "415"]),
     ("list_account_users", &["404"]),
     ("remove_account_user", &["404"]),
+    ("create_account_link", &["404", "413", "415"]),
     ("revoke_sessions", &["404", "413", "415"]),
     ("get_idm_config", &[]),
     ("set_idm_config", &["413", "415"]),

@@ -15,10 +15,13 @@ use url::Url;
 use super::claims::{self, ClaimRules};
 use super::endpoints::{discovery_url, Endpoints};
 use super::id_token::Verifier;
+use super::logout_token::{self, LogoutRules};
 use super::userinfo;
 use crate::domain::identity::{FederatedIdentity, IdentityPolicy};
 use crate::domain::idm_config::{OidcConfig, TokenAuthMethod, UserinfoMode, BASIC_ENCODING_HINT};
-use crate::federation::connector::{origins, Callback, Completion, Connector, Context, FederationError, Inspection, LoginStart, RuleVerdict};
+use crate::federation::connector::{
+    origins, Callback, Completion, Connector, Context, FederationError, Inspection, LoginOptions, LoginStart, LogoutNotice, RuleVerdict,
+};
 use crate::federation::http::{DOCUMENT_CAP_BYTES, FetchError, OutboundClient};
 
 /// Token responses carry a few short tokens; anything larger is not a token response.
@@ -256,7 +259,7 @@ impl Connector for OidcConnector {
     }
 
     /// The authorization request (OIDC Core §3.1.2.1) with PKCE S256 (RFC 7636).
-    fn begin_login(&self, state: &str, redirect_uri: &str) -> LoginStart {
+    fn begin_login(&self, state: &str, redirect_uri: &str, options: LoginOptions) -> LoginStart {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let nonce = Nonce::new_random();
         let mut url = self.authorization.clone();
@@ -269,6 +272,11 @@ impl Connector for OidcConnector {
             .append_pair("nonce", nonce.secret())
             .append_pair("code_challenge", challenge.as_str())
             .append_pair("code_challenge_method", "S256");
+        if let Some(max_age) = options.reauthenticate_within {
+            // OIDC Core §3.1.2.1: the IdM must authenticate the person again, and (max_age)
+            // report auth_time, which the callback checks.
+            url.query_pairs_mut().append_pair("prompt", "login").append_pair("max_age", &max_age.to_string());
+        }
         let private = Private { nonce: nonce.secret().clone(), verifier: verifier.secret().clone() };
         LoginStart { url, private: SecretString::from(serde_json::to_string(&private).unwrap_or_default()) }
     }
@@ -283,6 +291,15 @@ impl Connector for OidcConnector {
 
     fn identity_policy(&self) -> &IdentityPolicy {
         &self.policy
+    }
+
+    fn backchannel_logout<'a>(&'a self, ctx: Context<'a>, logout_token: &'a str) -> BoxFuture<'a, Result<LogoutNotice, &'static str>> {
+        Box::pin(async move {
+            let verifier = Verifier { cache: ctx.jwks, client: ctx.client, app: ctx.app, jwks_uri: &self.jwks_uri };
+            let payload = verifier.verified_logout_payload(logout_token).await?;
+            let rules = LogoutRules { issuer: &self.issuer, client_id: &self.client_id, now: ctx.now, leeway_seconds: self.clock_leeway_seconds };
+            logout_token::check(logout_token::header_typ(logout_token).as_deref(), &payload, &rules)
+        })
     }
 
     /// OIDC RP-Initiated Logout 1.0 §2 when the IdM has an end-session endpoint.

@@ -42,6 +42,17 @@ impl Verifier<'_> {
         TokenInspection { alg: text("alg"), kid: text("kid"), signature, claims }
     }
 
+    /// A logout token's payload once its signature verified (the ID tokens' algorithms and
+    /// keys), or why not, in the words the IdM gets back.
+    pub async fn verified_logout_payload(&self, token: &str) -> Result<Vec<u8>, &'static str> {
+        self.verified_payload(token).await.map_err(|err| match err {
+            FederationError::AlgNotAllowed => "the logout token's alg is not allowed (none and HS* never are)",
+            FederationError::KidUnknownAfterRefresh => "no key of the IdM's JWKS matches the logout token's kid",
+            FederationError::SignatureInvalid => "the logout token's signature does not verify",
+            _ => "the logout token is not a well-formed JWS",
+        })
+    }
+
     /// The payload of `token` once its signature verified under the IdM's current keys.
     async fn verified_payload(&self, token: &str) -> Result<Vec<u8>, FederationError> {
         let jws = Jws::parse(token).map_err(|err| match err {

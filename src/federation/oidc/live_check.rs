@@ -115,6 +115,16 @@ pub async fn check(client: &OutboundClient, config: &OidcConfig, secret: &str) -
         steps.push("capabilities", status, detail, started);
     }
 
+    // OpenID Connect Back-Channel Logout 1.0 §2.1: optional, so never a failure.
+    let started = Instant::now();
+    let advertised = |field: &str| doc.get(field).and_then(Value::as_bool) == Some(true);
+    let (status, detail) = match (advertised("backchannel_logout_supported"), advertised("backchannel_logout_session_supported")) {
+        (true, true) => (StepStatus::Passed, "The IdM sends back-channel logout tokens with its session id: register the back-channel logout URI and the sessions of a user signed out at the IdM end here too."),
+        (true, false) => (StepStatus::Passed, "The IdM sends back-channel logout tokens, without its session id: register the back-channel logout URI; a logout then ends all of that user's sessions here."),
+        _ => (StepStatus::Skipped, "The IdM does not advertise back-channel logout: Merchant Center sessions end when the merchant signs out or they time out."),
+    };
+    steps.push("backchannel_logout", status, detail, started);
+
     let started = Instant::now();
     match (config.userinfo, endpoints.userinfo.as_deref()) {
         (UserinfoMode::Never, _) => steps.push("userinfo", StepStatus::Skipped, "Userinfo is never called: every claim must be in the ID token.", started),

@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod id_token;
 pub mod jws;
 pub mod live_check;
+pub mod logout_token;
 pub mod monitor;
 #[cfg(feature = "demo")]
 pub mod signer;
