@@ -89,7 +89,9 @@ impl std::fmt::Debug for TaxId {
 /// A representative's date of birth as `YYYY-MM-DD` (what `<input type="date">` sends):
 /// an adult, and not implausibly old.
 pub fn parse_birth_date(raw: &str, today: Date) -> Result<Date, Invalid> {
-    let bad = || invalid(Reason::InvalidValue, "must be a date as YYYY-MM-DD");
+    // The date box shows the browser's own format (10/31/1980, 31.10.1980): the message
+    // names the parts, not the wire format.
+    let bad = || invalid(Reason::InvalidValue, "must be a full date: day, month and year");
     let mut parts = raw.trim().splitn(3, '-');
     let mut next = |len: usize| parts.next().filter(|p| p.len() == len && p.bytes().all(|b| b.is_ascii_digit())).and_then(|p| p.parse::<u16>().ok());
     let (year, month, day) = (next(4).ok_or_else(bad)?, next(2).ok_or_else(bad)?, next(2).ok_or_else(bad)?);

@@ -40,10 +40,15 @@ struct KycPage {
     errors: FieldErrors,
     saved: bool,
     step_up: StepUpNotice,
+    /// The form had errors and a tax id was typed: it is never echoed back, so it is asked again.
+    retype_tax_id: bool,
 }
 
 impl KycPage {
     fn tax_id_hint(&self) -> String {
+        if self.retype_tax_id {
+            return "For your security the tax id is not shown again: enter it once more.".into();
+        }
         match &self.tax_id_last4 {
             Some(last4) => format!("A tax id ending in {last4} is on file. Leave empty to keep it."),
             None => "Stored encrypted; afterwards only its last four digits are shown.".into(),
@@ -94,6 +99,9 @@ fn values_of(k: &KycRow) -> KycInput {
 }
 
 fn render(session: &crate::store::merchants::MerchantSessionRow, v: KycInput, errors: FieldErrors, saved: bool, step_up: StepUpNotice) -> Result<String, PortalError> {
+    // The tax id is the one value a refused form does not show again.
+    let retype_tax_id = !v.tax_id.is_empty();
+    let v = KycInput { tax_id: String::new(), ..v };
     let frame = Frame::new(session, "kyc");
     let page = KycPage {
         brand: BrandView::of_session(session),
@@ -106,6 +114,7 @@ fn render(session: &crate::store::merchants::MerchantSessionRow, v: KycInput, er
         errors,
         saved,
         step_up,
+        retype_tax_id,
     };
     Ok(page.render()?)
 }
@@ -131,9 +140,7 @@ pub async fn submit(req: &Request, state: Data<&AppState>, form: poem::Result<Fo
         // Nothing is saved: through the IdM, then back to this form.
         Err(ServiceError::StepUpRequired) => Ok(Redirect::see_other("/sso/step-up?page=kyc").into_response()),
         Err(ServiceError::Invalid(errors)) => {
-            let shown = KycInput { tax_id: String::new(), ..form.input };
-            let step_up = StepUpNotice { needed: false, again: false };
-            Ok(page_response(StatusCode::BAD_REQUEST, render(&session, shown, FieldErrors::from_service(&errors), false, step_up)?, &session.sign_out_origins))
+            Ok(page_response(StatusCode::BAD_REQUEST, render(&session, form.input, FieldErrors::from_service(&errors), false, StepUpNotice::NONE)?, &session.sign_out_origins))
         }
         Err(other) => Err(other.into()),
     }

@@ -41,6 +41,9 @@ pub struct StepUpNotice {
 }
 
 impl StepUpNotice {
+    /// Nothing to say (a refused form: its session was fresh enough to be judged).
+    const NONE: Self = Self { needed: false, again: false };
+
     fn of(state: &AppState, session: &crate::store::merchants::MerchantSessionRow, query: &Saved) -> Self {
         let may_save = session.role == crate::domain::role::Role::FinancialAdmin;
         let needed = may_save && crate::services::merchant_sessions::require_recent_sign_in(state, session).is_err();

@@ -33,8 +33,11 @@ struct PayoutPage {
     frame: Frame,
     current: Option<PayoutRow>,
     updated: Option<String>,
-    /// The holder's name as posted; the numbers are never echoed back.
+    /// The holder's name and the routing number (a bank's public code) as posted.
     holder: String,
+    routing: String,
+    /// The form had errors: the account number is never echoed back, so it is asked again.
+    retype_account: bool,
     errors: FieldErrors,
     saved: bool,
     step_up: StepUpNotice,
@@ -57,14 +60,23 @@ impl PayoutPage {
     }
 }
 
-fn render(session: &MerchantSessionRow, holder: String, errors: FieldErrors, saved: bool, step_up: StepUpNotice) -> Result<String, PortalError> {
+/// What a refused form shows again: all but the account number, which must be retyped.
+struct Typed {
+    holder: String,
+    routing: String,
+    retype_account: bool,
+}
+
+fn render(session: &MerchantSessionRow, typed: Typed, errors: FieldErrors, saved: bool, step_up: StepUpNotice) -> Result<String, PortalError> {
     let frame = Frame::new(session, "payout");
     let page = PayoutPage {
         brand: BrandView::of_session(session),
         frame,
         current: session.payout.clone(),
         updated: session.payout.as_ref().map(|p| when(p.updated_at)),
-        holder,
+        holder: typed.holder,
+        routing: typed.routing,
+        retype_account: typed.retype_account,
         errors,
         saved,
         step_up,
@@ -79,7 +91,8 @@ pub async fn show(req: &Request, state: Data<&AppState>, Query(saved): Query<Sav
     payout::authorize(&session).map_err(|_| PortalError::forbidden(&session, "payout"))?;
     let holder = session.payout.as_ref().map(|p| p.account_holder.clone()).unwrap_or_default();
     let step_up = StepUpNotice::of(&state, &session, &saved);
-    Ok(page_response(StatusCode::OK, render(&session, holder, FieldErrors::default(), saved.saved.is_some(), step_up)?, &session.sign_out_origins))
+    let typed = Typed { holder, routing: String::new(), retype_account: false };
+    Ok(page_response(StatusCode::OK, render(&session, typed, FieldErrors::default(), saved.saved.is_some(), step_up)?, &session.sign_out_origins))
 }
 
 /// Caller: a signed-in financial admin; moderators get 403.
@@ -94,8 +107,13 @@ pub async fn submit(req: &Request, state: Data<&AppState>, form: poem::Result<Fo
         // Nothing is saved: through the IdM, then back to this form.
         Err(ServiceError::StepUpRequired) => Ok(Redirect::see_other("/sso/step-up?page=payout").into_response()),
         Err(ServiceError::Invalid(errors)) => {
-            let step_up = StepUpNotice { needed: false, again: false };
-            let html = render(&session, form.input.account_holder.clone(), FieldErrors::from_service(&errors), false, step_up)?;
+            let input = &form.input;
+            let typed = Typed {
+                holder: input.account_holder.clone(),
+                routing: input.routing_number.clone(),
+                retype_account: !input.account_number.is_empty() || !input.account_number_confirmation.is_empty(),
+            };
+            let html = render(&session, typed, FieldErrors::from_service(&errors), false, StepUpNotice::NONE)?;
             Ok(page_response(StatusCode::BAD_REQUEST, html, &session.sign_out_origins))
         }
         Err(other) => Err(other.into()),

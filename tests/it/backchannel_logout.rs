@@ -174,3 +174,33 @@ async fn a_logout_delivered_to_one_replica_ends_a_session_opened_on_another() {
     // The jti is used on every replica.
     assert_eq!(deliver(&app, &token).await.0, StatusCode::BAD_REQUEST);
 }
+
+/// `oidc-provider` with back-channel logout on: the merchant signs out at the IdM itself,
+/// which posts a real logout token (with its `sid`) to Causeway.
+#[tokio::test]
+async fn a_real_idm_signing_the_user_out_ends_their_merchant_center_session() {
+    use crate::idp::{causeway_client, person, OidcProvider};
+    let app = spawn_app_for_sso(&[]).await;
+    let account = app.account(&app.partner, "alice@shop.example", "Shop").await;
+    let logout_url = "https://partner.example/bye";
+    let mut client = causeway_client(&app, logout_url, "RS256");
+    client["backchannel_logout_uri"] = json!(app.url(&format!("/sso/oidc/{}/backchannel_logout", app.partner.app_id)));
+    client["backchannel_logout_session_required"] = json!(true);
+    let idp = OidcProvider::start(json!({"backchannel_logout": true, "clients": [client], "accounts": [person("alice", "alice@shop.example", "Alice", &account)]})).await;
+    app.use_idm(&idp.issuer, logout_url).await;
+    let check: Value = app.post_json("/partner/idm/test", &app.partner, &json!({})).await.json().await.unwrap();
+    let step = check["steps"].as_array().unwrap().iter().find(|s| s["name"] == "backchannel_logout").cloned().unwrap();
+    assert_eq!(step["status"], "passed", "the live check sees it advertised: {step}");
+
+    let mut browser = FormBrowser::new();
+    assert_eq!(app.sign_in(&mut browser, &[("login", "alice"), ("password", "any")]).await, Ok("/merchant-center".into()));
+    let mut other = FormBrowser::new();
+    assert_eq!(app.sign_in(&mut other, &[("login", "alice"), ("password", "any")]).await, Ok("/merchant-center".into()));
+    assert!(alive(&app, &mut browser).await);
+    // Sign-out at the IdM, confirmed on its own page: the provider posts the logout token
+    // before it answers.
+    let end = format!("{}/session/end", idp.issuer);
+    browser.run_until(&end, &format!("{}/session/end/success", idp.issuer), &[]).await;
+    assert!(!alive(&app, &mut browser).await, "the IdM's logout ended the Merchant Center session");
+    assert!(alive(&app, &mut other).await, "the same person's session in another IdM session lives on");
+}

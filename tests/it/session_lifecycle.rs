@@ -188,3 +188,72 @@ async fn deep_links_keep_to_their_partner_and_to_people_with_access() {
     assert_eq!(through_idm(&app, &mut FormBrowser::new(), url).await, Err("account_not_granted".into()));
     assert_eq!(app.count_merchant_sessions().await, 0);
 }
+
+/// `oidc-provider`: the step-up's `prompt=login` makes the real IdM ask for the login again
+/// although its session is live, and its fresh `auth_time` lets the save through. Real
+/// time passes here (the IdM's clock cannot be pinned): CAUSEWAY_STEP_UP_SECONDS is 2.
+#[tokio::test]
+async fn a_real_idm_authenticates_again_for_a_step_up() {
+    use crate::idp::{causeway_client, person, OidcProvider};
+    let app = spawn_app_for_sso(&[("CAUSEWAY_STEP_UP_SECONDS", "2")]).await;
+    let account = app.account(&app.partner, "alice@shop.example", "Shop").await;
+    let logout_url = "https://partner.example/bye";
+    let idp = OidcProvider::start(json!({"clients": [causeway_client(&app, logout_url, "ES256")], "accounts": [person("alice", "alice@shop.example", "Alice", &account)]})).await;
+    app.use_idm(&idp.issuer, logout_url).await;
+    let mut browser = FormBrowser::new();
+    let login = [("login", "alice"), ("password", "any")];
+    assert_eq!(app.sign_in(&mut browser, &login).await, Ok("/merchant-center".into()));
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    let (_, location, _) = post_payout_as(&app, &mut browser, "Too Late").await;
+    assert_eq!(location.as_deref(), Some("/sso/step-up?page=payout"));
+    // The IdM's session is live, yet it asks for the login again: left empty, it refuses.
+    assert_eq!(through_idm(&app, &mut browser, &app.url("/sso/step-up?page=payout")).await, Err("idm_error".into()));
+    let callback = app.url(&format!("/sso/oidc/{}/callback", app.partner.app_id));
+    let back = browser.run_until(&app.url("/sso/step-up?page=payout"), &callback, &login).await;
+    let (status, location, page) = browser.get(back.as_str()).await;
+    assert_eq!((status, location.as_deref()), (StatusCode::FOUND, Some("/merchant-center/payout?signed_in_again=1")), "{page}");
+    let (_, location, _) = post_payout_as(&app, &mut browser, "Right After").await;
+    assert_eq!(location.as_deref(), Some("/merchant-center/payout?saved=1"));
+    assert!(saved_for(&app, "Right After").await && !saved_for(&app, "Too Late").await);
+}
+
+/// A refused form keeps what was typed, except the numbers that must be typed again, and
+/// says so; each message speaks of the control it is under.
+#[tokio::test]
+async fn a_refused_form_keeps_what_was_typed_and_says_what_to_retype() {
+    let (app, _op, _) = setup(&[]).await;
+    let mut browser = FormBrowser::new();
+    app.sign_in(&mut browser, &[]).await.unwrap();
+    let token = csrf(&browser.get(&app.url("/merchant-center")).await.2);
+    let (status, _, page) = browser
+        .post(&app.url("/merchant-center/payout"), &[
+            ("csrf_token", token.as_str()),
+            ("account_holder", "Alice Merchant"),
+            ("routing_number", ROUTING),
+            ("account_number", ACCOUNT_NUMBER),
+            ("account_number_confirmation", "000987654320"),
+        ])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("value=\"Alice Merchant\"") && page.contains(&format!("value=\"{ROUTING}\"")), "holder and routing kept: {page}");
+    assert!(!page.contains(ACCOUNT_NUMBER) && page.contains("id=\"retype-account\""), "the account number is asked again, not echoed");
+
+    let (status, _, page) = browser
+        .post(&app.url("/merchant-center/kyc"), &[
+            ("csrf_token", token.as_str()),
+            ("legal_name", "Corner Shop LLC"),
+            ("business_type", "llc"),
+            ("tax_id", "45-6012345"),
+            ("address_line1", "1 Main St"),
+            ("address_line2", ""),
+            ("city", "Springfield"),
+            ("region", "IL"),
+            ("postal_code", "62701"),
+            ("representative_dob", "31/10/1980"),
+        ])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("value=\"Corner Shop LLC\"") && page.contains("value=\"Springfield\"") && page.contains("value=\"62701\""), "{page}");
+    assert!(!page.contains("45-6012345") && page.contains("enter it once more"), "the tax id is asked again");
+    assert!(page.contains("full date: day, month and year") && !page.contains("YYYY-MM-DD"), "the date message matches the date box");
+}
