@@ -222,3 +222,56 @@ async fn go_live(app: &TestApp, browser: &Client) {
     let width = browser.execute("return document.documentElement.scrollWidth;", vec![]).await.unwrap();
     assert!(width.as_u64().unwrap() <= u64::from(PHONE), "no horizontal scrolling on a phone: {width}");
 }
+
+/// The session lifecycle in a real browser: a partner's deep link lands on the payout form,
+/// a stale session is locked until the step-up's round trip through the IdM, the save goes
+/// through, and a back-channel logout from the IdM ends the open page's session.
+#[tokio::test]
+async fn a_deep_link_a_step_up_and_a_logout_from_the_idm_in_a_real_browser() {
+    let app = crate::helpers::spawn_app_for_sso_with_pinned_clock(&[]).await;
+    let account = app.account(&app.partner, "alice@shop.example", "Corner Shop").await;
+    let op = crate::support::fake_op::FakeOp::start().await;
+    app.configure_idm(&op.config(serde_json::json!({}))).await;
+    op.set(|b| b.id_token_claims["sid"] = serde_json::json!("idm-session-1"));
+    let link: Value = app.post_json(&format!("/accounts/{account}/links"), &app.partner, &serde_json::json!({"target": "payout"})).await.json().await.unwrap();
+
+    let driver = start_driver().await;
+    let browser = open_browser(&driver).await;
+    let result = tokio::time::timeout(Duration::from_secs(90), session_lifecycle(&app, &op, &browser, link["url"].as_str().unwrap())).await;
+    let _ = browser.close().await;
+    result.expect("the session lifecycle within 90 s");
+}
+
+async fn session_lifecycle(app: &TestApp, op: &crate::support::fake_op::FakeOp, browser: &Client, link: &str) {
+    browser.set_window_size(DESKTOP, 900).await.unwrap();
+    browser.goto(link).await.unwrap();
+    assert_eq!(path(browser).await, "/merchant-center/payout", "the deep link lands on its page");
+    assert!(browser.find_all(Locator::Css("#step-up-needed")).await.unwrap().is_empty(), "a fresh sign-in may save");
+
+    // Eleven minutes later the form is locked until the person signs in again.
+    app.clock.advance(660);
+    op.set(|b| b.time_shift = 660);
+    browser.goto(&app.url("/merchant-center/payout")).await.unwrap();
+    assert!(text_of(browser, "#step-up-needed").await.contains("needs a recent sign-in"));
+    let locked = browser.execute("return document.querySelector('#payout-form fieldset').disabled;", vec![]).await.unwrap();
+    assert_eq!(locked, Value::Bool(true));
+    screenshot(browser, "merchant-center-step-up", DESKTOP).await;
+    click(browser, "#step-up").await;
+    assert_eq!(path(browser).await, "/merchant-center/payout?signed_in_again=1");
+    assert!(text_of(browser, "#signed-in-again").await.contains("You signed in again"));
+    fill(browser, "f-account_holder", "Alice Merchant").await;
+    fill(browser, "f-routing_number", crate::merchant_center::ROUTING).await;
+    fill(browser, "f-account_number", crate::merchant_center::ACCOUNT_NUMBER).await;
+    fill(browser, "f-account_number_confirmation", crate::merchant_center::ACCOUNT_NUMBER).await;
+    click(browser, "#payout-submit").await;
+    assert!(text_of(browser, "#saved").await.contains("Bank account saved"));
+
+    // The IdM ends its session: the page's next request finds the session gone.
+    let now = app.clock.now();
+    let token = op.sign(&serde_json::json!({"iss": op.issuer, "aud": crate::support::fake_op::CLIENT_ID, "iat": now, "exp": now + 120,
+        "jti": "browser-logout-1", "sid": "idm-session-1", "events": {"http://schemas.openid.net/event/backchannel-logout": {}}}));
+    let delivered = app.client.post(app.url(&format!("/sso/oidc/{}/backchannel_logout", app.partner.app_id))).form(&[("logout_token", token)]).send().await.unwrap();
+    assert_eq!(delivered.status(), StatusCode::OK);
+    browser.goto(&app.url("/merchant-center/payout")).await.unwrap();
+    assert_eq!(text_of(browser, "#notice-title").await, "You are signed out");
+}
