@@ -48,6 +48,8 @@ async fn session(db_url: &str, app_id: &str, account: &str) -> String {
             sign_out_origins: "https://idm.bench.example",
             reachable_accounts: 1,
             expires_at: now + 86_400,
+            idm_sid: None,
+            authenticated_at: now,
             event_id: &uuid::Uuid::now_v7().to_string(),
             event_detail: "bench sign-in",
             correlation_id: "bench",
