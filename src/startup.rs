@@ -93,6 +93,7 @@ impl Application {
             jwks: Arc::new(JwksCache::new(JwksPolicy::default())),
             metrics: Arc::new(crate::metrics::Metrics::new()?),
             health: Arc::default(),
+            recent_callers: Arc::default(),
             rate_limiter: Arc::new(AppRateLimiter::new(settings.api_rate_per_second, settings.api_rate_burst, settings.api_failed_auth_per_minute)),
             cta_limiter: Arc::new(CtaLimiter::new(CtaRates {
                 per_minute: settings.cta_rate_per_minute,

@@ -24,4 +24,5 @@ pub struct AppState {
     pub jwks: Arc<JwksCache>,
     pub metrics: Arc<Metrics>,
     pub health: Arc<crate::sign_in_health::Recorder>,
+    pub recent_callers: Arc<crate::services::apps::RecentCallers>,
 }

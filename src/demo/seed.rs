@@ -83,7 +83,7 @@ pub async fn seed(state: &AppState, issuer: &str) -> Result<Seeded, ServiceError
 
     // The demo acts as the partner it has just registered, as the Onboarding API would
     // after checking the App-Token.
-    let partner = AppPrincipal { app_id, name: PARTNER_NAME.into() };
+    let partner = AppPrincipal::checked(app_id, PARTNER_NAME.into());
     let account = onboarding_account(state, &partner, ACCOUNT_NAME, ACCOUNT_DESCRIPTION).await?;
     Ok(Seeded {
         app_id,
@@ -131,7 +131,7 @@ pub async fn seed_hosted(state: &AppState, base_url: &str) -> Result<SeededHoste
     };
     idm::put(state, app_id, &config, idm::Secrets { client_secret: None, service_key: Some(&service_key) }, CHANGED_BY).await?;
     branding::put(state, app_id, CHANGED_BY, HOSTED_PARTNER_NAME, None, "#0E7490", Some("Demo Directory support (a demo, too).")).await?;
-    let partner = AppPrincipal { app_id, name: HOSTED_PARTNER_NAME.into() };
+    let partner = AppPrincipal::checked(app_id, HOSTED_PARTNER_NAME.into());
     let account_id = onboarding_account(state, &partner, HOSTED_ACCOUNT_NAME, "Loose-leaf tea by the gram. Created by causeway demo.").await?;
     let grant = NewGrant::parse(None, None, Some(&MODERATOR.directory_id.to_string()), None).map_err(ServiceError::Invalid)?;
     grants::grant(state, &partner, &account_id.to_string(), &grant, None).await?;

@@ -1,6 +1,6 @@
 //! Partner apps: registration by the operator, token life cycle, API authentication.
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::ServiceError;
 use crate::clock::Clock;
@@ -25,6 +25,53 @@ pub struct IssuedCredential {
 pub struct AppPrincipal {
     pub app_id: AppId,
     pub name: String,
+    /// Set when this call was let in on a recent check of the same credential, without a
+    /// read: the token's hash, which the call's one write must check again itself (the app
+    /// active, the token current) so that a rotation or suspension on any replica or by the
+    /// CLI still acts at once. Only the onboarding creates take such callers.
+    pub recheck_in_write: Option<String>,
+}
+
+impl AppPrincipal {
+    pub fn checked(app_id: AppId, name: String) -> Self {
+        Self { app_id, name, recheck_in_write: None }
+    }
+}
+
+/// Credentials that passed a database check in the last minute, per process: the
+/// onboarding creates (the API's hot path) skip the read and check the credential in
+/// their insert instead. Wrong credentials are never kept.
+#[derive(Default)]
+pub struct RecentCallers {
+    seen: std::sync::Mutex<std::collections::HashMap<(AppId, String), (String, i64)>>,
+}
+
+/// Enough for every partner's few tokens; past it the map starts again.
+const RECENT_CALLERS_MAX: usize = 4096;
+
+impl RecentCallers {
+    /// The caller `app_id` with this token hash, if a check passed less than
+    /// `LAST_USED_RESOLUTION_SECONDS` ago (so the token's last use is still recorded).
+    fn get(&self, app_id: AppId, token_hash: &str, now: i64) -> Option<AppPrincipal> {
+        let seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let (name, at) = seen.get(&(app_id, token_hash.to_owned()))?;
+        (now - at < LAST_USED_RESOLUTION_SECONDS).then(|| AppPrincipal { app_id, name: name.clone(), recheck_in_write: Some(token_hash.to_owned()) })
+    }
+
+    fn remember(&self, principal: &AppPrincipal, token_hash: String, now: i64) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() >= RECENT_CALLERS_MAX {
+            seen.clear();
+        }
+        seen.insert((principal.app_id, token_hash), (principal.name.clone(), now));
+    }
+
+    /// After a write's own check refused the credential.
+    pub fn forget(&self, principal: &AppPrincipal) {
+        if let Some(hash) = &principal.recheck_in_write {
+            self.seen.lock().unwrap_or_else(|p| p.into_inner()).remove(&(principal.app_id, hash.clone()));
+        }
+    }
 }
 
 pub async fn create(store: &Store, clock: &Clock, name: &str) -> Result<IssuedCredential, ServiceError> {
@@ -65,6 +112,22 @@ pub async fn list(store: &Store) -> Result<Vec<AppRow>, ServiceError> {
     Ok(store.list_apps().await?)
 }
 
+/// `authenticate`, or — for a call whose write checks the credential itself — a recent
+/// check of the same credential.
+pub async fn authenticate_for_write(store: &Store, clock: &Clock, recent: &RecentCallers, app_id: &str, token: &SecretString) -> Result<AppPrincipal, ServiceError> {
+    let Ok(id) = app_id.trim().parse::<AppId>() else {
+        return Err(ServiceError::Unauthenticated);
+    };
+    let token_hash = tokens::hash(token.expose_secret());
+    let now = clock.now();
+    if let Some(principal) = recent.get(id, &token_hash, now) {
+        return Ok(principal);
+    }
+    let principal = authenticate(store, clock, app_id, token).await?;
+    recent.remember(&principal, token_hash, now);
+    Ok(principal)
+}
+
 /// Checks an `App-Id` / `App-Token` pair. Every failure is the same `Unauthenticated`:
 /// unknown app, wrong token, rotated-away token and suspended app look alike.
 pub async fn authenticate(store: &Store, clock: &Clock, app_id: &str, token: &SecretString) -> Result<AppPrincipal, ServiceError> {
@@ -83,5 +146,5 @@ pub async fn authenticate(store: &Store, clock: &Clock, app_id: &str, token: &Se
     if app.token_last_used_at.is_none_or(|at| now - at >= LAST_USED_RESOLUTION_SECONDS) {
         store.touch_app_token(id, now).await?;
     }
-    Ok(AppPrincipal { app_id: id, name: app.name })
+    Ok(AppPrincipal::checked(id, app.name))
 }

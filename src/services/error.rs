@@ -30,6 +30,7 @@ impl From<StoreError> for ServiceError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Self::NotFound { field: None },
+            StoreError::CredentialRefused => Self::Unauthenticated,
             other => Self::Internal(other.into()),
         }
     }

@@ -60,7 +60,11 @@ pub async fn create_legal_entity(
         tos_original_ip: new.terms.as_ref().map(|t| t.original_ip.to_text()),
         created_at: state.clock.now(),
     };
-    match state.store.create_legal_entity(&row, claim(state, key).as_ref()).await? {
+    let created = state.store.create_legal_entity(&row, claim(state, key).as_ref(), caller.recheck_in_write.as_deref()).await;
+    if let Err(StoreError::CredentialRefused) = created {
+        state.recent_callers.forget(caller);
+    }
+    match created? {
         Creation::Created => Ok(Stored::new(row)),
         Creation::Replay { resource_id, .. } => get_legal_entity(state, caller, &resource_id).await.map(Stored::replayed),
         Creation::KeyReused => Err(ServiceError::IdempotencyConflict),
@@ -86,8 +90,12 @@ pub async fn create_account(
         description: new.description.map(|d| d.into_string()),
         created_at: state.clock.now(),
     };
-    match state.store.create_account(&row, claim(state, key).as_ref()).await {
+    match state.store.create_account(&row, claim(state, key).as_ref(), caller.recheck_in_write.as_deref()).await {
         Ok(Creation::Created) => Ok(Stored::new(row)),
+        Err(StoreError::CredentialRefused) => {
+            state.recent_callers.forget(caller);
+            Err(ServiceError::Unauthenticated)
+        }
         Ok(Creation::Replay { resource_id, .. }) => get_account(state, caller, &resource_id).await.map(Stored::replayed),
         Ok(Creation::KeyReused) => Err(ServiceError::IdempotencyConflict),
         // Another app's legal entity is reported exactly like a missing one.

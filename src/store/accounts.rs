@@ -42,11 +42,33 @@ impl Store {
     /// Creates the account only if its legal entity belongs to the same app, checked in
     /// the insert itself so no other app's entity can slip in between a check and a write.
     /// `NotFound` when the legal entity is not this app's.
-    pub async fn create_account(&self, account: &AccountRow, key: Option<&KeyClaim>) -> Result<Creation, StoreError> {
+    ///
+    /// With `recheck` (the caller's token hash, from a recent check), the insert also
+    /// requires the app to be active with that token; when nothing was inserted the app is
+    /// read to tell `CredentialRefused` from `NotFound`.
+    pub async fn create_account(&self, account: &AccountRow, key: Option<&KeyClaim>, recheck: Option<&str>) -> Result<Creation, StoreError> {
         const SQL: &str = "INSERT INTO accounts (id, app_id, legal_entity_id, name, description, created_at)
                      SELECT $1, $2, $3, $4, $5, $6
                      WHERE EXISTS (SELECT 1 FROM legal_entities WHERE id = $3 AND app_id = $2)
                      RETURNING id";
+        const RECHECKED: &str = "INSERT INTO accounts (id, app_id, legal_entity_id, name, description, created_at)
+                     SELECT $1, $2, $3, $4, $5, $6
+                     WHERE EXISTS (SELECT 1 FROM legal_entities WHERE id = $3 AND app_id = $2)
+                       AND EXISTS (SELECT 1 FROM apps WHERE id = $2 AND token_hash = $7 AND status = 'active')
+                     RETURNING id";
+        if let Some(token_hash) = recheck {
+            let mut params = insert_params(account).to_vec();
+            params.push(token_hash.into());
+            if !self.write_rows(RECHECKED, &params, |_| Ok(())).await?.is_empty() {
+                return Ok(Creation::Created);
+            }
+            let current = self.find_app(account.app_id).await?;
+            return if current.token_hash == token_hash && current.status == crate::domain::app::AppStatus::Active {
+                Err(StoreError::NotFound)
+            } else {
+                Err(StoreError::CredentialRefused)
+            };
+        }
         // Without an idempotency key the insert is the whole request.
         if key.is_none() {
             let inserted = self.write_rows(SQL, &insert_params(account), |_| Ok(())).await?;

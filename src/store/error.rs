@@ -4,6 +4,10 @@ pub enum StoreError {
     Config(String),
     #[error("record not found")]
     NotFound,
+    /// A write that checks its caller's credential itself found the app suspended or the
+    /// token rotated away: nothing was written.
+    #[error("the caller's credential is no longer valid")]
+    CredentialRefused,
     /// A uniqueness or foreign-key constraint refused the write.
     #[error("constraint {constraint} refused the write")]
     Conflict { constraint: String },

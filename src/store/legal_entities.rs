@@ -46,10 +46,24 @@ fn insert_params(le: &LegalEntityRow) -> [Param<'_>; 9] {
 }
 
 impl Store {
-    pub async fn create_legal_entity(&self, le: &LegalEntityRow, key: Option<&KeyClaim>) -> Result<Creation, StoreError> {
+    /// Creates the legal entity. With `recheck` (the caller's token hash, from a recent
+    /// check), the insert itself requires the app to be active with that token:
+    /// `Unauthenticated` otherwise, and nothing is written.
+    pub async fn create_legal_entity(&self, le: &LegalEntityRow, key: Option<&KeyClaim>, recheck: Option<&str>) -> Result<Creation, StoreError> {
         const SQL: &str = "INSERT INTO legal_entities (id, app_id, country, controller_email, controller_email_verified,
                         tos_acceptance_time, tos_original_ip, created_at, controller_email_key)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        const RECHECKED: &str = "INSERT INTO legal_entities (id, app_id, country, controller_email, controller_email_verified,
+                        tos_acceptance_time, tos_original_ip, created_at, controller_email_key)
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
+                     WHERE EXISTS (SELECT 1 FROM apps WHERE id = $2 AND token_hash = $10 AND status = 'active')
+                     RETURNING id";
+        if let Some(token_hash) = recheck {
+            let mut params = insert_params(le).to_vec();
+            params.push(token_hash.into());
+            let inserted = self.write_rows(RECHECKED, &params, |_| Ok(())).await?;
+            return if inserted.is_empty() { Err(StoreError::CredentialRefused) } else { Ok(Creation::Created) };
+        }
         // Without an idempotency key the insert is the whole request.
         if key.is_none() {
             self.write_rows(SQL, &insert_params(le), |_| Ok(())).await?;

@@ -81,3 +81,46 @@ async fn token_use_is_recorded_without_storing_the_token() {
     assert_ne!(after.token_hash, app.partner.app_token);
     assert!(!after.token_hash.contains(&app.partner.app_token[after.token_prefix.len()..]));
 }
+
+/// The onboarding creates take a caller on a recent check and check the credential in
+/// their insert instead of a read (issue 11): a rotation or suspension made elsewhere (the
+/// CLI, another replica) still refuses the very next create, on every replica, and writes
+/// nothing.
+#[tokio::test]
+async fn recently_checked_callers_are_still_refused_at_once_on_every_replica() {
+    let app = spawn_app().await;
+    let replica = spawn_app_on(app.db.same_database(), &[]).await;
+    let id = app.partner.app_id.parse().unwrap();
+    let le = app.legal_entity(&app.partner).await;
+    let account_body = serde_json::json!({"legal_entity_id": le, "name": "Shop"});
+    // Both replicas have checked this credential just now.
+    for server in [&app, &replica] {
+        assert_eq!(server.post_json("/legal_entities", &app.partner, &legal_entity_body()).await.status(), StatusCode::CREATED);
+        assert_eq!(server.post_json("/accounts", &app.partner, &account_body).await.status(), StatusCode::CREATED);
+    }
+    let entities = app.count_legal_entities(&app.partner).await;
+    let accounts = app.count_accounts(&app.partner).await;
+
+    apps::set_status(&app.store, id, AppStatus::Suspended).await.unwrap();
+    for server in [&app, &replica] {
+        expect_error(server.post_json("/legal_entities", &app.partner, &legal_entity_body()).await, StatusCode::UNAUTHORIZED, "NOT_AUTHORIZED").await;
+        expect_error(server.post_json("/accounts", &app.partner, &account_body).await, StatusCode::UNAUTHORIZED, "NOT_AUTHORIZED").await;
+    }
+    apps::set_status(&app.store, id, AppStatus::Active).await.unwrap();
+    for server in [&app, &replica] {
+        assert_eq!(server.post_json("/accounts", &app.partner, &account_body).await.status(), StatusCode::CREATED);
+    }
+
+    let issued = apps::rotate_token(&app.store, &app.clock, id).await.unwrap();
+    let new = Credentials { app_id: app.partner.app_id.clone(), app_token: secrecy::ExposeSecret::expose_secret(&issued.app_token).to_owned() };
+    for server in [&app, &replica] {
+        expect_error(server.post_json("/legal_entities", &app.partner, &legal_entity_body()).await, StatusCode::UNAUTHORIZED, "NOT_AUTHORIZED").await;
+        expect_error(server.post_json("/accounts", &app.partner, &account_body).await, StatusCode::UNAUTHORIZED, "NOT_AUTHORIZED").await;
+        assert_eq!(server.post_json("/legal_entities", &new, &legal_entity_body()).await.status(), StatusCode::CREATED);
+    }
+    assert_eq!(app.count_legal_entities(&new).await, entities + 2, "no refused create was written");
+    assert_eq!(app.count_accounts(&new).await, accounts + 2);
+    // An unknown legal entity is still a 404 on the rechecked path, not a 401.
+    let missing = serde_json::json!({"legal_entity_id": uuid::Uuid::new_v4().to_string(), "name": "Shop"});
+    expect_error(replica.post_json("/accounts", &new, &missing).await, StatusCode::NOT_FOUND, "NOT_FOUND").await;
+}
