@@ -79,6 +79,12 @@ pub async fn find(state: &AppState, cookie: &str) -> Result<Option<SessionRow>, 
     }
 }
 
+/// Ends the session a browser carried into a new sign-in (a step-up, a deep link, a
+/// second sign-in): the new session replaces it, so the old id must not stay usable.
+pub async fn replaced(state: &AppState, cookie: &str) -> Result<(), ServiceError> {
+    Ok(state.store.delete_merchant_session(&id_hash(cookie)).await?)
+}
+
 /// Ends a session already read with `find`; returns the IdM's sign-out hint (the ID token
 /// for `id_token_hint`), when the login had one.
 pub async fn close(state: &AppState, cookie: &str, session: &SessionRow) -> Result<Option<SecretString>, ServiceError> {

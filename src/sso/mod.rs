@@ -118,7 +118,13 @@ async fn to_idm(state: &AppState, begun: Result<login::Begun, Failure>) -> Respo
 /// Caller: a merchant's browser, redirected by the partner's IdM.
 #[handler]
 async fn callback(Path(app): Path<String>, Query(params): Query<CallbackParams>, req: &Request, state: Data<&AppState>) -> Response {
-    match login::complete(&state, &app, &params, read_cookie(req, BROWSER_COOKIE), &correlation::current()).await {
+    let completed = login::complete(&state, &app, &params, read_cookie(req, BROWSER_COOKIE), &correlation::current()).await;
+    if let (Ok(login::Outcome::SignedIn(_)), Some(previous)) = (&completed, read_cookie(req, merchant_sessions::COOKIE))
+        && let Err(err) = merchant_sessions::replaced(&state, previous).await
+    {
+        tracing::warn!(error = %err, "the session a new sign-in replaced could not be ended");
+    }
+    match completed {
         Ok(login::Outcome::Tested { id, .. }) => {
             Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, format!("/partner-center/test-sign-ins/{id}")).finish()
         }

@@ -78,8 +78,12 @@ async fn a_stale_session_goes_round_the_idm_before_saving_and_a_fresh_one_saves_
     let (status, location, _) = post_payout_as(&app, &mut browser, "Stale Attempt").await;
     assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/sso/step-up?page=payout")));
     assert!(!saved_for(&app, "Stale Attempt").await, "nothing saved before the step-up");
+    let stale_cookie = browser.cookie(causeway::services::merchant_sessions::COOKIE).unwrap();
     let landed = through_idm(&app, &mut browser, &app.url("/sso/step-up?page=payout")).await;
     assert_eq!(landed.as_deref(), Ok("/merchant-center/payout?signed_in_again=1"));
+    assert_ne!(browser.cookie(causeway::services::merchant_sessions::COOKIE).unwrap(), stale_cookie, "a new session id");
+    let old = app.client.get(app.url("/merchant-center")).header("Cookie", format!("{}={stale_cookie}", causeway::services::merchant_sessions::COOKIE)).send().await.unwrap();
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED, "the replaced session no longer works");
     let prompts = op.hits().prompts.lock().unwrap()[prompts_before..].to_vec();
     assert_eq!(prompts, vec![("login".to_owned(), "600".to_owned())]);
     let page = browser.get(&app.url(&landed.unwrap())).await.2;
