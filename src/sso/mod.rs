@@ -86,22 +86,21 @@ async fn error_page(state: &AppState, failure: Failure) -> Response {
 /// Caller: a merchant's browser, from a link in the partner's product.
 #[handler]
 async fn cta(Path(app): Path<String>, req: &Request, state: Data<&AppState>) -> Response {
-    let client = crate::web::client_ip::client_ip(req, &state.settings.trusted_proxies);
-    let begun = login::begin(&state, &app, &Purpose::SignIn, read_cookie(req, BROWSER_COOKIE), client, &correlation::current()).await;
-    to_idm(&state, begun).await
+    start(&state, req, &app, &Purpose::SignIn).await
 }
 
 /// A partner's test sign-in (the `url` of `POST /partner/idm/test_sign_in`): the same start.
 /// Caller: the partner's staff, in a browser.
 #[handler]
 async fn test_cta(Path((app, test)): Path<(String, String)>, req: &Request, state: Data<&AppState>) -> Response {
-    let client = crate::web::client_ip::client_ip(req, &state.settings.trusted_proxies);
-    let begun = login::begin(&state, &app, &Purpose::Test(test), read_cookie(req, BROWSER_COOKIE), client, &correlation::current()).await;
-    to_idm(&state, begun).await
+    start(&state, req, &app, &Purpose::Test(test)).await
 }
 
-/// The redirect to the IdM that starts a login, or the branded page saying why not.
-async fn to_idm(state: &AppState, begun: Result<login::Begun, Failure>) -> Response {
+/// Starts a login for `purpose` in the requesting browser: the redirect to the IdM, or the
+/// branded page saying why not.
+async fn start(state: &AppState, req: &Request, app: &str, purpose: &Purpose) -> Response {
+    let client = crate::web::client_ip::client_ip(req, &state.settings.trusted_proxies);
+    let begun = login::begin(state, app, purpose, read_cookie(req, BROWSER_COOKIE), client, &correlation::current()).await;
     match begun {
         Ok(begun) => {
             let mut response = Response::builder().status(StatusCode::FOUND).header(header::LOCATION, begun.redirect.as_str());
@@ -149,10 +148,14 @@ async fn callback(Path(app): Path<String>, Query(params): Query<CallbackParams>,
     }
 }
 
+/// The live Merchant Center session the request carries, if any.
+async fn session_of(req: &Request, state: &AppState) -> Option<SessionRow> {
+    merchant_sessions::find(state, read_cookie(req, merchant_sessions::COOKIE)?).await.ok().flatten()
+}
+
 /// Whether the request carries a live Merchant Center session of `app`.
 async fn signed_in_to(req: &Request, state: &AppState, app: Option<AppId>) -> bool {
-    let (Some(app), Some(cookie)) = (app, read_cookie(req, merchant_sessions::COOKIE)) else { return false };
-    matches!(merchant_sessions::find(state, cookie).await, Ok(Some(session)) if session.app_id() == app)
+    matches!((app, session_of(req, state).await), (Some(app), Some(session)) if session.app_id() == app)
 }
 
 /// A partner's deep link (`POST /accounts/{id}/links`): used once, then through the IdM to
@@ -166,16 +169,13 @@ async fn deep_link(Path((app_raw, token)): Path<(String, String)>, req: &Request
         Ok(None) => return error_page(&state, login::refused(&state, Failure { app: Some(app), error: SsoError::LinkExpired }, &correlation::current()).await).await,
         Err(_) => return error_page(&state, Failure { app: Some(app), error: SsoError::Internal }).await,
     };
-    if let Some(cookie) = read_cookie(req, merchant_sessions::COOKIE)
-        && let Ok(Some(SessionRow::Bound(session))) = merchant_sessions::find(&state, cookie).await
+    if let Some(SessionRow::Bound(session)) = session_of(req, &state).await
         && session.app_id == app
         && session.account_id == account
     {
         return Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, crate::portal::page_path(target)).finish();
     }
-    let client = crate::web::client_ip::client_ip(req, &state.settings.trusted_proxies);
-    let purpose = Purpose::Land(Landing { account, target, step_up: false });
-    to_idm(&state, login::begin(&state, &app_raw, &purpose, read_cookie(req, BROWSER_COOKIE), client, &correlation::current()).await).await
+    start(&state, req, &app_raw, &Purpose::Land(Landing { account, target, step_up: false })).await
 }
 
 #[derive(Deserialize, Default)]
@@ -188,21 +188,14 @@ struct StepUpQuery {
 /// at the IdM again and comes back to the form. Caller: the KYC or payout page.
 #[handler]
 async fn step_up(Query(query): Query<StepUpQuery>, req: &Request, state: Data<&AppState>) -> Response {
-    let signed_in = match read_cookie(req, merchant_sessions::COOKIE) {
-        Some(cookie) => merchant_sessions::find(&state, cookie).await.ok().flatten(),
-        None => None,
-    };
-    let Some(SessionRow::Bound(session)) = signed_in else {
+    let Some(SessionRow::Bound(session)) = session_of(req, &state).await else {
         return Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, "/merchant-center").finish();
     };
     let target = match Target::parse(&query.page) {
         Some(target @ (Target::Kyc | Target::Payout)) => target,
         _ => Target::Overview,
     };
-    let client = crate::web::client_ip::client_ip(req, &state.settings.trusted_proxies);
-    let purpose = Purpose::Land(Landing { account: session.account_id, target, step_up: true });
-    let app = session.app_id.to_string();
-    to_idm(&state, login::begin(&state, &app, &purpose, read_cookie(req, BROWSER_COOKIE), client, &correlation::current()).await).await
+    start(&state, req, &session.app_id.to_string(), &Purpose::Land(Landing { account: session.account_id, target, step_up: true })).await
 }
 
 #[derive(Deserialize, Default)]
