@@ -218,7 +218,8 @@ async fn logout_from_idm(Path(app): Path<String>, form: poem::Result<Form<Logout
     let (status, body) = match answer {
         Ok(_) => (StatusCode::OK, String::new()),
         Err(backchannel_logout::Refused::Invalid(why)) => {
-            tracing::info!(app = %crate::domain::values::visible(&app, 64), why, "back-channel logout refused");
+            // Anyone can post here: the request line is logged already, the reason only at debug.
+            tracing::debug!(app = %crate::domain::values::visible(&app, 64), why, "back-channel logout refused");
             (StatusCode::BAD_REQUEST, serde_json::json!({"error": "invalid_request", "error_description": why}).to_string())
         }
         Err(backchannel_logout::Refused::Unavailable) => {

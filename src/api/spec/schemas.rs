@@ -9,6 +9,7 @@ use crate::domain::access::Source;
 use crate::domain::field_error::Reason;
 use crate::domain::identity::{EmailTrust, StandardClaim};
 use crate::domain::idm_config::{Kind, TokenAuthMethod, UserinfoMode};
+use crate::domain::landing::Target;
 use crate::domain::role::Role;
 use crate::domain::sso_error::SsoError;
 use crate::domain::urls::MAX_URL_CHARS;
@@ -47,11 +48,12 @@ fn sets() -> Vec<(&'static str, &'static str, Vec<String>)> {
         ("LegalEntityResource", "The object's type.", strings(["legal_entities"])),
         ("AccountResource", "The object's type.", strings(["accounts"])),
         ("AccountUserResource", "The object's type.", strings(["account_users"])),
+        ("LinkTarget", "The Merchant Center page a deep link lands on.", strings(Target::ALL.map(Target::as_str))),
     ]
 }
 
 /// Which property holds which set: (schema, property, set).
-const USES: [(&str, &str, &str); 22] = [
+const USES: [(&str, &str, &str); 23] = [
     ("ErrorDetail", "reason_code", "ReasonCode"),
     ("SsoEvent", "error_code", "SsoErrorCode"),
     ("SsoEvent", "outcome", "SsoOutcome"),
@@ -61,6 +63,7 @@ const USES: [(&str, &str, &str); 22] = [
     ("AccountUser", "role", "Role"),
     ("AccountUser", "source", "AccessSource"),
     ("AccountUserCreate", "role", "Role"),
+    ("AccountLinkCreate", "target", "LinkTarget"),
     ("IdmConfigBody", "kind", "IdmKind"),
     ("IdmConfigView", "kind", "IdmKind"),
     ("IdmSettings", "kind", "IdmKind"),

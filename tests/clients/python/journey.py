@@ -12,12 +12,14 @@ import time
 import uuid
 
 from causeway_api_client import AuthenticatedClient
-from causeway_api_client.api.access import grant_account_access, list_account_users
+from causeway_api_client.api.access import create_account_link, grant_account_access, list_account_users
 from causeway_api_client.api.onboarding import create_account, create_legal_entity, get_account, get_legal_entity
 from causeway_api_client.api.partner import get_branding, get_idm_config, list_sso_events, set_branding, set_idm_config
 from causeway_api_client.models import (
     Account,
     AccountCreate,
+    AccountLink,
+    AccountLinkCreate,
     AccountResource,
     AccountUser,
     AccountUserCreate,
@@ -33,6 +35,7 @@ from causeway_api_client.models import (
     LegalEntity,
     LegalEntityCreate,
     LegalEntityResource,
+    LinkTarget,
     ReasonCode,
     RequiredClaim,
     Role,
@@ -115,6 +118,10 @@ granted = grant_account_access.sync_detailed(client=partner, id=account.id, body
 assert granted.status_code == 201 and isinstance(granted.parsed, AccountUser), granted
 users = list_account_users.sync(client=partner, id=account.id)
 assert isinstance(users, AccountUserList) and [u.email for u in users.users] == ["clerk@py-shop.example"], users
+
+# A deep link to the business details, typed target in, typed link out.
+link = create_account_link.sync_detailed(client=partner, id=account.id, body=AccountLinkCreate(target=LinkTarget.KYC))
+assert link.status_code == 201 and isinstance(link.parsed, AccountLink) and "/links/" in link.parsed.url, link
 
 # The Partner API: branding and the IdM configuration, typed modes included.
 branding = set_branding.sync(client=partner, body=BrandingBody(display_name="Py Pay", brand_color="#7C3AED", logo_url=None))

@@ -87,6 +87,11 @@ check(granted.response.status === 201 && granted.data?.source === "grant", "gran
 const users = await client.GET("/accounts/{id}/users", { params: { path: { id: accountId } } });
 check(users.data?.users.map((u) => u.email).join() === "clerk@ts-shop.example", "users", users.data);
 
+// A deep link to the business details.
+const target: Schemas["LinkTarget"] = "kyc";
+const link = await client.POST("/accounts/{id}/links", { params: { path: { id: accountId } }, body: { target } });
+check(link.response.status === 201 && (link.data?.url ?? "").includes("/links/") && typeof link.data?.expires_at === "number", "deep link", link.error);
+
 // The Partner API: branding and the IdM configuration.
 const branding = await client.PUT("/partner/branding", { body: { display_name: "TS Pay", brand_color: "#0E7490", support_label: null } });
 check(branding.data?.brand_color === "#0E7490", "branding", branding.error);
