@@ -49,6 +49,7 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(13, "health counts", "0013_health_counts"),
     embedded!(14, "idm monitor", "0014_idm_monitor"),
     embedded!(15, "session lifecycle", "0015_session_lifecycle", per_backend),
+    embedded!(16, "sid index partial", "0016_sid_index_partial"),
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {

@@ -42,18 +42,20 @@ impl Store {
             tx.rollback().await?;
             return Ok(None);
         }
-        // Sessions opened before this table had a sid carry none: a sid-only logout cannot
-        // name them, and a sub names them all.
-        let ended = sqlx::query(
-            "DELETE FROM merchant_sessions WHERE app_id = $1 AND ($2 IS NULL OR idm_sid = $2)
-               AND ($3 IS NULL OR user_id IN (SELECT id FROM merchant_users WHERE app_id = $1 AND issuer = $4 AND subject = $3))",
-        )
-        .bind(app.to_string())
-        .bind(logout.sid)
-        .bind(logout.sub)
-        .bind(logout.issuer)
-        .execute(&mut *tx)
-        .await?
+        // By sid (and sub, when both are named), or every session of the sub. Sessions
+        // opened before sessions kept a sid carry none: a sid names none of them, a sub all.
+        const BY_SID: &str = "DELETE FROM merchant_sessions WHERE app_id = $1 AND idm_sid = $2 AND idm_sid IS NOT NULL
+               AND ($3 IS NULL OR user_id IN (SELECT id FROM merchant_users WHERE app_id = $1 AND issuer = $4 AND subject = $3))";
+        const BY_SUB: &str = "DELETE FROM merchant_sessions WHERE app_id = $1
+               AND user_id IN (SELECT id FROM merchant_users WHERE app_id = $1 AND issuer = $3 AND subject = $2)";
+        let ended = match (logout.sid, logout.sub) {
+            (Some(sid), sub) => sqlx::query(BY_SID).bind(app.to_string()).bind(sid).bind(sub).bind(logout.issuer).execute(&mut *tx).await?,
+            (None, Some(sub)) => sqlx::query(BY_SUB).bind(app.to_string()).bind(sub).bind(logout.issuer).execute(&mut *tx).await?,
+            (None, None) => {
+                tx.rollback().await?;
+                return Ok(Some(0));
+            }
+        }
         .rows_affected();
         tx.commit().await?;
         Ok(Some(ended))
