@@ -27,7 +27,8 @@ fn from_row(row: &AnyRow) -> Result<AccountRow, StoreError> {
     })
 }
 
-fn insert_params(account: &AccountRow) -> [Param<'_>; 6] {
+/// The insert's values, and `recheck` ($7): see `create_account`.
+fn insert_params<'a>(account: &'a AccountRow, recheck: Option<&'a str>) -> [Param<'a>; 7] {
     [
         account.id.to_string().into(),
         account.app_id.to_string().into(),
@@ -35,6 +36,7 @@ fn insert_params(account: &AccountRow) -> [Param<'_>; 6] {
         (&account.name).into(),
         (&account.description).into(),
         account.created_at.into(),
+        recheck.into(),
     ]
 }
 
@@ -50,38 +52,40 @@ impl Store {
         const SQL: &str = "INSERT INTO accounts (id, app_id, legal_entity_id, name, description, created_at)
                      SELECT $1, $2, $3, $4, $5, $6
                      WHERE EXISTS (SELECT 1 FROM legal_entities WHERE id = $3 AND app_id = $2)
+                       AND ($7 IS NULL OR EXISTS (SELECT 1 FROM apps WHERE id = $2 AND token_hash = $7 AND status = 'active'))
                      RETURNING id";
-        const RECHECKED: &str = "INSERT INTO accounts (id, app_id, legal_entity_id, name, description, created_at)
-                     SELECT $1, $2, $3, $4, $5, $6
-                     WHERE EXISTS (SELECT 1 FROM legal_entities WHERE id = $3 AND app_id = $2)
-                       AND EXISTS (SELECT 1 FROM apps WHERE id = $2 AND token_hash = $7 AND status = 'active')
-                     RETURNING id";
-        if let Some(token_hash) = recheck {
-            let mut params = insert_params(account).to_vec();
-            params.push(token_hash.into());
-            if !self.write_rows(RECHECKED, &params, |_| Ok(())).await?.is_empty() {
-                return Ok(Creation::Created);
-            }
-            let current = self.find_app(account.app_id).await?;
-            return if current.token_hash == token_hash && current.status == crate::domain::app::AppStatus::Active {
-                Err(StoreError::NotFound)
-            } else {
-                Err(StoreError::CredentialRefused)
-            };
-        }
         // Without an idempotency key the insert is the whole request.
-        if key.is_none() {
-            let inserted = self.write_rows(SQL, &insert_params(account), |_| Ok(())).await?;
-            return if inserted.is_empty() { Err(StoreError::NotFound) } else { Ok(Creation::Created) };
+        let inserted = match key {
+            None => !self.write_rows(SQL, &insert_params(account, recheck), |_| Ok(())).await?.is_empty(),
+            Some(_) => {
+                let (row, owned) = (account.clone(), recheck.map(str::to_owned));
+                let created = self
+                    .create_with_key(account.app_id, key, &account.id.to_string(), account.created_at, move |conn| {
+                        Box::pin(async move {
+                            let inserted = bound(SQL, &insert_params(&row, owned.as_deref())).fetch_optional(conn).await?;
+                            if inserted.is_none() { Err(StoreError::NotFound) } else { Ok(()) }
+                        })
+                    })
+                    .await;
+                match created {
+                    Err(StoreError::NotFound) => false,
+                    other => return other,
+                }
+            }
+        };
+        if inserted {
+            return Ok(Creation::Created);
         }
-        let account = account.clone();
-        self.create_with_key(account.app_id, key, &account.id.to_string(), account.created_at, move |conn| {
-            Box::pin(async move {
-                let inserted = bound(SQL, &insert_params(&account)).fetch_optional(conn).await?;
-                if inserted.is_none() { Err(StoreError::NotFound) } else { Ok(()) }
-            })
-        })
-        .await
+        Err(self.why_not_inserted(account.app_id, recheck).await?)
+    }
+
+    /// Why an account insert wrote nothing: the caller's rechecked credential is no longer
+    /// valid, or else the legal entity is not this app's.
+    async fn why_not_inserted(&self, app: AppId, recheck: Option<&str>) -> Result<StoreError, StoreError> {
+        let Some(token_hash) = recheck else { return Ok(StoreError::NotFound) };
+        let current = self.find_app(app).await?;
+        let still_valid = current.token_hash == token_hash && current.status == crate::domain::app::AppStatus::Active;
+        Ok(if still_valid { StoreError::NotFound } else { StoreError::CredentialRefused })
     }
 
     pub async fn find_account(&self, app: AppId, id: AccountId) -> Result<AccountRow, StoreError> {

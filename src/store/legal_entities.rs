@@ -31,7 +31,8 @@ fn from_row(row: &AnyRow) -> Result<LegalEntityRow, StoreError> {
     })
 }
 
-fn insert_params(le: &LegalEntityRow) -> [Param<'_>; 9] {
+/// The insert's values, and `recheck` ($10): see `create_legal_entity`.
+fn insert_params<'a>(le: &'a LegalEntityRow, recheck: Option<&'a str>) -> [Param<'a>; 10] {
     [
         le.id.to_string().into(),
         le.app_id.to_string().into(),
@@ -42,39 +43,30 @@ fn insert_params(le: &LegalEntityRow) -> [Param<'_>; 9] {
         (&le.tos_original_ip).into(),
         le.created_at.into(),
         crate::domain::identity::email_key(&le.controller_email).into(),
+        recheck.into(),
     ]
 }
 
 impl Store {
     /// Creates the legal entity. With `recheck` (the caller's token hash, from a recent
     /// check), the insert itself requires the app to be active with that token:
-    /// `Unauthenticated` otherwise, and nothing is written.
+    /// `CredentialRefused` otherwise, and nothing is written.
     pub async fn create_legal_entity(&self, le: &LegalEntityRow, key: Option<&KeyClaim>, recheck: Option<&str>) -> Result<Creation, StoreError> {
         const SQL: &str = "INSERT INTO legal_entities (id, app_id, country, controller_email, controller_email_verified,
                         tos_acceptance_time, tos_original_ip, created_at, controller_email_key)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-        const RECHECKED: &str = "INSERT INTO legal_entities (id, app_id, country, controller_email, controller_email_verified,
-                        tos_acceptance_time, tos_original_ip, created_at, controller_email_key)
                      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
-                     WHERE EXISTS (SELECT 1 FROM apps WHERE id = $2 AND token_hash = $10 AND status = 'active')
+                     WHERE $10 IS NULL OR EXISTS (SELECT 1 FROM apps WHERE id = $2 AND token_hash = $10 AND status = 'active')
                      RETURNING id";
-        if let Some(token_hash) = recheck {
-            let mut params = insert_params(le).to_vec();
-            params.push(token_hash.into());
-            let inserted = self.write_rows(RECHECKED, &params, |_| Ok(())).await?;
-            return if inserted.is_empty() { Err(StoreError::CredentialRefused) } else { Ok(Creation::Created) };
-        }
+        let refused = |inserted: bool| if inserted { Ok(()) } else { Err(StoreError::CredentialRefused) };
         // Without an idempotency key the insert is the whole request.
         if key.is_none() {
-            self.write_rows(SQL, &insert_params(le), |_| Ok(())).await?;
+            refused(!self.write_rows(SQL, &insert_params(le, recheck), |_| Ok(())).await?.is_empty())?;
             return Ok(Creation::Created);
         }
         let le = le.clone();
+        let recheck = recheck.map(str::to_owned);
         self.create_with_key(le.app_id, key, &le.id.to_string(), le.created_at, move |conn| {
-            Box::pin(async move {
-                bound(SQL, &insert_params(&le)).execute(conn).await?;
-                Ok(())
-            })
+            Box::pin(async move { refused(bound(SQL, &insert_params(&le, recheck.as_deref())).fetch_optional(conn).await?.is_some()) })
         })
         .await
     }

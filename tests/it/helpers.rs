@@ -251,8 +251,13 @@ impl TestApp {
     /// `fill`) to Causeway's callback: where Causeway sends the browser on success (its
     /// session cookie kept), or the error page's failure (see `failure`).
     pub async fn sign_in(&self, browser: &mut crate::form_browser::FormBrowser, fill: &[(&str, &str)]) -> Result<String, String> {
+        self.sign_in_from(browser, &self.cta(), fill).await
+    }
+
+    /// `sign_in` from another start than the CTA (a deep link, a step-up).
+    pub async fn sign_in_from(&self, browser: &mut crate::form_browser::FormBrowser, start: &str, fill: &[(&str, &str)]) -> Result<String, String> {
         let callback = self.url(&format!("/sso/oidc/{}/callback", self.partner.app_id));
-        let back = browser.run_until(&self.cta(), &callback, fill).await;
+        let back = browser.run_until(start, &callback, fill).await;
         let (status, location, page) = browser.get(back.as_str()).await;
         match (status, location) {
             (StatusCode::FOUND, Some(location)) => Ok(location),

@@ -46,18 +46,6 @@ async fn saved_for(app: &TestApp, holder: &str) -> bool {
     app.database_text(&["payout_methods"]).await.contains(holder)
 }
 
-/// Follows redirects from `start` until Causeway's callback, then the callback itself:
-/// where the browser lands, or the error page's code.
-async fn through_idm(app: &TestApp, browser: &mut FormBrowser, start: &str) -> Result<String, String> {
-    let callback = app.url(&format!("/sso/oidc/{}/callback", app.partner.app_id));
-    let back = browser.run_until(start, &callback, &[]).await;
-    let (status, location, page) = browser.get(back.as_str()).await;
-    match (status, location) {
-        (StatusCode::FOUND, Some(location)) => Ok(location),
-        _ => Err(failure(&page).unwrap_or_else(|| panic!("{status}: {page}"))),
-    }
-}
-
 #[tokio::test]
 async fn a_stale_session_goes_round_the_idm_before_saving_and_a_fresh_one_saves_directly() {
     let (app, op, _) = setup(&[]).await;
@@ -79,7 +67,7 @@ async fn a_stale_session_goes_round_the_idm_before_saving_and_a_fresh_one_saves_
     assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/sso/step-up?page=payout")));
     assert!(!saved_for(&app, "Stale Attempt").await, "nothing saved before the step-up");
     let stale_cookie = browser.cookie(causeway::services::merchant_sessions::COOKIE).unwrap();
-    let landed = through_idm(&app, &mut browser, &app.url("/sso/step-up?page=payout")).await;
+    let landed = app.sign_in_from(&mut browser, &app.url("/sso/step-up?page=payout"), &[]).await;
     assert_eq!(landed.as_deref(), Ok("/merchant-center/payout?signed_in_again=1"));
     assert_ne!(browser.cookie(causeway::services::merchant_sessions::COOKIE).unwrap(), stale_cookie, "a new session id");
     let old = app.client.get(app.url("/merchant-center")).header("Cookie", format!("{}={stale_cookie}", causeway::services::merchant_sessions::COOKIE)).send().await.unwrap();
@@ -105,11 +93,11 @@ async fn auth_time_decides_freshness_and_an_idm_that_ignores_prompt_login_is_ref
     assert_eq!(location.as_deref(), Some("/sso/step-up?page=payout"));
     // The same answer again (prompt=login ignored): step_up_required, nothing saved.
     op.set(|b| b.ignores_prompt_login = true);
-    assert_eq!(through_idm(&app, &mut browser, &app.url("/sso/step-up?page=payout")).await, Err("step_up_required".into()));
+    assert_eq!(app.sign_in_from(&mut browser, &app.url("/sso/step-up?page=payout"), &[]).await, Err("step_up_required".into()));
     assert!(!saved_for(&app, "Olive Owner").await);
     // glewlwyd's auth_time 0 is the time of that login: fresh.
     op.set(|b| b.authenticated_at = Some(0));
-    assert_eq!(through_idm(&app, &mut browser, &app.url("/sso/step-up?page=kyc")).await.as_deref(), Ok("/merchant-center/kyc?signed_in_again=1"));
+    assert_eq!(app.sign_in_from(&mut browser, &app.url("/sso/step-up?page=kyc"), &[]).await.as_deref(), Ok("/merchant-center/kyc?signed_in_again=1"));
     let (_, location, _) = post_payout(&app, &mut browser).await;
     assert_eq!(location.as_deref(), Some("/merchant-center/payout?saved=1"));
 }
@@ -147,7 +135,7 @@ async fn a_deep_link_signs_in_and_lands_once() {
     assert!(!app.database_text(&["account_links"]).await.contains(token), "only the link's hash is stored");
 
     let mut browser = FormBrowser::new();
-    assert_eq!(through_idm(&app, &mut browser, &url).await.as_deref(), Ok("/merchant-center/kyc"));
+    assert_eq!(app.sign_in_from(&mut browser, &url, &[]).await.as_deref(), Ok("/merchant-center/kyc"));
     assert_eq!(browser.get(&app.url("/merchant-center/kyc")).await.0, StatusCode::OK, "signed in");
     // Used: a branded page that says so and offers the CTA.
     let (status, _, page) = FormBrowser::new().get(&url).await;
@@ -189,7 +177,7 @@ async fn deep_links_keep_to_their_partner_and_to_people_with_access() {
         b.subject = "stranger".into();
         b.id_token_claims = json!({"email": "stranger@else.example", "email_verified": true, "given_name": "S", "family_name": "T"});
     });
-    assert_eq!(through_idm(&app, &mut FormBrowser::new(), url).await, Err("account_not_granted".into()));
+    assert_eq!(app.sign_in_from(&mut FormBrowser::new(), url, &[]).await, Err("account_not_granted".into()));
     assert_eq!(app.count_merchant_sessions().await, 0);
 }
 
@@ -211,11 +199,9 @@ async fn a_real_idm_authenticates_again_for_a_step_up() {
     let (_, location, _) = post_payout_as(&app, &mut browser, "Too Late").await;
     assert_eq!(location.as_deref(), Some("/sso/step-up?page=payout"));
     // The IdM's session is live, yet it asks for the login again: left empty, it refuses.
-    assert_eq!(through_idm(&app, &mut browser, &app.url("/sso/step-up?page=payout")).await, Err("idm_error".into()));
-    let callback = app.url(&format!("/sso/oidc/{}/callback", app.partner.app_id));
-    let back = browser.run_until(&app.url("/sso/step-up?page=payout"), &callback, &login).await;
-    let (status, location, page) = browser.get(back.as_str()).await;
-    assert_eq!((status, location.as_deref()), (StatusCode::FOUND, Some("/merchant-center/payout?signed_in_again=1")), "{page}");
+    assert_eq!(app.sign_in_from(&mut browser, &app.url("/sso/step-up?page=payout"), &[]).await, Err("idm_error".into()));
+    let landed = app.sign_in_from(&mut browser, &app.url("/sso/step-up?page=payout"), &login).await;
+    assert_eq!(landed.as_deref(), Ok("/merchant-center/payout?signed_in_again=1"));
     let (_, location, _) = post_payout_as(&app, &mut browser, "Right After").await;
     assert_eq!(location.as_deref(), Some("/merchant-center/payout?saved=1"));
     assert!(saved_for(&app, "Right After").await && !saved_for(&app, "Too Late").await);

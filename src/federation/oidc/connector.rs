@@ -115,6 +115,11 @@ impl OidcConnector {
         })
     }
 
+    /// Checks JWS (ID tokens, logout tokens) under this IdM's keys, through the shared cache.
+    fn verifier<'a>(&'a self, ctx: &Context<'a>) -> Verifier<'a> {
+        Verifier { cache: ctx.jwks, client: ctx.client, app: ctx.app, jwks_uri: &self.jwks_uri }
+    }
+
     /// Exchanges the code for tokens (OIDC Core §3.1.3), authenticating as the partner
     /// configured (client_secret_basic or client_secret_post).
     pub async fn exchange(&self, code: &str, verifier: &str, redirect_uri: &str, client: &OutboundClient) -> Result<Tokens, FederationError> {
@@ -166,7 +171,7 @@ impl OidcConnector {
         let exchange_took = started.elapsed();
         let tokens = exchanged?;
         let rules = ClaimRules { issuer: &self.issuer, client_id: &self.client_id, nonce: &private.nonce, now: ctx.now, leeway_seconds: self.clock_leeway_seconds };
-        let verifier = Verifier { cache: ctx.jwks, client: ctx.client, app: ctx.app, jwks_uri: &self.jwks_uri };
+        let verifier = self.verifier(&ctx);
         let verified = verifier.verify(&tokens.id_token, &rules).await?;
         let userinfo = match (self.userinfo, &self.userinfo_endpoint, &tokens.access_token) {
             (UserinfoMode::Never, _, _) => None,
@@ -211,7 +216,7 @@ impl OidcConnector {
                 return report;
             }
         };
-        let verifier = Verifier { cache: ctx.jwks, client: ctx.client, app: ctx.app, jwks_uri: &self.jwks_uri };
+        let verifier = self.verifier(&ctx);
         let token = verifier.inspect(&tokens.id_token).await;
         let header = format!("alg {}, kid {}", token.alg.as_deref().unwrap_or("absent"), token.kid.as_deref().unwrap_or("absent"));
         rule("ID token signature", header, token.signature);
@@ -295,7 +300,7 @@ impl Connector for OidcConnector {
 
     fn backchannel_logout<'a>(&'a self, ctx: Context<'a>, logout_token: &'a str) -> BoxFuture<'a, Result<LogoutNotice, &'static str>> {
         Box::pin(async move {
-            let verifier = Verifier { cache: ctx.jwks, client: ctx.client, app: ctx.app, jwks_uri: &self.jwks_uri };
+            let verifier = self.verifier(&ctx);
             let payload = verifier.verified_logout_payload(logout_token).await?;
             let rules = LogoutRules { issuer: &self.issuer, client_id: &self.client_id, now: ctx.now, leeway_seconds: self.clock_leeway_seconds };
             logout_token::check(logout_token::header_typ(logout_token).as_deref(), &payload, &rules)
