@@ -51,6 +51,7 @@ impl Store {
     pub async fn create_account(&self, account: &AccountRow, key: Option<&KeyClaim>, recheck: Option<&str>) -> Result<Creation, StoreError> {
         const SQL: &str = "INSERT INTO accounts (id, app_id, legal_entity_id, name, description, created_at)
                      SELECT $1, $2, $3, $4, $5, $6
+                     -- This app's legal entity: so the app exists too (migration 0017).
                      WHERE EXISTS (SELECT 1 FROM legal_entities WHERE id = $3 AND app_id = $2)
                        AND ($7 IS NULL OR EXISTS (SELECT 1 FROM apps WHERE id = $2 AND token_hash = $7 AND status = 'active'))
                      RETURNING id";

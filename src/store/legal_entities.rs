@@ -48,14 +48,15 @@ fn insert_params<'a>(le: &'a LegalEntityRow, recheck: Option<&'a str>) -> [Param
 }
 
 impl Store {
-    /// Creates the legal entity. With `recheck` (the caller's token hash, from a recent
-    /// check), the insert itself requires the app to be active with that token:
-    /// `CredentialRefused` otherwise, and nothing is written.
+    /// Creates the legal entity of an existing app. With `recheck` (the caller's token hash,
+    /// from a recent check), the insert itself requires the app to be active with that
+    /// token: `CredentialRefused` otherwise, and nothing is written.
     pub async fn create_legal_entity(&self, le: &LegalEntityRow, key: Option<&KeyClaim>, recheck: Option<&str>) -> Result<Creation, StoreError> {
         const SQL: &str = "INSERT INTO legal_entities (id, app_id, country, controller_email, controller_email_verified,
                         tos_acceptance_time, tos_original_ip, created_at, controller_email_key)
                      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
-                     WHERE $10 IS NULL OR EXISTS (SELECT 1 FROM apps WHERE id = $2 AND token_hash = $10 AND status = 'active')
+                     -- The app exists (on PostgreSQL no foreign key says so: migration 0017).
+                     WHERE EXISTS (SELECT 1 FROM apps WHERE id = $2 AND ($10 IS NULL OR (token_hash = $10 AND status = 'active')))
                      RETURNING id";
         let refused = |inserted: bool| if inserted { Ok(()) } else { Err(StoreError::CredentialRefused) };
         // Without an idempotency key the insert is the whole request.

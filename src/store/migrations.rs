@@ -50,6 +50,8 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(14, "idm monitor", "0014_idm_monitor"),
     embedded!(15, "session lifecycle", "0015_session_lifecycle", per_backend),
     embedded!(16, "sid index partial", "0016_sid_index_partial"),
+    // Apps are never deleted; on PostgreSQL onboarding rows name their app without a row lock.
+    embedded!(17, "apps never deleted", "0017_apps_never_deleted", per_backend),
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {

@@ -75,3 +75,43 @@ async fn an_account_needs_an_existing_legal_entity() {
     assert_eq!(details(&body), vec![(vec!["legal_entity_id".to_string()], "NOT_FOUND".to_string())]);
     assert_eq!(app.count_accounts(&app.partner).await, 0);
 }
+
+/// Apps are suspended, never deleted, and the database refuses the delete on both backends
+/// (migration 0017): on PostgreSQL the onboarding tables name their app without a foreign
+/// key, so no legal entity or account can be left naming none.
+#[tokio::test]
+async fn an_app_is_never_deleted_and_a_legal_entity_needs_an_existing_app() {
+    use sqlx::Connection;
+    let app = spawn_app().await;
+    let with_rows = &app.partner;
+    app.legal_entity(with_rows).await;
+    let without_rows = app.another_partner("Nothing Yet").await;
+    let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
+    for partner in [with_rows, &without_rows] {
+        let refused = sqlx::query("DELETE FROM apps WHERE id = $1").bind(&partner.app_id).execute(&mut conn).await;
+        let error = refused.expect_err("an app is never deleted").to_string();
+        assert!(error.contains("never deleted"), "{error}");
+    }
+    let apps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM apps").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(apps, 2, "both apps are still there");
+
+    let missing = causeway::domain::ids::AppId::new();
+    let row = causeway::store::legal_entities::LegalEntityRow {
+        id: causeway::domain::ids::LegalEntityId::new(),
+        app_id: missing,
+        country: "US".into(),
+        controller_email: "owner@merchant.example".into(),
+        controller_email_verified: true,
+        tos_acceptance_time: None,
+        tos_original_ip: None,
+        created_at: now(),
+    };
+    let created = app.store.create_legal_entity(&row, None, None).await;
+    assert!(matches!(created, Err(causeway::store::StoreError::CredentialRefused)), "{created:?}");
+    let written: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM legal_entities WHERE app_id = $1")
+        .bind(missing.to_string())
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(written, 0);
+}
