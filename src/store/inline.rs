@@ -110,20 +110,19 @@ impl Inline {
         let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         run(&conn, sql, params, decode)
     }
-}
 
-/// Inline writes answer `Busy` until this is dropped.
-pub(crate) struct HeldBack<'a>(&'a AtomicBool);
-
-impl Inline {
     /// Sends every inline write to sqlx's writer while the value lives. SQLite's busy
     /// handler polls a lock with sleeps of 1, 2, 5, 10… ms; inline writes back to back left
-    /// a RESTART checkpoint few chances to win the write lock (5–37 ms each, measured).
+    /// a RESTART checkpoint few chances to win the write lock (up to 120 ms each, in the
+    /// store's test).
     pub(crate) fn hold_back_writes(&self) -> HeldBack<'_> {
         self.held_back.store(true, Ordering::Release);
         HeldBack(&self.held_back)
     }
 }
+
+/// Inline writes answer `Busy` until this is dropped.
+pub(crate) struct HeldBack<'a>(&'a AtomicBool);
 
 impl Drop for HeldBack<'_> {
     fn drop(&mut self) {

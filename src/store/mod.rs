@@ -251,20 +251,20 @@ mod tests {
             }
         });
         let writer = tokio::spawn({
-            let (store, done) = (store.clone(), done.clone());
+            let store = store.clone();
             async move {
                 let body = "x".repeat(3000);
                 for _ in 0..WRITES {
                     store.write_rows("INSERT INTO scratch (body) VALUES ($1)", &[body.as_str().into()], |_| Ok(())).await.unwrap();
                     tokio::task::yield_now().await;
                 }
-                done.store(true, Ordering::Relaxed);
             }
         });
-        while !done.load(Ordering::Relaxed) {
+        while !writer.is_finished() {
             store.checkpoint_restarting_past(BOUND_FRAMES).await.unwrap();
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+        done.store(true, Ordering::Relaxed);
         writer.await.unwrap();
         reader.await.unwrap();
 
