@@ -39,8 +39,7 @@ pub(crate) struct Inline {
     connections: Vec<Mutex<Connection>>,
     next: AtomicUsize,
     writer: Mutex<Connection>,
-    /// Set while sqlx's writer restarts the log (`Store::checkpoint`): inline writes then
-    /// queue on that writer instead of racing it for the lock.
+    /// Set while sqlx's writer restarts the log (`hold_back_writes`).
     held_back: AtomicBool,
 }
 
