@@ -9,9 +9,10 @@
 //!
 //! Writes must never wait on a runtime thread, and SQLite has one writer at a time: the
 //! inline writer is one connection whose busy timeout is zero. When the database is
-//! locked (sqlx's writer connection, the CLI or another process is writing), the inline
-//! write reports `Busy` before changing anything and the store runs the same statement
-//! through sqlx's writer, which waits on its own thread. Same file, same WAL, same
+//! locked (the CLI or another process is writing), the inline write reports `Busy` before
+//! changing anything. In this process, sqlx's writer connection is the turn to write:
+//! while it is out of its pool, inline writes wait for it there instead of racing it for
+//! the lock, and write inline once they hold it (`request_path`). Same file, same WAL, same
 //! `synchronous = NORMAL`: the durability of both paths is the same.
 //!
 //! The SQL is the store's own text, `$1…$n` placeholders included (SQLite reads them as
@@ -19,7 +20,7 @@
 
 use std::cell::Cell;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use rusqlite::{Connection, OpenFlags};
@@ -39,8 +40,6 @@ pub(crate) struct Inline {
     connections: Vec<Mutex<Connection>>,
     next: AtomicUsize,
     writer: Mutex<Connection>,
-    /// Set while sqlx's writer restarts the log (`hold_back_writes`).
-    held_back: AtomicBool,
 }
 
 impl std::fmt::Debug for Inline {
@@ -72,7 +71,7 @@ impl Inline {
         writer.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;")?;
         writer.busy_timeout(std::time::Duration::ZERO)?;
         writer.set_prepared_statement_cache_capacity(32);
-        Ok(Self { connections, next: AtomicUsize::new(0), writer: Mutex::new(writer), held_back: AtomicBool::new(false) })
+        Ok(Self { connections, next: AtomicUsize::new(0), writer: Mutex::new(writer) })
     }
 
     /// Runs `read` on a connection no other task holds (or waits for one). The writer's
@@ -103,29 +102,8 @@ impl Inline {
     /// Runs a writing statement (its `RETURNING` rows decoded by `decode`); `Busy` when
     /// another connection holds the lock, and then nothing was written.
     pub(crate) fn write<T>(&self, sql: &str, params: &[Param<'_>], decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
-        if self.held_back.load(Ordering::Acquire) {
-            return Err(StoreError::Busy);
-        }
         let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         run(&conn, sql, params, decode)
-    }
-
-    /// Sends every inline write to sqlx's writer while the value lives. SQLite's busy
-    /// handler polls a lock with sleeps of 1, 2, 5, 10… ms; inline writes back to back left
-    /// a RESTART checkpoint few chances to win the write lock (up to 120 ms each, in the
-    /// store's test).
-    pub(crate) fn hold_back_writes(&self) -> HeldBack<'_> {
-        self.held_back.store(true, Ordering::Release);
-        HeldBack(&self.held_back)
-    }
-}
-
-/// Inline writes answer `Busy` until this is dropped.
-pub(crate) struct HeldBack<'a>(&'a AtomicBool);
-
-impl Drop for HeldBack<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
     }
 }
 

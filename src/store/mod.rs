@@ -177,8 +177,8 @@ impl Store {
         self.inline.is_some()
     }
 
-    /// Copies what the write-ahead log holds into the database file, on the pool's writer,
-    /// and keeps the log from growing without end.
+    /// Copies what the write-ahead log holds into the database file and keeps the log from
+    /// growing without end.
     ///
     /// A PASSIVE checkpoint waits for nobody, but SQLite starts the log over only when a
     /// writer began with every frame copied and finds no reader inside the log
@@ -186,21 +186,32 @@ impl Store {
     /// stream of sign-ins that moment never comes: the log grew by about 150 MB a second
     /// (5.7 GB after 40 s of logins at 32 browsers). Past `RESTART_FRAMES` the checkpoint
     /// is a RESTART instead: it holds new writes back until the readers inside the log are
-    /// done (single statements), so the next write starts the log over. Meanwhile the
-    /// inline writer finds the database locked and its writes queue on this same writer.
+    /// done (single statements), so the next write starts the log over.
+    ///
+    /// The PASSIVE pass runs on a reader connection, so that inline writes go on meanwhile;
+    /// the RESTART on sqlx's writer, so that they queue behind it (`inline_writes_wait`).
     pub async fn checkpoint(&self) -> Result<(), StoreError> {
         self.checkpoint_restarting_past(RESTART_FRAMES).await
     }
 
     async fn checkpoint_restarting_past(&self, restart_frames: i64) -> Result<(), StoreError> {
-        let (_, frames, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&self.writer).await?;
+        let (_, frames, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&self.reader).await?;
         if frames > restart_frames {
             let started = std::time::Instant::now();
-            let _held = self.inline.as_deref().map(Inline::hold_back_writes);
             sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(&self.writer).await?;
             tracing::debug!(frames, ms = started.elapsed().as_millis() as u64, "checkpoint restarted the log");
         }
         Ok(())
+    }
+
+    /// Whether an inline write should first wait for sqlx's writer: while that writer's one
+    /// connection is out of its pool, a write through it is running or about to. Left to
+    /// race a stream of inline writes for the lock, it sleeps in SQLite's busy handler (1,
+    /// 2, 5, 10 … 100 ms between tries: one series of 430 ms was seen under load), and every
+    /// write queued behind it waits as long. So inline writes queue in its pool instead, and
+    /// each writes inline while it holds the connection (`write_rows`).
+    pub(crate) fn inline_writes_wait(&self) -> bool {
+        self.writer.size() > self.writer.num_idle() as u32
     }
 
     /// Inline reads and writes, on a SQLite file.
@@ -273,5 +284,29 @@ mod tests {
         // 1–3 MB bounded).
         let log = std::fs::metadata(dir.path().join("wal.db-wal")).unwrap().len();
         assert!(log < 16 << 20, "the log grew to {log} bytes");
+    }
+
+    /// While sqlx's writer is out of its pool, an inline write waits for it there instead
+    /// of racing it for the lock, and lands once it is back.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_inline_write_waits_its_turn_while_sqlx_writer_is_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("turn.db").display()), &StoreOptions::default()).await.unwrap();
+        sqlx::query("CREATE TABLE scratch (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").execute(store.writer()).await.unwrap();
+        let count = || async { sqlx::query_as::<_, (i64,)>("SELECT count(*) FROM scratch").fetch_one(store.reader()).await.unwrap().0 };
+
+        let turn = store.writer().acquire().await.unwrap();
+        let write = tokio::spawn({
+            let store = store.clone();
+            async move { store.write_rows("INSERT INTO scratch (body) VALUES ($1)", &["queued".into()], |_| Ok(())).await }
+        });
+        // Inline, with the lock free, the write would take microseconds.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!write.is_finished(), "the inline write went ahead of sqlx's writer");
+        assert_eq!(count().await, 0);
+
+        drop(turn);
+        write.await.unwrap().unwrap();
+        assert_eq!(count().await, 1);
     }
 }

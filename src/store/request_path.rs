@@ -97,14 +97,27 @@ impl Store {
 
     /// The `RETURNING` rows (if any) of a writing statement.
     pub(crate) async fn write_rows<T>(&self, sql: &'static str, params: &[Param<'_>], mut decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
-        if let Some(inline) = self.inline() {
+        let Some(inline) = self.inline() else {
+            let rows = bound(sql, params).fetch_all(self.writer()).await?;
+            return rows.iter().map(|row| decode(row)).collect();
+        };
+        if !self.inline_writes_wait() {
             match inline.write(sql, params, &mut decode) {
-                // Locked by another connection: nothing was written; sqlx's writer waits.
+                // Locked by another connection: nothing was written.
                 Err(StoreError::Busy) => {}
                 done => return done,
             }
         }
-        let rows = bound(sql, params).fetch_all(self.writer()).await?;
+        // sqlx's writer is in use, or another connection holds the lock: wait for the
+        // writer's connection (in order, behind whoever holds it), then write inline while
+        // holding it — or, if another process still holds the lock, through it, waiting on
+        // its thread.
+        let mut turn = self.writer().acquire().await?;
+        match inline.write(sql, params, &mut decode) {
+            Err(StoreError::Busy) => {}
+            done => return done,
+        }
+        let rows = bound(sql, params).fetch_all(&mut *turn).await?;
         rows.iter().map(|row| decode(row)).collect()
     }
 }
