@@ -21,11 +21,17 @@
 //! "10000,1000000,100000"),
 //! BENCH_SERVER_LOG (the server's CAUSEWAY_LOG; keep `causeway::cli=info` in it, and e.g.
 //! add `sqlx::query=info` to see every statement a login runs).
+//!
+//! BENCH_RATE (comma list of logins/s, e.g. "1000,1500") runs an open loop instead: logins
+//! start on a fixed schedule, spread over 64 browsers, whatever the server's pace, and each
+//! latency counts from the login's scheduled start — so a stall shows as the wait of every
+//! login due during it, not as one slow login (a closed loop, where the 32 browsers wait
+//! for the server, sets its own median to 32 / throughput).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use reqwest::{StatusCode, header};
 use serde_json::json;
@@ -142,7 +148,24 @@ impl Browser {
     }
 }
 
-async fn run(concurrency: usize, server: &Server, app_id: &str, seconds: u64, warmup: u64) -> Window {
+/// How the browsers pace their logins.
+#[derive(Clone, Copy)]
+enum Pace {
+    /// `n` browsers, each starting its next login when the last one ends.
+    Closed(usize),
+    /// Logins due at a fixed rate per second, over `OPEN_LOOP_BROWSERS` browsers.
+    Open(u64),
+}
+
+/// Browsers of an open loop: enough that at the rates a small machine serves, a browser is
+/// rarely still busy with its last login when its next one is due.
+const OPEN_LOOP_BROWSERS: usize = 64;
+
+async fn run(pace: Pace, server: &Server, app_id: &str, seconds: u64, warmup: u64) -> Window {
+    let concurrency = match pace {
+        Pace::Closed(n) => n,
+        Pace::Open(_) => OPEN_LOOP_BROWSERS,
+    };
     let base = server.base.clone();
     let cta = format!("{base}/sso/oidc/{app_id}");
     let measuring = Arc::new(AtomicBool::new(false));
@@ -154,8 +177,22 @@ async fn run(concurrency: usize, server: &Server, app_id: &str, seconds: u64, wa
                 let mut browser = Browser::new(format!("c{concurrency}-b{n}"));
                 let mut latencies = Vec::new();
                 let mut errors = 0u64;
+                // Open loop: this browser's logins are due every `concurrency / rate` s,
+                // the browsers' schedules staggered evenly.
+                let every = match pace {
+                    Pace::Closed(_) => None,
+                    Pace::Open(rate) => Some(Duration::from_secs_f64(concurrency as f64 / rate as f64)),
+                };
+                let mut due = Instant::now() + every.map_or(Duration::ZERO, |every| every * n as u32 / concurrency as u32);
                 while !stop.load(Ordering::Relaxed) {
-                    let started = Instant::now();
+                    let started = match every {
+                        None => Instant::now(),
+                        Some(every) => {
+                            tokio::time::sleep_until(due.into()).await;
+                            due += every;
+                            due - every
+                        }
+                    };
                     match browser.login(&base, &cta).await {
                         Ok(()) => {
                             if measuring.load(Ordering::Relaxed) {
@@ -203,15 +240,23 @@ async fn main() {
     set_up_partner(&server.base, &app_id, &token, &idm).await;
     println!("causeway pid {} at {}, IdM at {}", server.child.id().unwrap(), server.base, idm.issuer);
 
+    let paces: Vec<Pace> = match std::env::var("BENCH_RATE") {
+        Ok(rates) => rates.split(',').filter_map(|v| v.trim().parse().ok()).map(Pace::Open).collect(),
+        Err(_) => levels.into_iter().map(Pace::Closed).collect(),
+    };
     println!(
         "{:>9} {:>9} {:>8} {:>8} {:>8} {:>17} {:>21} {:>7}",
         "browsers", "logins/s", "p50 ms", "p99 ms", "max ms", "Causeway µs/login", "browsers+IdM µs/login", "errors"
     );
-    for concurrency in levels {
-        let o = run(concurrency, &server, &app_id, seconds, warmup).await;
+    for pace in paces {
+        let o = run(pace, &server, &app_id, seconds, warmup).await;
         let logins = o.latencies.len() as f64;
+        let browsers = match pace {
+            Pace::Closed(n) => n.to_string(),
+            Pace::Open(rate) => format!("{rate}/s due"),
+        };
         println!(
-            "{concurrency:>9} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>17.0} {:>21.0} {:>7}",
+            "{browsers:>9} {:>9.0} {:>8.2} {:>8.2} {:>8.2} {:>17.0} {:>21.0} {:>7}",
             logins / o.elapsed,
             o.percentile_ms(0.50),
             o.percentile_ms(0.99),

@@ -96,7 +96,11 @@ impl Store {
             "CAUSEWAY_DATABASE_URL must start with sqlite: or postgres://".into(),
         ))?;
         let connect = AnyConnectOptions::from_str(url)?.disable_statement_logging();
-        let pool = |size: u32| {
+        let file = match backend {
+            Backend::Sqlite => sqlite_file(url)?,
+            Backend::Postgres => None,
+        };
+        let pool = |size: u32, auto_checkpoint: bool| {
             AnyPoolOptions::new()
                 .max_connections(size)
                 .acquire_timeout(options.acquire_timeout)
@@ -119,6 +123,9 @@ impl Store {
                             // WAL lets readers proceed while the writer commits; NORMAL sync is
                             // durable across application crashes, which is what WAL mode needs.
                             conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;").await?;
+                            if !auto_checkpoint {
+                                conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                            }
                         }
                         Ok(())
                     })
@@ -126,16 +133,22 @@ impl Store {
         };
         let store = match backend {
             Backend::Sqlite => {
-                let writer = pool(1).connect_with(connect.clone()).await?;
-                let reader = pool(options.pool_size.max(1)).connect_with(connect).await?;
-                let inline = match sqlite_file(url)? {
+                // With inline writes, sqlx's writer is the turn to write (`inline_writes_wait`),
+                // and a checkpoint SQLite ran after its commit would hold every inline write
+                // back for as long: past 1,000 frames in the log, after each replica heartbeat
+                // or health flush — under load, always (a login's p99 at 1,000 logins/s went
+                // to 42–58 ms). Logs are checkpointed by `checkpoint` instead, and by the last
+                // connection to close.
+                let writer = pool(1, file.is_none()).connect_with(connect.clone()).await?;
+                let reader = pool(options.pool_size.max(1), true).connect_with(connect).await?;
+                let inline = match file {
                     Some(file) => Some(Arc::new(Inline::open(&file, options.pool_size as usize)?)),
                     None => None,
                 };
                 Self { backend, reader, writer, inline }
             }
             Backend::Postgres => {
-                let shared = pool(options.pool_size.max(2)).connect_with(connect).await?;
+                let shared = pool(options.pool_size.max(2), true).connect_with(connect).await?;
                 Self { backend, reader: shared.clone(), writer: shared, inline: None }
             }
         };
