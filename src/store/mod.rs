@@ -136,9 +136,9 @@ impl Store {
                 // With inline writes, sqlx's writer is the turn to write (`inline_writes_wait`),
                 // and a checkpoint SQLite ran after its commit would hold every inline write
                 // back for as long: past 1,000 frames in the log, after each replica heartbeat
-                // or health flush — under load, always (a login's p99 at 1,000 logins/s went
-                // to 42–58 ms). Logs are checkpointed by `checkpoint` instead, and by the last
-                // connection to close.
+                // or health flush — under load, always (a login's p99 at 1,000 logins/s due
+                // was 54–66 ms, 27–32 without). Logs are checkpointed by `checkpoint` instead,
+                // and by the last connection to close.
                 let writer = pool(1, file.is_none()).connect_with(connect.clone()).await?;
                 let reader = pool(options.pool_size.max(1), true).connect_with(connect).await?;
                 let inline = match file {
