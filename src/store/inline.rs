@@ -10,10 +10,11 @@
 //! Writes must never wait on a runtime thread, and SQLite has one writer at a time: the
 //! inline writer is one connection whose busy timeout is zero. When the database is
 //! locked (the CLI or another process is writing), the inline write reports `Busy` before
-//! changing anything. In this process, sqlx's writer connection is the turn to write:
-//! while it is out of its pool, inline writes wait for it there instead of racing it for
-//! the lock, and write inline once they hold it (`request_path`). Same file, same WAL, same
-//! `synchronous = NORMAL`: the durability of both paths is the same.
+//! changing anything, and the store runs the same statement through sqlx's writer, which
+//! waits on its own thread. In this process, sqlx's writer goes first: while its connection
+//! is out of its pool, inline writes wait until it is back instead of racing it for the lock
+//! (`request_path`). Same file, same WAL, same `synchronous = NORMAL`: the durability of both
+//! paths is the same.
 //!
 //! The SQL is the store's own text, `$1…$n` placeholders included (SQLite reads them as
 //! named parameters, bound here by name); `request_path` chooses between this and sqlx.

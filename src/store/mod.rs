@@ -133,9 +133,9 @@ impl Store {
         };
         let store = match backend {
             Backend::Sqlite => {
-                // With inline writes, sqlx's writer is the turn to write (`inline_writes_wait`),
-                // and a checkpoint SQLite ran after its commit would hold every inline write
-                // back for as long: past 1,000 frames in the log, after each replica heartbeat
+                // With inline writes, sqlx's writer goes first (`inline_writes_wait`), and a
+                // checkpoint SQLite ran after its commit would hold every inline write back
+                // for as long: past 1,000 frames in the log, after each replica heartbeat
                 // or health flush — under load, always (a login's p99 at 1,000 logins/s due
                 // was 54–66 ms, 27–32 without). Logs are checkpointed by `checkpoint` instead,
                 // and by the last connection to close.
@@ -221,8 +221,8 @@ impl Store {
     /// connection is out of its pool, a write through it is running or about to. Left to
     /// race a stream of inline writes for the lock, it sleeps in SQLite's busy handler (1,
     /// 2, 5, 10 … 100 ms between tries: one series of 430 ms was seen under load), and every
-    /// write queued behind it waits as long. So inline writes queue in its pool instead, and
-    /// each writes inline while it holds the connection (`write_rows`).
+    /// write queued behind it waits as long. So inline writes wait until it is back in its
+    /// pool (`write_rows`).
     pub(crate) fn inline_writes_wait(&self) -> bool {
         self.writer.size() > self.writer.num_idle() as u32
     }
@@ -299,8 +299,8 @@ mod tests {
         assert!(log < 16 << 20, "the log grew to {log} bytes");
     }
 
-    /// While sqlx's writer is out of its pool, an inline write waits for it there instead
-    /// of racing it for the lock, and lands once it is back.
+    /// While sqlx's writer is out of its pool, an inline write waits instead of racing it
+    /// for the lock, and lands once it is back.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_inline_write_waits_its_turn_while_sqlx_writer_is_out() {
         let dir = tempfile::tempdir().unwrap();
@@ -308,7 +308,7 @@ mod tests {
         sqlx::query("CREATE TABLE scratch (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").execute(store.writer()).await.unwrap();
         let count = || async { sqlx::query_as::<_, (i64,)>("SELECT count(*) FROM scratch").fetch_one(store.reader()).await.unwrap().0 };
 
-        let turn = store.writer().acquire().await.unwrap();
+        let held = store.writer().acquire().await.unwrap();
         let write = tokio::spawn({
             let store = store.clone();
             async move { store.write_rows("INSERT INTO scratch (body) VALUES ($1)", &["queued".into()], |_| Ok(())).await }
@@ -318,7 +318,7 @@ mod tests {
         assert!(!write.is_finished(), "the inline write went ahead of sqlx's writer");
         assert_eq!(count().await, 0);
 
-        drop(turn);
+        drop(held);
         write.await.unwrap().unwrap();
         assert_eq!(count().await, 1);
     }

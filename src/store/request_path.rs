@@ -85,6 +85,14 @@ pub(crate) fn bound<'q>(sql: &'static str, params: &'q [Param<'q>]) -> Query<'q,
     })
 }
 
+/// How often a waiting inline write looks whether sqlx's writer is back: the timer's
+/// granularity. The writer's own writes are rare (a heartbeat, the health counts, the log's
+/// restart), so waiting writes rarely wait this much longer than they must.
+const TURN_POLL: std::time::Duration = std::time::Duration::from_millis(1);
+/// Past this, an inline write goes ahead anyway (a connection held out that long is not a
+/// write about to happen).
+const TURN_WAIT_BOUND: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl Store {
     /// The rows of a reading statement.
     pub(crate) async fn read_rows<T>(&self, sql: &'static str, params: &[Param<'_>], mut decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
@@ -101,23 +109,21 @@ impl Store {
             let rows = bound(sql, params).fetch_all(self.writer()).await?;
             return rows.iter().map(|row| decode(row)).collect();
         };
-        if !self.inline_writes_wait() {
-            match inline.write(sql, params, &mut decode) {
-                // Locked by another connection: nothing was written.
-                Err(StoreError::Busy) => {}
-                done => return done,
+        // sqlx's writer is in use: let it have the lock (`inline_writes_wait`), then write
+        // inline. The wait is bounded: it orders writes, it guards nothing.
+        if self.inline_writes_wait() {
+            let since = std::time::Instant::now();
+            while self.inline_writes_wait() && since.elapsed() < TURN_WAIT_BOUND {
+                tokio::time::sleep(TURN_POLL).await;
             }
         }
-        // sqlx's writer is in use, or another connection holds the lock: wait for the
-        // writer's connection (in order, behind whoever holds it), then write inline while
-        // holding it — or, if another process still holds the lock, through it, waiting on
-        // its thread.
-        let mut turn = self.writer().acquire().await?;
         match inline.write(sql, params, &mut decode) {
+            // Another process holds the lock: nothing was written; sqlx's writer waits for
+            // it on its own thread.
             Err(StoreError::Busy) => {}
             done => return done,
         }
-        let rows = bound(sql, params).fetch_all(&mut *turn).await?;
+        let rows = bound(sql, params).fetch_all(self.writer()).await?;
         rows.iter().map(|row| decode(row)).collect()
     }
 }
