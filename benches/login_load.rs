@@ -189,8 +189,9 @@ async fn run(pace: Pace, server: &Server, app_id: &str, seconds: u64, warmup: u6
                         None => Instant::now(),
                         Some(every) => {
                             tokio::time::sleep_until(due.into()).await;
+                            let scheduled = due;
                             due += every;
-                            due - every
+                            scheduled
                         }
                     };
                     match browser.login(&base, &cta).await {

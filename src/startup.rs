@@ -201,9 +201,10 @@ async fn heartbeat_forever(state: AppState, replica: String) {
     }
 }
 
-/// On SQLite, copies the write-ahead log back into the database file every second, on the
-/// pool's writer thread: the request path's inline writes never checkpoint themselves
-/// (it would stall a runtime thread), so the log would otherwise only grow. Past its bound
+/// On SQLite, copies the write-ahead log back into the database file every second, on sqlx's
+/// threads: the request path's inline writes never checkpoint themselves (it would stall a
+/// runtime thread), nor do sqlx's connections (`Store::connect`), so the log would otherwise
+/// only grow. Past its bound
 /// the checkpoint also starts the log over (`Store::checkpoint`).
 async fn checkpoint_forever(state: AppState) {
     if !state.store.writes_inline() {

@@ -100,12 +100,18 @@ impl Store {
             Backend::Sqlite => sqlite_file(url)?,
             Backend::Postgres => None,
         };
-        // With requests inline, sqlx's connections do background and admin work, and each kept
-        // up to SQLite's default 2 MB of pages: after the minute's sweep two had grown the
-        // server from 58 to 61–63 MB (the bar is 64). At 256 KiB each the nine stay under
-        // 2.5 MB; onboarding cost the same (200–208 µs per pair either way).
-        let small_cache = file.is_some();
-        let pool = |size: u32, auto_checkpoint: bool| {
+        // With requests inline, sqlx's connections do the background and admin work:
+        // - no checkpoint after their commits: sqlx's writer goes first (`inline_writes_wait`),
+        //   so a checkpoint SQLite ran after its commit would hold every inline write back for
+        //   as long — past 1,000 frames in the log, after each replica heartbeat or health
+        //   flush: under load, always (a login's p99 at 1,000 logins/s due was 54–66 ms, 27–32
+        //   without). The server checkpoints (`checkpoint`), and so does the last connection
+        //   to close;
+        // - 256 KiB of pages each instead of SQLite's default 2 MB: after the minute's sweep
+        //   two had grown the server from 58 to 61–63 MB (the bar is 64); the nine now stay
+        //   under 2.5 MB, and onboarding cost the same (200–208 µs per pair either way).
+        let background_only = file.is_some();
+        let pool = |size: u32| {
             AnyPoolOptions::new()
                 .max_connections(size)
                 .acquire_timeout(options.acquire_timeout)
@@ -128,11 +134,8 @@ impl Store {
                             // WAL lets readers proceed while the writer commits; NORMAL sync is
                             // durable across application crashes, which is what WAL mode needs.
                             conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;").await?;
-                            if !auto_checkpoint {
-                                conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
-                            }
-                            if small_cache {
-                                conn.execute("PRAGMA cache_size = -256").await?;
+                            if background_only {
+                                conn.execute("PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -256;").await?;
                             }
                         }
                         Ok(())
@@ -141,14 +144,8 @@ impl Store {
         };
         let store = match backend {
             Backend::Sqlite => {
-                // With inline writes, sqlx's writer goes first (`inline_writes_wait`), and a
-                // checkpoint SQLite ran after its commit would hold every inline write back
-                // for as long: past 1,000 frames in the log, after each replica heartbeat
-                // or health flush — under load, always (a login's p99 at 1,000 logins/s due
-                // was 54–66 ms, 27–32 without). Logs are checkpointed by `checkpoint` instead,
-                // and by the last connection to close.
-                let writer = pool(1, file.is_none()).connect_with(connect.clone()).await?;
-                let reader = pool(options.pool_size.max(1), true).connect_with(connect).await?;
+                let writer = pool(1).connect_with(connect.clone()).await?;
+                let reader = pool(options.pool_size.max(1)).connect_with(connect).await?;
                 let inline = match file {
                     Some(file) => Some(Arc::new(Inline::open(&file, options.pool_size as usize)?)),
                     None => None,
@@ -156,7 +153,7 @@ impl Store {
                 Self { backend, reader, writer, inline }
             }
             Backend::Postgres => {
-                let shared = pool(options.pool_size.max(2), true).connect_with(connect).await?;
+                let shared = pool(options.pool_size.max(2)).connect_with(connect).await?;
                 Self { backend, reader: shared.clone(), writer: shared, inline: None }
             }
         };
@@ -210,7 +207,7 @@ impl Store {
     /// done (single statements), so the next write starts the log over.
     ///
     /// The PASSIVE pass runs on a reader connection, so that inline writes go on meanwhile;
-    /// the RESTART on sqlx's writer, so that they queue behind it (`inline_writes_wait`).
+    /// the RESTART on sqlx's writer, so that they wait for it (`inline_writes_wait`).
     pub async fn checkpoint(&self) -> Result<(), StoreError> {
         self.checkpoint_restarting_past(RESTART_FRAMES).await
     }

@@ -126,4 +126,13 @@ impl Store {
         let rows = bound(sql, params).fetch_all(self.writer()).await?;
         rows.iter().map(|row| decode(row)).collect()
     }
+
+    /// A pause between the statements of a long job through sqlx's writer (a sweep in
+    /// chunks): waiting inline writes look every `TURN_POLL`, so statements back to back
+    /// would keep them waiting for the whole job.
+    pub(crate) async fn let_waiting_writes_in(&self) {
+        if self.inline().is_some() {
+            tokio::time::sleep(2 * TURN_POLL).await;
+        }
+    }
 }

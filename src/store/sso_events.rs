@@ -83,10 +83,8 @@ impl Store {
                     .bind(keep - 1)
                     .fetch_optional(self.reader())
                     .await?;
-                match oldest_kept {
-                    Some(row) => row,
-                    None => continue,
-                }
+                let Some(row) = oldest_kept else { continue };
+                row
             };
             loop {
                 let done = sqlx::query(
@@ -103,9 +101,7 @@ impl Store {
                 if (done.rows_affected() as i64) < chunk {
                     break;
                 }
-                // Inline writes wait while sqlx's writer is out of its pool, looking every
-                // millisecond: back to back, the chunks would keep them waiting throughout.
-                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                self.let_waiting_writes_in().await;
             }
         }
         Ok(deleted)
