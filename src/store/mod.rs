@@ -228,8 +228,12 @@ impl Store {
     /// 2, 5, 10 … 100 ms between tries: one series of 430 ms was seen under load), and every
     /// write queued behind it waits as long. So inline writes wait until it is back in its
     /// pool (`write_rows`).
+    ///
+    /// "Out" is any idle count other than the pool's size: sqlx hands a released
+    /// connection to a waiting task before it counts it idle, and that task's count comes
+    /// first, so for a moment the count wraps below zero while the connection is out.
     pub(crate) fn inline_writes_wait(&self) -> bool {
-        self.writer.size() > self.writer.num_idle() as u32
+        self.writer.num_idle() != self.writer.size() as usize
     }
 
     /// Inline reads and writes, on a SQLite file.
