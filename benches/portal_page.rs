@@ -16,7 +16,7 @@ use std::process::Command;
 use causeway::crypto::session_ids::{id_hash, new_session_id};
 use causeway::domain::access::Source;
 use causeway::domain::role::Role;
-use causeway::store::merchants::{Membership, SignIn, UserProfile};
+use causeway::store::merchants::{Membership, SignIn, UsedState, UserProfile};
 use causeway::store::{Store, StoreOptions};
 use support::testkit::partner_api::PartnerApi;
 use support::{cpu_seconds, create_app, env_or, serve};
@@ -54,6 +54,7 @@ async fn session(db_url: &str, app_id: &str, account: &str) -> String {
             event_detail: "bench sign-in",
             correlation_id: "bench",
             signed_in_at: now,
+            used_state: &UsedState { hash: id_hash(&cookie), expires_at: now + 600 },
         })
         .await
         .unwrap();

@@ -244,10 +244,11 @@ async fn sweep_forever(state: AppState) {
         if let Err(err) = state.store.prune_sso_events(state.settings.sso_events_kept).await {
             tracing::warn!(error = %crate::api::error::ErrorChain(&err), "SSO event pruning failed");
         }
-        // Used flows stay a day as tombstones, so a late replay is still named a replay.
+        // Used states stay a day past their flow's expiry, so a late replay is still named
+        // a replay.
         let now = state.clock.now();
-        if let Err(err) = state.store.sweep_flows(now, now - 86_400).await {
-            tracing::warn!(error = %crate::api::error::ErrorChain(&err), "SSO flow sweep failed");
+        if let Err(err) = state.store.sweep_used_states(now - 86_400).await {
+            tracing::warn!(error = %crate::api::error::ErrorChain(&err), "used login state sweep failed");
         }
         if let Err(err) = state.store.prune_health_counts(crate::domain::health::hour_of(now) - 8 * 24 * 3600).await {
             tracing::warn!(error = %crate::api::error::ErrorChain(&err), "health counts pruning failed");

@@ -2,12 +2,14 @@
 //!
 //! Stored form: `v1.<key id>.<base64(nonce ‖ ciphertext ‖ tag)>`. The caller's context
 //! (e.g. `idm-client-secret:<app id>`) is bound as associated data, so a ciphertext
-//! copied into another row or field does not open.
+//! copied into another row or field does not open. Values that travel in a URL (a login's
+//! `state`) use the URL-safe alphabet without padding (RFC 4648 §5) instead.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::GeneralPurpose;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -27,6 +29,25 @@ pub enum SealError {
 }
 
 pub fn seal(keyring: &Keyring, context: &str, secret: &SecretString) -> String {
+    seal_as(&STANDARD, keyring, context, secret)
+}
+
+pub fn open(keyring: &Keyring, context: &str, sealed: &str) -> Result<SecretString, SealError> {
+    open_as(&STANDARD, keyring, context, sealed)
+}
+
+/// `seal` in characters that need no escaping in a URL's query.
+pub fn seal_for_url(keyring: &Keyring, context: &str, secret: &SecretString) -> String {
+    seal_as(&URL_SAFE_NO_PAD, keyring, context, secret)
+}
+
+/// Opens what `seal_for_url` sealed. The decoder refuses non-canonical encodings, so one
+/// sealed value has exactly one spelling (a single-use check may key on the text).
+pub fn open_from_url(keyring: &Keyring, context: &str, sealed: &str) -> Result<SecretString, SealError> {
+    open_as(&URL_SAFE_NO_PAD, keyring, context, sealed)
+}
+
+fn seal_as(encoding: &GeneralPurpose, keyring: &Keyring, context: &str, secret: &SecretString) -> String {
     let key = keyring.current();
     let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key.material.expose_secret()));
     let mut nonce = [0u8; NONCE_BYTES];
@@ -35,16 +56,16 @@ pub fn seal(keyring: &Keyring, context: &str, secret: &SecretString) -> String {
     let ciphertext = cipher
         .encrypt(Nonce::from_slice(&nonce), payload)
         .unwrap_or_else(|_| unreachable!("AES-GCM encryption of a short secret cannot fail"));
-    format!("{VERSION}.{}.{}", key.id, STANDARD.encode([nonce.as_slice(), &ciphertext].concat()))
+    format!("{VERSION}.{}.{}", key.id, encoding.encode([nonce.as_slice(), &ciphertext].concat()))
 }
 
-pub fn open(keyring: &Keyring, context: &str, sealed: &str) -> Result<SecretString, SealError> {
+fn open_as(encoding: &GeneralPurpose, keyring: &Keyring, context: &str, sealed: &str) -> Result<SecretString, SealError> {
     let mut parts = sealed.splitn(3, '.');
     let (Some(VERSION), Some(key_id), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(SealError::Malformed);
     };
     let key = keyring.find(key_id).ok_or_else(|| SealError::UnknownKey(key_id.to_owned()))?;
-    let bytes = STANDARD.decode(body).map_err(|_| SealError::Malformed)?;
+    let bytes = encoding.decode(body).map_err(|_| SealError::Malformed)?;
     if bytes.len() <= NONCE_BYTES {
         return Err(SealError::Malformed);
     }
@@ -92,6 +113,17 @@ mod tests {
         assert!(open(&ring, "ctx", std::str::from_utf8(&tampered).unwrap()).is_err());
         assert!(matches!(open(&self::ring(), "ctx", &sealed), Err(SealError::UnknownKey(_))));
         assert!(matches!(open(&ring, "ctx", "garbage"), Err(SealError::Malformed)));
+    }
+
+    #[test]
+    fn values_sealed_for_a_url_need_no_escaping_and_open_only_that_way() {
+        let ring = ring();
+        // Long enough that the standard alphabet would need '+', '/' or '=' somewhere.
+        let secret = SecretString::from("state of a login ".repeat(20));
+        let sealed = seal_for_url(&ring, "ctx", &secret);
+        assert!(sealed.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "{sealed}");
+        assert_eq!(open_from_url(&ring, "ctx", &sealed).unwrap().expose_secret(), secret.expose_secret());
+        assert!(open_from_url(&ring, "other", &sealed).is_err());
     }
 
     #[test]

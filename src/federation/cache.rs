@@ -37,13 +37,6 @@ impl ConnectorCache {
         open.get(&app)?.iter().find(|c| c.config_version() == version).cloned()
     }
 
-    /// The newest configuration version open for `app`: what a CTA tries first. Whether it
-    /// is still current is checked by the flow's write (`Store::insert_flow`).
-    pub fn newest(&self, app: AppId) -> Option<Arc<dyn Connector>> {
-        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        open.get(&app)?.first().cloned()
-    }
-
     pub fn put(&self, app: AppId, connector: Arc<dyn Connector>) -> Arc<dyn Connector> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let versions = open.entry(app).or_default();

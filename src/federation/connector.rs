@@ -16,10 +16,22 @@ use crate::domain::identity::{FederatedIdentity, IdentityPolicy};
 use crate::domain::ids::AppId;
 
 /// Where to send the browser, and what the callback will need back. The caller seals
-/// `private` into the login flow: the browser never sees it.
+/// `private` into the login's `state` (only Causeway can open it) and adds that `state` to
+/// the URL: the connector's secrets are part of what the state carries, so the URL is
+/// complete only after they exist.
 pub struct LoginStart {
+    /// The IdM's authorization URL without `state`.
     pub url: Url,
     pub private: SecretString,
+}
+
+impl LoginStart {
+    /// The URL the browser goes to, carrying `state`.
+    pub fn url_with_state(&self, state: &str) -> Url {
+        let mut url = self.url.clone();
+        url.query_pairs_mut().append_pair("state", state);
+        url
+    }
 }
 
 /// What the IdM put on the redirect back to Causeway, besides `state` and `error`, which
@@ -146,8 +158,8 @@ pub trait Connector: Send + Sync {
     /// The configuration version this connector was opened from.
     fn config_version(&self) -> i64;
 
-    /// The IdM's authorization URL for a login carrying Causeway's `state`.
-    fn begin_login(&self, state: &str, redirect_uri: &str, options: LoginOptions) -> LoginStart;
+    /// The IdM's authorization URL for a new login (without `state`: see `LoginStart`).
+    fn begin_login(&self, redirect_uri: &str, options: LoginOptions) -> LoginStart;
 
     /// The IdM's answer at the callback, checked by every rule of the protocol.
     fn complete_login<'a>(

@@ -9,10 +9,10 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use super::access;
+use super::login_state::{self, StartedLogin};
 use super::{idm, provisioning, sso_events};
 use crate::crypto::digest::sha256_hex;
 use crate::crypto::random::url_safe_token;
-use crate::crypto::sealed;
 use crate::domain::app::AppStatus;
 use crate::domain::ids::AppId;
 use crate::domain::landing::Landing;
@@ -20,7 +20,7 @@ use crate::domain::sso_error::SsoError;
 use crate::federation::connector::{Callback, Connector, Context, FederationError, LoginOptions};
 use crate::federation::registry;
 use crate::state::AppState;
-use crate::store::flows::{FlowRow, Taken};
+use crate::store::merchants::UsedState;
 use crate::store::idm_configs::IdmVersionRow;
 use crate::store::StoreError;
 
@@ -57,9 +57,8 @@ pub enum Outcome {
     Tested { app: AppId, id: String },
 }
 
-/// Why a login started. Sealed in its flow as one line before the connector's private
-/// state, so the flow table needs no column for the rarer purposes; a plain sign-in
-/// carries no line.
+/// Why a login started. Sealed in its state as one line before the connector's private
+/// state; a plain sign-in carries no line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Purpose {
     SignIn,
@@ -155,10 +154,6 @@ pub fn catalog(err: FederationError) -> SsoError {
     }
 }
 
-fn flow_context(state_hash: &str) -> String {
-    format!("sso-flow:{state_hash}")
-}
-
 /// The app named in the URL: unknown, suspended, or active with its current IdM
 /// configuration, in one read.
 async fn active_app(state: &AppState, app: AppId) -> Result<Option<IdmVersionRow>, Failure> {
@@ -213,48 +208,37 @@ async fn begin_for(state: &AppState, app_raw: &str, purpose: &Purpose, browser_i
     {
         return Err(fail(SsoError::StateUnknown));
     }
-    // What this process last opened for the app saves a read; the flow's write checks the
-    // app is still active on that configuration. An app it has not seen is read first, so
-    // made-up app ids never reach the limiter.
-    let mut connector = match state.connectors.newest(app) {
-        Some(remembered) => remembered,
-        None => current_connector(state, app).await?,
+    // One read says whether the app is active and which configuration is current, whichever
+    // process or replica changed them last; the connector this process opened for that
+    // version is used as it is, else the configuration is read and opened. Made-up app ids
+    // fail here, before the limiter.
+    let connector = match state.store.app_status_and_version(app).await.map_err(|e| Failure { app: None, error: e.into() })? {
+        None => return Err(Failure { app: None, error: SsoError::AppUnknown }),
+        Some((AppStatus::Active, Some(version))) if let Some(open) = state.connectors.get(app, version) => open,
+        Some((AppStatus::Active, _)) => current_connector(state, app).await?,
+        Some(_) => return Err(fail(SsoError::AppSuspended)),
     };
-    // Every start writes a flow: anonymous clicks are paced before they cost a row.
+    // Starts are paced per browser and address: they cost no row, but each is sealed and
+    // may send a browser on to the partner's IdM.
     let browser_hash = browser_id.map(|b| sha256_hex(b.as_bytes()));
     state.cta_limiter.check(app, client, browser_hash.as_deref()).map_err(|retry_after| fail(SsoError::TooManySignIns { retry_after }))?;
     let new_browser_id = browser_id.is_none().then(|| url_safe_token(32));
     let browser_hash = browser_hash.unwrap_or_else(|| sha256_hex(new_browser_id.as_deref().unwrap_or_default().as_bytes()));
-    let login_state = url_safe_token(32);
-    let state_hash = sha256_hex(login_state.as_bytes());
-    let redirect_uri = idm::redirect_uri(state, app);
-    // A refused write means the app changed since this process read it: read it again
-    // (suspended or unconfigured now fails there). Two edits racing this start are unlikely;
-    // a third refusal is an error rather than a loop.
-    for _ in 0..3 {
-        let start = connector.begin_login(&login_state, &redirect_uri, purpose.options(state));
-        let now = state.clock.now();
-        let private = purpose.sealed_with(&start.private);
-        let flow = FlowRow {
-            private_sealed: sealed::seal(&state.keyring, &flow_context(&state_hash), &private),
-            state_hash: state_hash.clone(),
-            app_id: app,
-            browser_hash: browser_hash.clone(),
-            config_version: connector.config_version(),
-            created_at: now,
-            expires_at: now + FLOW_SECONDS,
-        };
-        if state.store.insert_flow(&flow).await.map_err(|e| fail(e.into()))? {
-            state.metrics.sso_started.inc();
-            // A partner's test is not one of its merchants' sign-ins.
-            if !matches!(purpose, Purpose::Test(_)) {
-                state.health.started(app, now);
-            }
-            return Ok(Begun { redirect: start.url, new_browser_id });
-        }
-        connector = current_connector(state, app).await?;
+    let start = connector.begin_login(&idm::redirect_uri(state, app), purpose.options(state));
+    let now = state.clock.now();
+    let started = StartedLogin {
+        browser_hash,
+        config_version: connector.config_version(),
+        expires_at: now + FLOW_SECONDS,
+        private: purpose.sealed_with(&start.private),
+    };
+    let login_state = login_state::seal(&state.keyring, app, &started);
+    state.metrics.sso_started.inc();
+    // A partner's test is not one of its merchants' sign-ins.
+    if !matches!(purpose, Purpose::Test(_)) {
+        state.health.started(app, now);
     }
-    Err(fail(internal("the app's IdM configuration changed three times during one CTA")))
+    Ok(Begun { redirect: start.url_with_state(&login_state), new_browser_id })
 }
 
 pub async fn complete(state: &AppState, app_raw: &str, params: &CallbackParams, browser_id: Option<&str>, correlation_id: &str) -> Result<Outcome, Failure> {
@@ -337,27 +321,54 @@ fn event_detail(error: &SsoError) -> String {
 
 async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, browser_id: Option<&str>, correlation_id: &str) -> Result<Outcome, Failure> {
     let fail = |error| Failure { app: Some(app), error };
-    let now = state.clock.now();
     let Some(raw_state) = params.state.as_deref().filter(|s| !s.is_empty()) else {
         active_app(state, app).await?;
         return Err(fail(SsoError::StateMissing));
     };
-    let state_hash = sha256_hex(raw_state.as_bytes());
-    // The flow is consumed first, so an error response cannot be replayed either.
-    let flow = match state.store.take_flow(&state_hash, now).await.map_err(|e| fail(e.into()))? {
-        Taken::Flow(flow, AppStatus::Active) if flow.app_id == app => flow,
-        Taken::Flow(flow, _) if flow.app_id == app => return Err(fail(SsoError::AppSuspended)),
-        Taken::Flow(..) | Taken::Unknown => {
-            // No flow of this app: an unknown or suspended app says so rather than "unknown state".
-            active_app(state, app).await?;
-            return Err(fail(SsoError::StateUnknown));
-        }
-        Taken::Replayed => return Err(fail(SsoError::StateReplayed)),
+    let Some(login) = login_state::open(&state.keyring, app, raw_state) else {
+        // Not a state Causeway sealed for this app: an unknown or suspended app says so
+        // rather than "unknown state".
+        active_app(state, app).await?;
+        return Err(fail(SsoError::StateUnknown));
     };
-    if now > flow.expires_at {
+    let used = UsedState { hash: sha256_hex(raw_state.as_bytes()), expires_at: login.expires_at };
+    let facts = state.store.callback_facts(app, &used.hash, used.expires_at).await.map_err(|e| fail(e.into()))?;
+    let Some(facts) = facts else { return Err(Failure { app: None, error: SsoError::AppUnknown }) };
+    if facts.used {
+        return Err(fail(SsoError::StateReplayed));
+    }
+    let result = finish(state, app, params, browser_id, &login, &used, facts.app_status, correlation_id).await;
+    // However it ended, the state is spent, so an error answer cannot be replayed either. A
+    // sign-in recorded it in its own write; one that found it recorded lost a race.
+    let recorded = matches!(&result, Ok(Outcome::SignedIn(_)) | Err(Failure { error: SsoError::StateReplayed, .. }));
+    if !recorded && let Err(err) = state.store.mark_state_used(&used.hash, used.expires_at).await {
+        tracing::warn!(error = %err, "a used login state could not be recorded");
+    }
+    result
+}
+
+/// A callback whose state opened and was not used before: the checks that need the
+/// login, the IdM's answer, and the sign-in.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    state: &AppState,
+    app: AppId,
+    params: &CallbackParams,
+    browser_id: Option<&str>,
+    login: &StartedLogin,
+    used: &UsedState,
+    app_status: AppStatus,
+    correlation_id: &str,
+) -> Result<Outcome, Failure> {
+    let fail = |error| Failure { app: Some(app), error };
+    let now = state.clock.now();
+    if app_status != AppStatus::Active {
+        return Err(fail(SsoError::AppSuspended));
+    }
+    if now > login.expires_at {
         return Err(fail(SsoError::StateExpired));
     }
-    if browser_id.map(|b| sha256_hex(b.as_bytes())) != Some(flow.browser_hash.clone()) {
+    if browser_id.map(|b| sha256_hex(b.as_bytes())).as_deref() != Some(login.browser_hash.as_str()) {
         return Err(fail(SsoError::FlowOtherBrowser));
     }
     // Only now is the answer known to come back to the browser that started the login:
@@ -368,18 +379,17 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
     // The configuration the login started with: a partner's edit meanwhile applies to the
     // next login, not to this one. Versions never change once written, so an open one is
     // used as it is.
-    let connector = match state.connectors.get(app, flow.config_version) {
+    let connector = match state.connectors.get(app, login.config_version) {
         Some(open) => open,
         None => {
-            let config = state.store.idm_version(app, flow.config_version).await.map_err(|e| fail(e.into()))?;
+            let config = state.store.idm_version(app, login.config_version).await.map_err(|e| fail(e.into()))?;
             connector_for(state, app, Some(config)).await.map_err(fail)?
         }
     };
-    let private: SecretString = sealed::open(&state.keyring, &flow_context(&state_hash), &flow.private_sealed).map_err(|e| fail(internal(e)))?;
     let redirect_uri = idm::redirect_uri(state, app);
     let ctx = Context { client: &state.outbound, jwks: &state.jwks, app, now, redirect_uri: &redirect_uri };
     let callback = Callback { code: params.code.as_deref(), iss: params.iss.as_deref() };
-    let (purpose, inner) = Purpose::opened(private.expose_secret());
+    let (purpose, inner) = Purpose::opened(login.private.expose_secret());
     let inner = SecretString::from(inner.to_owned());
     let landing = match purpose {
         Purpose::Test(test) => {
@@ -412,6 +422,7 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
         sign_out_origins: &connector.sign_out_origins(),
         idm_sid: idm_sid(&completion.identity.primary),
         authenticated_at,
+        used_state: used,
     };
     let signed_in = provisioning::sign_in(state, app, &person, access, &session, correlation_id).await.map_err(fail)?;
     Ok(Outcome::SignedIn(Completed { app, session_id: signed_in.session_id, choosing: signed_in.choosing, landing }))

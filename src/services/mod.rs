@@ -14,6 +14,7 @@ pub mod idm;
 pub mod idm_monitor;
 pub mod kyc;
 pub mod login;
+pub mod login_state;
 pub mod master_key;
 pub mod merchant_sessions;
 pub mod onboarding;

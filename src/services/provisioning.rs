@@ -10,7 +10,8 @@ use crate::domain::identity::Person;
 use crate::domain::ids::AppId;
 use crate::domain::sso_error::SsoError;
 use crate::state::AppState;
-use crate::store::merchants::{Membership, SignIn, UserProfile};
+use crate::store::merchants::{Membership, SignIn, UsedState, UserProfile};
+use crate::store::StoreError;
 
 /// What the new session keeps of the login, besides the person and the account.
 pub struct SessionFacts<'a> {
@@ -21,6 +22,8 @@ pub struct SessionFacts<'a> {
     pub idm_sid: Option<String>,
     /// When the person authenticated at the IdM, for step-up.
     pub authenticated_at: i64,
+    /// The login's state, recorded used by the sign-in's write.
+    pub used_state: &'a UsedState,
 }
 
 pub struct SignedIn {
@@ -79,7 +82,14 @@ pub async fn sign_in(
             event_detail: &summary,
             correlation_id,
             signed_in_at: now,
+            used_state: facts.used_state,
         })
-        .await?;
+        .await
+        // The session and event ids are fresh and random; the one key a sign-in can collide
+        // on is its state's: another callback with it signed in first.
+        .map_err(|err| match err {
+            StoreError::Conflict { .. } => SsoError::StateReplayed,
+            err => err.into(),
+        })?;
     Ok(SignedIn { session_id: session.id, choosing: membership.is_none() })
 }

@@ -33,6 +33,13 @@ pub struct Membership {
 
 /// A successful sign-in, written in one statement (see migration 0010): the user as the
 /// IdM vouched for them, their sign-in on the account, the session and the partner's event.
+/// A login's `state` as the database records it used: its hash, and the expiry sealed in it.
+#[derive(Clone, Debug)]
+pub struct UsedState {
+    pub hash: String,
+    pub expires_at: i64,
+}
+
 pub struct SignIn<'a> {
     pub profile: UserProfile<'a>,
     /// `None`: the person reaches several accounts and chooses one first.
@@ -52,6 +59,8 @@ pub struct SignIn<'a> {
     pub event_detail: &'a str,
     pub correlation_id: &'a str,
     pub signed_in_at: i64,
+    /// Recorded used by the same statement: a state used before refuses the whole sign-in.
+    pub used_state: &'a UsedState,
 }
 
 /// A live session bound to an account, with everything a Merchant Center page shows
@@ -157,12 +166,13 @@ impl SessionRow {
 impl Store {
     /// Writes a sign-in: creates or updates the user keyed by (app, iss, sub) with the
     /// profile the IdM sent this time, records the membership (when bound), opens the
-    /// session and logs the event — one statement, so one round trip, all or nothing.
+    /// session, logs the event and records the login's state used — one statement, so one
+    /// round trip, all or nothing. `Conflict` when the state was used already.
     pub async fn sign_in(&self, s: &SignIn<'_>) -> Result<(), StoreError> {
         const SQL: &str = "INSERT INTO sign_ins (new_user_id, app_id, issuer, subject, email, email_key, phone_number, phone_key, given_name,
                 family_name, account_id, role, source, session_id_hash, csrf_token, logout_hint_sealed, sign_out_origins, reachable_accounts,
-                expires_at, event_id, event_detail, correlation_id, signed_in_at, idm_sid, authenticated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)";
+                expires_at, event_id, event_detail, correlation_id, signed_in_at, idm_sid, authenticated_at, state_hash, state_expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)";
         let p = &s.profile;
         let params = [
             uuid::Uuid::new_v4().to_string().into(),
@@ -190,6 +200,8 @@ impl Store {
             s.signed_in_at.into(),
             s.idm_sid.into(),
             s.authenticated_at.into(),
+            (&s.used_state.hash).into(),
+            s.used_state.expires_at.into(),
         ];
         self.write_rows(SQL, &params, |_| Ok(())).await?;
         Ok(())

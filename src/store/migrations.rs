@@ -52,6 +52,8 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(16, "sid index partial", "0016_sid_index_partial"),
     // Apps are never deleted; on PostgreSQL onboarding rows name their app without a row lock.
     embedded!(17, "apps never deleted", "0017_apps_never_deleted", per_backend),
+    // A login's flow travels sealed in its state; the sign-in records the state used.
+    embedded!(18, "flow in state", "0018_flow_in_state", per_backend),
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {

@@ -35,7 +35,7 @@ mod partner_idm;
 mod secrets_at_rest;
 mod sso_events;
 mod id_token;
-mod flows;
+mod login_states;
 mod form_browser;
 mod oidc_interop;
 mod sso_flow;

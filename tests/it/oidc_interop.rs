@@ -66,8 +66,8 @@ fn verifier_of(start: &LoginStart) -> String {
 /// identity policy sees. `app` keys the JWKS cache, as the partner app does in production.
 async fn login(app: AppId, connector: &OidcConnector, cache: &JwksCache, browser: &mut FormBrowser) -> Result<Person, String> {
     let state = format!("state-{}", uuid::Uuid::new_v4());
-    let start = connector.begin_login(&state, REDIRECT, Default::default());
-    let back = browser.run_until(start.url.as_str(), REDIRECT, &[("login", "alice"), ("password", "any")]).await;
+    let start = connector.begin_login(REDIRECT, Default::default());
+    let back = browser.run_until(start.url_with_state(&state).as_str(), REDIRECT, &[("login", "alice"), ("password", "any")]).await;
     let query: std::collections::HashMap<String, String> = back.query_pairs().into_owned().collect();
     assert_eq!(query.get("state"), Some(&state), "state comes back unchanged");
     assert_eq!(query.get("iss"), Some(&connector.issuer), "RFC 9207 iss parameter");
@@ -112,8 +112,8 @@ async fn the_provider_enforces_pkce_and_single_use_codes() {
     let idp = provider(false).await;
     let connector = connector(&idp, "basic-rs", "s3cret:with/odd&chars", "client_secret_basic").await;
     let mut browser = FormBrowser::new();
-    let start = connector.begin_login("s-1", REDIRECT, Default::default());
-    let back = browser.run_until(start.url.as_str(), REDIRECT, &[("login", "alice"), ("password", "any")]).await;
+    let start = connector.begin_login(REDIRECT, Default::default());
+    let back = browser.run_until(start.url_with_state("s-1").as_str(), REDIRECT, &[("login", "alice"), ("password", "any")]).await;
     let code = back.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
     let code_of = |r: Result<_, _>| r.map(|_| ()).map_err(|e| catalog(e).code());
     let wrong = "a-verifier-that-does-not-match-the-challenge-0123456789";
@@ -123,8 +123,8 @@ async fn the_provider_enforces_pkce_and_single_use_codes() {
     assert_eq!(code_of(connector.exchange(&code, &verifier_of(&start), REDIRECT, &client()).await), Err("code_rejected".into()));
     // A wrong client secret is a token-endpoint failure, not a rejected code.
     let bad_secret = connector_with_secret(&idp, "nope").await;
-    let start = bad_secret.begin_login("s-2", REDIRECT, Default::default());
-    let back = browser.run_until(start.url.as_str(), REDIRECT, &[("login", "alice"), ("password", "any")]).await;
+    let start = bad_secret.begin_login(REDIRECT, Default::default());
+    let back = browser.run_until(start.url_with_state("s-2").as_str(), REDIRECT, &[("login", "alice"), ("password", "any")]).await;
     let code = back.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
     assert_eq!(code_of(bad_secret.exchange(&code, &verifier_of(&start), REDIRECT, &client()).await), Err("token_endpoint_failed".into()));
 }

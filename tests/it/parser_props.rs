@@ -727,7 +727,7 @@ fn any_discovery_document_opens_a_connector_or_is_refused() {
         let doc = doc.unwrap();
         let flag = doc.get("authorization_response_iss_parameter_supported");
         prop_assert_eq!(connector.iss_parameter_supported, flag == Some(&Value::Bool(true)));
-        let login = connector.begin_login("state-1", "https://causeway.example/sso/callback", Default::default()).url;
+        let login = connector.begin_login("https://causeway.example/sso/callback", Default::default()).url_with_state("state-1");
         let published = Url::parse(doc["authorization_endpoint"].as_str().unwrap()).unwrap();
         prop_assert!(matches!(login.scheme(), "http" | "https"));
         prop_assert_eq!((login.origin(), login.path()), (published.origin(), published.path()));

@@ -126,6 +126,31 @@ async fn every_bad_answer_has_its_code_and_opens_no_session() {
     assert!(metrics.lines().any(|l| l == "causeway_jwks_fetches_total 2"), "{metrics}");
 }
 
+/// A provider that honours a code twice (RFC 6749 §4.1.2 forbids it) cannot turn one login
+/// into two sessions: both callbacks racing with one state reach it, and the sign-in's own
+/// write, which records the state used, lets one through.
+#[tokio::test]
+async fn two_callbacks_racing_with_one_state_sign_in_once() {
+    let (app, op, _) = setup().await;
+    op.set(|b| b.reuses_codes_after = Some(std::time::Duration::from_millis(300)));
+    let cta = app.client.get(app.cta()).send().await.unwrap();
+    let cookie = cta.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let authorize = cta.headers()["location"].to_str().unwrap().to_owned();
+    let back = app.client.get(&authorize).send().await.unwrap();
+    let callback = back.headers()["location"].to_str().unwrap().to_owned();
+    let call = || async { app.client.get(&callback).header("cookie", &cookie).send().await.unwrap() };
+    let (first, second) = tokio::join!(call(), call());
+    assert_eq!(op.hits().token.load(std::sync::atomic::Ordering::SeqCst), 2, "both were past the used-state check");
+    let mut ends = Vec::new();
+    for resp in [first, second] {
+        let status = resp.status();
+        ends.push((status, failure(&resp.text().await.unwrap()).unwrap_or_default()));
+    }
+    ends.sort();
+    assert_eq!(ends, [(StatusCode::FOUND, String::new()), (StatusCode::BAD_REQUEST, "state_replayed".to_owned())]);
+    assert_eq!(app.store.count_merchant_sessions(app.partner.app_id.parse().unwrap()).await.unwrap(), 1);
+}
+
 #[tokio::test]
 async fn a_login_sets_a_host_only_session_cookie_and_reuses_the_warm_connector() {
     let (app, op, _) = setup().await;
@@ -171,20 +196,26 @@ async fn authorization_response_problems() {
     strict["clock_leeway_seconds"] = json!(60);
     assert_eq!(app.api(Method::PUT, "/partner/idm", &app.partner).json(&strict).send().await.unwrap().status(), StatusCode::OK);
     assert_eq!(attempt(&app, &op, token(|c| c["exp"] = json!(now() - 30))).await, "", "within the default leeway");
-    let sessions_before = app.store.count_merchant_sessions(app.partner.app_id.parse().unwrap()).await.unwrap();
+}
 
-    // A flow older than 10 minutes.
+/// A login's expiry travels sealed in its state: a callback eleven minutes after its CTA is
+/// refused whatever the IdM answers, opens nothing, and the state stays spent.
+#[tokio::test]
+async fn a_flow_older_than_ten_minutes_is_refused() {
+    let app = spawn_app_for_sso_with_pinned_clock(&[]).await;
+    app.account(&app.partner, "alice@shop.example", "Shop").await;
+    let op = FakeOp::start().await;
+    app.configure_idm(&op.config(json!({}))).await;
     let mut browser = FormBrowser::new();
-    answer_with(&op, token(|_| {}));
     let callback = app.url(&format!("/sso/oidc/{}/callback", app.partner.app_id));
     let back = browser.run_until(&app.url(&format!("/sso/oidc/{}", app.partner.app_id)), &callback, &[]).await;
-    {
-        use sqlx::Connection;
-        let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
-        sqlx::query("UPDATE sso_flows SET expires_at = created_at - 1").execute(&mut conn).await.unwrap();
-    }
+    app.clock.advance(660);
+    op.set(|b| b.time_shift = 660);
     let (status, _, page) = browser.get(back.as_str()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("<code>state_expired</code>"), "{page}");
-    assert_eq!(app.store.count_merchant_sessions(app.partner.app_id.parse().unwrap()).await.unwrap(), sessions_before);
+    assert_eq!(app.store.count_merchant_sessions(app.partner.app_id.parse().unwrap()).await.unwrap(), 0);
+    assert_eq!(op.hits().token.load(std::sync::atomic::Ordering::SeqCst), 0, "the IdM was not asked");
+    let (_, _, page) = browser.get(back.as_str()).await;
+    assert!(page.contains("<code>state_replayed</code>"), "{page}");
 }

@@ -92,6 +92,9 @@ pub struct Behaviour {
     /// `prompt=login` authenticates them again, now, unless `ignores_prompt_login`.
     pub authenticated_at: Option<i64>,
     pub ignores_prompt_login: bool,
+    /// A provider that breaks RFC 6749 §4.1.2 and honours a code more than once, slowly:
+    /// two callbacks racing with one state both get an identity.
+    pub reuses_codes_after: Option<Duration>,
 }
 
 impl Default for Behaviour {
@@ -113,6 +116,7 @@ impl Default for Behaviour {
             time_shift: 0,
             authenticated_at: None,
             ignores_prompt_login: false,
+            reuses_codes_after: None,
         }
     }
 }
@@ -128,6 +132,7 @@ pub struct Hits {
     pub prompts: Mutex<Vec<(String, String)>>,
 }
 
+#[derive(Clone)]
 struct Grant {
     auth_time: Option<i64>,
     nonce: String,
@@ -350,7 +355,14 @@ async fn token(p: &Provider, mut req: Request) -> Response {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
     }
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
-    let Some(grant) = p.codes.lock().unwrap().remove(field("code")) else {
+    let grant = match behaviour.reuses_codes_after {
+        Some(delay) => {
+            tokio::time::sleep(delay).await;
+            p.codes.lock().unwrap().get(field("code")).cloned()
+        }
+        None => p.codes.lock().unwrap().remove(field("code")),
+    };
+    let Some(grant) = grant else {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant");
     };
     let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, field("code_verifier").as_bytes()));

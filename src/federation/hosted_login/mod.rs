@@ -104,9 +104,9 @@ impl Connector for HostedLoginConnector {
     /// The seed's step 7: `{login_url}?site_key=…&redirect_uri=…&state=…`.
     /// Seed 000's hosted login has no parameter that demands a new authentication: a step-up
     /// is a new login, and the exchange's answer counts as authenticated at that time.
-    fn begin_login(&self, state: &str, redirect_uri: &str, _options: LoginOptions) -> LoginStart {
+    fn begin_login(&self, redirect_uri: &str, _options: LoginOptions) -> LoginStart {
         let mut url: Url = self.config.login_url.url().clone();
-        url.query_pairs_mut().append_pair("site_key", &self.config.site_key).append_pair("redirect_uri", redirect_uri).append_pair("state", state);
+        url.query_pairs_mut().append_pair("site_key", &self.config.site_key).append_pair("redirect_uri", redirect_uri);
         // Nothing but the state travels: the code is bound to the site and callback by the IdM.
         LoginStart { url, private: SecretString::from("{}") }
     }

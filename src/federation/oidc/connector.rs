@@ -264,7 +264,7 @@ impl Connector for OidcConnector {
     }
 
     /// The authorization request (OIDC Core §3.1.2.1) with PKCE S256 (RFC 7636).
-    fn begin_login(&self, state: &str, redirect_uri: &str, options: LoginOptions) -> LoginStart {
+    fn begin_login(&self, redirect_uri: &str, options: LoginOptions) -> LoginStart {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let nonce = Nonce::new_random();
         let mut url = self.authorization.clone();
@@ -273,7 +273,6 @@ impl Connector for OidcConnector {
             .append_pair("client_id", &self.client_id)
             .append_pair("redirect_uri", redirect_uri)
             .append_pair("scope", &self.scopes.join(" "))
-            .append_pair("state", state)
             .append_pair("nonce", nonce.secret())
             .append_pair("code_challenge", challenge.as_str())
             .append_pair("code_challenge_method", "S256");
