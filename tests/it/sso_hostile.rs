@@ -127,12 +127,13 @@ async fn every_bad_answer_has_its_code_and_opens_no_session() {
 }
 
 /// A provider that honours a code twice (RFC 6749 §4.1.2 forbids it) cannot turn one login
-/// into two sessions: both callbacks racing with one state reach it, and the sign-in's own
-/// write, which records the state used, lets one through.
+/// into two sessions: both callbacks racing with one state reach it (it answers neither
+/// before both asked), and the sign-in's own write, which records the state used, lets one
+/// through.
 #[tokio::test]
 async fn two_callbacks_racing_with_one_state_sign_in_once() {
     let (app, op, _) = setup().await;
-    op.set(|b| b.reuses_codes_after = Some(std::time::Duration::from_millis(300)));
+    op.set(|b| b.reuses_codes_for = Some(2));
     let cta = app.client.get(app.cta()).send().await.unwrap();
     let cookie = cta.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
     let authorize = cta.headers()["location"].to_str().unwrap().to_owned();

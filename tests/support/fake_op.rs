@@ -92,9 +92,10 @@ pub struct Behaviour {
     /// `prompt=login` authenticates them again, now, unless `ignores_prompt_login`.
     pub authenticated_at: Option<i64>,
     pub ignores_prompt_login: bool,
-    /// A provider that breaks RFC 6749 §4.1.2 and honours a code more than once, slowly:
-    /// two callbacks racing with one state both get an identity.
-    pub reuses_codes_after: Option<Duration>,
+    /// A provider that breaks RFC 6749 §4.1.2 and honours a code more than once, and
+    /// answers no token request until this many have arrived (5 s at most): callbacks
+    /// racing with one state all get an identity, none before the others asked.
+    pub reuses_codes_for: Option<u32>,
 }
 
 impl Default for Behaviour {
@@ -116,7 +117,7 @@ impl Default for Behaviour {
             time_shift: 0,
             authenticated_at: None,
             ignores_prompt_login: false,
-            reuses_codes_after: None,
+            reuses_codes_for: None,
         }
     }
 }
@@ -355,9 +356,12 @@ async fn token(p: &Provider, mut req: Request) -> Response {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client");
     }
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
-    let grant = match behaviour.reuses_codes_after {
-        Some(delay) => {
-            tokio::time::sleep(delay).await;
+    let grant = match behaviour.reuses_codes_for {
+        Some(racers) => {
+            let since = std::time::Instant::now();
+            while p.hits.token.load(Ordering::SeqCst) < racers && since.elapsed() < Duration::from_secs(5) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
             p.codes.lock().unwrap().get(field("code")).cloned()
         }
         None => p.codes.lock().unwrap().remove(field("code")),
