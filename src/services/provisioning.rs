@@ -65,7 +65,7 @@ pub async fn sign_in(
     };
     let now = state.clock.now();
     let session = merchant_sessions::new_session(state, facts.logout_hint, now);
-    state
+    let written = state
         .store
         .sign_in(&SignIn {
             profile,
@@ -84,12 +84,17 @@ pub async fn sign_in(
             signed_in_at: now,
             used_state: facts.used_state,
         })
-        .await
-        // The session and event ids are fresh and random; the one key a sign-in can collide
-        // on is its state's: another callback with it signed in first.
-        .map_err(|err| match err {
-            StoreError::Conflict { .. } => SsoError::StateReplayed,
-            err => err.into(),
-        })?;
+        .await;
+    // A refused write whose state is now recorded used lost to another callback with that
+    // state; any other refusal is an error of ours.
+    if let Err(StoreError::Conflict { .. }) = &written {
+        let used = facts.used_state;
+        if let Ok(Some(now_known)) = state.store.callback_facts(app, &used.hash, used.expires_at).await
+            && now_known.used
+        {
+            return Err(SsoError::StateReplayed);
+        }
+    }
+    written?;
     Ok(SignedIn { session_id: session.id, choosing: membership.is_none() })
 }
