@@ -337,7 +337,10 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
     if facts.used {
         return Err(fail(SsoError::StateReplayed));
     }
-    let result = finish(state, app, params, browser_id, &login, &used, facts.app_status, correlation_id).await;
+    let result = match facts.app_status {
+        AppStatus::Active => finish(state, app, params, browser_id, &login, &used, correlation_id).await,
+        _ => Err(fail(SsoError::AppSuspended)),
+    };
     // However it ended, the state is spent, so an error answer cannot be replayed either. A
     // sign-in recorded it in its own write; one that found it recorded lost a race.
     let recorded = matches!(&result, Ok(Outcome::SignedIn(_)) | Err(Failure { error: SsoError::StateReplayed, .. }));
@@ -347,9 +350,8 @@ async fn complete_for(state: &AppState, app: AppId, params: &CallbackParams, bro
     result
 }
 
-/// A callback whose state opened and was not used before: the checks that need the
-/// login, the IdM's answer, and the sign-in.
-#[allow(clippy::too_many_arguments)]
+/// A callback of an active app whose state opened and was not used before: the checks
+/// that need the login, the IdM's answer, and the sign-in.
 async fn finish(
     state: &AppState,
     app: AppId,
@@ -357,14 +359,10 @@ async fn finish(
     browser_id: Option<&str>,
     login: &StartedLogin,
     used: &UsedState,
-    app_status: AppStatus,
     correlation_id: &str,
 ) -> Result<Outcome, Failure> {
     let fail = |error| Failure { app: Some(app), error };
     let now = state.clock.now();
-    if app_status != AppStatus::Active {
-        return Err(fail(SsoError::AppSuspended));
-    }
     if now > login.expires_at {
         return Err(fail(SsoError::StateExpired));
     }

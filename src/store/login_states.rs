@@ -75,12 +75,12 @@ const SWEEP_CHUNK: i64 = 1000;
 
 #[cfg(test)]
 mod tests {
-    use crate::store::{Store, StoreOptions};
+    use crate::store::scratch_store;
 
     #[tokio::test]
     async fn the_sweep_in_chunks_forgets_exactly_the_expired_states() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("states.db").display()), &StoreOptions::default()).await.unwrap();
+        let store = scratch_store(&dir, "states.db").await;
         store.migrate().await.unwrap();
         for n in 0..23 {
             assert!(store.mark_state_used(&format!("state-{n}"), 1_000 + n).await.unwrap());

@@ -251,6 +251,13 @@ fn sqlite_file(url: &str) -> Result<Option<std::path::PathBuf>, StoreError> {
     Ok((!in_memory).then(|| file.to_path_buf()))
 }
 
+/// A store on a new SQLite file in `dir`, as `serve` opens one (requests inline), not
+/// migrated: for the store's own unit tests.
+#[cfg(test)]
+pub(crate) async fn scratch_store(dir: &tempfile::TempDir, file: &str) -> Store {
+    Store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join(file).display()), &StoreOptions::default()).await.unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -265,8 +272,7 @@ mod tests {
         const WRITES: usize = 6000;
         const BOUND_FRAMES: i64 = 100;
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("wal.db");
-        let store = Store::connect(&format!("sqlite://{}?mode=rwc", file.display()), &StoreOptions::default()).await.unwrap();
+        let store = scratch_store(&dir, "wal.db").await;
         assert!(store.writes_inline());
         sqlx::query("CREATE TABLE scratch (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").execute(store.writer()).await.unwrap();
 
@@ -313,7 +319,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_inline_write_waits_its_turn_while_sqlx_writer_is_out() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("turn.db").display()), &StoreOptions::default()).await.unwrap();
+        let store = scratch_store(&dir, "turn.db").await;
         sqlx::query("CREATE TABLE scratch (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").execute(store.writer()).await.unwrap();
         let count = || async { sqlx::query_as::<_, (i64,)>("SELECT count(*) FROM scratch").fetch_one(store.reader()).await.unwrap().0 };
 

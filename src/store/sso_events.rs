@@ -111,14 +111,13 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::StoreOptions;
 
     /// Each app keeps its newest events, ties within a second broken by id, however many
     /// chunks the surplus takes.
     #[tokio::test]
     async fn pruning_in_chunks_keeps_each_apps_newest_events() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join("events.db").display()), &StoreOptions::default()).await.unwrap();
+        let store = crate::store::scratch_store(&dir, "events.db").await;
         store.migrate().await.unwrap();
         let apps: Vec<AppId> = (0..3).map(|_| AppId::new()).collect();
         for app in &apps {
