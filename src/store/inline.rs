@@ -22,7 +22,7 @@
 use std::cell::Cell;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -96,19 +96,19 @@ impl Inline {
     }
 
     /// Every row of `sql` with `params` bound to `$1…`, each decoded by `decode`.
-    pub(crate) fn read<T>(&self, sql: &str, params: &[Param<'_>], decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+    pub(crate) fn read<T>(&self, sql: &'static str, params: &[Param<'_>], decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
         self.with(|conn| run(conn, sql, params, decode))
     }
 
     /// Runs a writing statement (its `RETURNING` rows decoded by `decode`); `Busy` when
     /// another connection holds the lock, and then nothing was written.
-    pub(crate) fn write<T>(&self, sql: &str, params: &[Param<'_>], decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+    pub(crate) fn write<T>(&self, sql: &'static str, params: &[Param<'_>], decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
         let conn = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         run(&conn, sql, params, decode)
     }
 }
 
-fn run<T>(conn: &Connection, sql: &str, params: &[Param<'_>], mut decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
+fn run<T>(conn: &Connection, sql: &'static str, params: &[Param<'_>], mut decode: impl FnMut(&dyn Row) -> Result<T, StoreError>) -> Result<Vec<T>, StoreError> {
     let mut statement = conn.prepare_cached(sql)?;
     // A parameter past the list would stay unbound, which SQLite reads as NULL.
     if params.len() > PLACEHOLDERS.len() {
@@ -119,13 +119,36 @@ fn run<T>(conn: &Connection, sql: &str, params: &[Param<'_>], mut decode: impl F
             statement.raw_bind_parameter(index, value)?;
         }
     }
-    let names: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
+    let names = column_names(&statement, sql);
     let mut rows = statement.raw_query();
     let mut decoded = Vec::new();
     while let Some(row) = rows.next()? {
-        decoded.push(decode(&NamedRow { row, names: &names, next: Cell::new(0) })?);
+        decoded.push(decode(&NamedRow { row, names, next: Cell::new(0) })?);
     }
     Ok(decoded)
+}
+
+/// The names of a statement's result columns, asked of SQLite once per process. Asking at
+/// every run was 7% of a page's instructions (callgrind): SQLite hands each name over as
+/// a C string, measured and checked as UTF-8 again each time. The statements are the
+/// program's own constants, a bounded set, so each list is leaked once and found by the
+/// text's address. A schema changed under a running process (another replica migrating)
+/// can change the column count of a statement SQLite prepares again: then the list is
+/// asked for anew.
+fn column_names(statement: &rusqlite::Statement<'_>, sql: &'static str) -> &'static [&'static str] {
+    type Known = Vec<(&'static str, &'static [&'static str])>;
+    static KNOWN: RwLock<Known> = RwLock::new(Vec::new());
+    let count = statement.column_count();
+    let find = |known: &Known| known.iter().find(|(text, names)| std::ptr::eq(*text, sql) && names.len() == count).map(|(_, names)| *names);
+    if let Some(names) = find(&KNOWN.read().unwrap_or_else(|poisoned| poisoned.into_inner())) {
+        return names;
+    }
+    let names: Vec<&'static str> = statement.column_names().into_iter().map(|name| &*Box::leak(name.to_owned().into_boxed_str())).collect();
+    let names: &'static [&'static str] = Box::leak(names.into_boxed_slice());
+    let mut known = KNOWN.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    known.retain(|(text, _)| !std::ptr::eq(*text, sql));
+    known.push((sql, names));
+    names
 }
 
 /// A rusqlite row read by column name. Decoders ask for columns mostly in the order the
@@ -134,7 +157,7 @@ fn run<T>(conn: &Connection, sql: &str, params: &[Param<'_>], mut decode: impl F
 /// name and compares case-insensitively; it was 8% of a page's CPU).
 struct NamedRow<'a, 'r> {
     row: &'a rusqlite::Row<'r>,
-    names: &'a [String],
+    names: &'static [&'static str],
     next: Cell<usize>,
 }
 
