@@ -48,7 +48,7 @@ pub fn chain_hash(prev_hash: &str, entry: &AuditEntry) -> String {
     let mut digest = Sha256::new();
     digest.update(prev_hash.as_bytes());
     digest.update(canonical(entry).as_bytes());
-    digest.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(&digest.finalize())
 }
 
 /// Where a chain stops holding.
