@@ -3,11 +3,21 @@
 //! The policy allows only Causeway's own stylesheet and scripts: no inline script or
 //! style, no framing (clickjacking), forms post only back to Causeway.
 
-use poem::http::header::{self, HeaderMap, HeaderValue};
+use poem::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use poem::{Endpoint, IntoResponse, Request, Response};
 
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' https: data:; \
-     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// The policy in two parts around the place where `form-action` can name more origins.
+macro_rules! policy {
+    ($before_form_targets:literal, $after_form_targets:literal) => {
+        pub const CONTENT_SECURITY_POLICY: &str = concat!($before_form_targets, $after_form_targets);
+        const BEFORE_FORM_TARGETS: &str = $before_form_targets;
+        const AFTER_FORM_TARGETS: &str = $after_form_targets;
+    };
+}
+policy!(
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' https: data:; form-action 'self'",
+    "; frame-ancestors 'none'; base-uri 'none'"
+);
 
 /// The page policy, letting forms also lead to `form_targets` (space-separated origins):
 /// browsers check every redirect a form submission follows against `form-action`, and
@@ -16,25 +26,32 @@ pub fn content_security_policy(form_targets: &str) -> String {
     if form_targets.is_empty() {
         return CONTENT_SECURITY_POLICY.to_owned();
     }
-    CONTENT_SECURITY_POLICY.replace("form-action 'self'", &format!("form-action 'self' {form_targets}"))
+    [BEFORE_FORM_TARGETS, " ", form_targets, AFTER_FORM_TARGETS].concat()
 }
+
+// Names and values built at compile time: `HeaderName::from_static` at run time looks the
+// name up among the standard ones each time (3.5% of a page's instructions, callgrind).
+const CROSS_ORIGIN_OPENER_POLICY: HeaderName = HeaderName::from_static("cross-origin-opener-policy");
+const PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
+const PAGE_HEADERS: [(HeaderName, HeaderValue); 5] = [
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+    (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+    (CROSS_ORIGIN_OPENER_POLICY, HeaderValue::from_static("same-origin")),
+    (PERMISSIONS_POLICY, HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()")),
+];
 
 /// Sets the page headers on `headers`, keeping a Content-Security-Policy the page chose. `Cache-Control: no-store` is added unless the
 /// response chose its own caching (static assets), since pages show per-partner data.
 pub fn apply_page_headers(headers: &mut HeaderMap) {
-    let set = |headers: &mut HeaderMap, name: &'static str, value: &'static str| {
-        headers.insert(name, HeaderValue::from_static(value));
-    };
-    if !headers.contains_key("content-security-policy") {
-        set(headers, "content-security-policy", CONTENT_SECURITY_POLICY);
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     }
-    set(headers, "x-frame-options", "DENY");
-    set(headers, "x-content-type-options", "nosniff");
-    set(headers, "referrer-policy", "no-referrer");
-    set(headers, "cross-origin-opener-policy", "same-origin");
-    set(headers, "permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()");
+    for (name, value) in PAGE_HEADERS {
+        headers.insert(name, value);
+    }
     if !headers.contains_key(header::CACHE_CONTROL) {
-        set(headers, "cache-control", "no-store");
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }
 
@@ -71,5 +88,6 @@ mod tests {
         assert!(policy.contains("form-action 'self' https://idm.example https://partner.example;"));
         assert!(policy.contains("script-src 'self';") && policy.contains("frame-ancestors 'none'"));
         assert_eq!(content_security_policy(""), CONTENT_SECURITY_POLICY);
+        assert_eq!(content_security_policy("https://a.example").replace(" https://a.example", ""), CONTENT_SECURITY_POLICY);
     }
 }
