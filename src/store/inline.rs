@@ -119,10 +119,13 @@ fn run<T>(conn: &Connection, sql: &'static str, params: &[Param<'_>], mut decode
             statement.raw_bind_parameter(index, value)?;
         }
     }
-    let names = column_names(&statement, sql);
     let mut rows = statement.raw_query();
     let mut decoded = Vec::new();
+    let mut names = None;
     while let Some(row) = rows.next()? {
+        // Asked after the first step: a statement SQLite had to prepare again (the schema
+        // changed) has its new columns only from then on.
+        let names = *names.get_or_insert_with(|| column_names(row.as_ref(), sql));
         decoded.push(decode(&NamedRow { row, names, next: Cell::new(0) })?);
     }
     Ok(decoded)
@@ -180,5 +183,28 @@ impl Row for NamedRow<'_, '_> {
 
     fn get_int(&self, name: &str) -> Result<Option<i64>, String> {
         self.row.get(self.index(name)?).map_err(|err| err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names_are_asked_once_and_again_when_the_schema_changes_them() {
+        // `SELECT *` only here: it is the one form whose columns a migration can change
+        // under the same text.
+        const SQL: &str = "SELECT * FROM t";
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (a INTEGER, b TEXT); INSERT INTO t VALUES (1, 'one')").unwrap();
+        let read_b = |conn: &Connection| run(conn, SQL, &[], |row| row.get_text("b").map_err(StoreError::Corrupt));
+        assert_eq!(read_b(&conn).unwrap(), [Some("one".to_owned())]);
+        let first = column_names(&conn.prepare_cached(SQL).unwrap(), SQL);
+        assert_eq!(first, ["a", "b"]);
+        assert!(std::ptr::eq(first, column_names(&conn.prepare_cached(SQL).unwrap(), SQL)), "the list is reused");
+
+        conn.execute_batch("ALTER TABLE t ADD COLUMN c INTEGER DEFAULT 3").unwrap();
+        let read_c = run(&conn, SQL, &[], |row| row.get_int("c").map_err(StoreError::Corrupt)).unwrap();
+        assert_eq!(read_c, [Some(3)], "the statement prepared again is read by its new names");
     }
 }
