@@ -59,7 +59,9 @@ pub type Server = testkit::serve::Serving;
 /// Its log lines (warnings) are echoed to stderr.
 pub async fn serve(db_url: &str, extra: &[(&str, String)]) -> Server {
     let (_, master_key) = causeway::crypto::keyring::MasterKey::generate();
-    let mut command = testkit::serve::command(db_url);
+    // BENCH_SERVER_WRAPPER: a program the server runs under (`benches/count_instructions.sh`).
+    let wrapper = std::env::var("BENCH_SERVER_WRAPPER").unwrap_or_default();
+    let mut command = testkit::serve::command_under(&wrapper.split_whitespace().collect::<Vec<_>>(), db_url);
     command
         // Request lines cost a write per request; the benchmarks measure the request path.
         .env("CAUSEWAY_LOG", std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn,causeway::startup=info".into()))
@@ -74,6 +76,7 @@ pub async fn serve(db_url: &str, extra: &[(&str, String)]) -> Server {
         .stderr(Stdio::inherit());
     // The benches' own knob, not the server's (it would warn about an unknown variable).
     command.env_remove("CAUSEWAY_BENCH_POSTGRES_URL");
+    command.env_remove("BENCH_SERVER_WRAPPER");
     for (name, value) in extra {
         command.env(name, value);
     }

@@ -31,7 +31,20 @@ impl Serving {
 
 /// `causeway serve` with the database and the environment tests and benchmarks share.
 pub fn command(db_url: &str) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(BIN);
+    command_under(&[], db_url)
+}
+
+/// `command`, run by `wrapper` (a program and its arguments, such as valgrind's) when it
+/// is not empty: the benchmarks count instructions that way.
+pub fn command_under(wrapper: &[&str], db_url: &str) -> tokio::process::Command {
+    let mut command = match wrapper {
+        [] => tokio::process::Command::new(BIN),
+        [program, args @ ..] => {
+            let mut command = tokio::process::Command::new(program);
+            command.args(args).arg(BIN);
+            command
+        }
+    };
     command.arg("serve").env("CAUSEWAY_DATABASE_URL", db_url);
     command
 }
