@@ -1,7 +1,7 @@
 //! What every signed-in Merchant Center page shows around its content: the partner's
 //! branding, navigation for the user's role, who is signed in, the sign-out form.
 
-use poem::http::{HeaderValue, StatusCode};
+use poem::http::{header, HeaderValue, StatusCode};
 use poem::web::Html;
 use poem::{IntoResponse, Response};
 
@@ -130,7 +130,7 @@ impl std::fmt::Debug for Frame {
 pub fn page_response(status: StatusCode, html: String, sign_out_origins: &str) -> Response {
     let mut response = (status, Html(html)).into_response();
     if let Ok(policy) = HeaderValue::from_str(&content_security_policy(sign_out_origins)) {
-        response.headers_mut().insert("content-security-policy", policy);
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
     }
     response
 }

@@ -68,11 +68,11 @@ impl<E: Endpoint> Endpoint for Limited<E> {
         // A body known to be empty (a GET, or a length of 0: most of the load) has nothing
         // to cap or to time; it skips the stream wrapper and its timer. One of unknown
         // length (chunked, or HTTP/2 without a length) is capped like any other.
-        if body.is_empty() {
-            req.set_body(body);
-            return self.inner.call(req).await.map(IntoResponse::into_response);
-        }
-        req.set_body(Body::from_bytes_stream(Capped { inner: Box::pin(body.into_bytes_stream()), left: max, deadline: Box::pin(tokio::time::sleep(deadline)) }));
+        req.set_body(if body.is_empty() {
+            body
+        } else {
+            Body::from_bytes_stream(Capped { inner: Box::pin(body.into_bytes_stream()), left: max, deadline: Box::pin(tokio::time::sleep(deadline)) })
+        });
         self.inner.call(req).await.map(IntoResponse::into_response)
     }
 }

@@ -33,6 +33,8 @@ pub fn content_security_policy(form_targets: &str) -> String {
 // name up among the standard ones each time (3.5% of a page's instructions, callgrind).
 const CROSS_ORIGIN_OPENER_POLICY: HeaderName = HeaderName::from_static("cross-origin-opener-policy");
 const PERMISSIONS_POLICY: HeaderName = HeaderName::from_static("permissions-policy");
+const POLICY: HeaderValue = HeaderValue::from_static(CONTENT_SECURITY_POLICY);
+const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
 const PAGE_HEADERS: [(HeaderName, HeaderValue); 5] = [
     (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
     (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
@@ -45,13 +47,13 @@ const PAGE_HEADERS: [(HeaderName, HeaderValue); 5] = [
 /// response chose its own caching (static assets), since pages show per-partner data.
 pub fn apply_page_headers(headers: &mut HeaderMap) {
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+        headers.insert(header::CONTENT_SECURITY_POLICY, POLICY);
     }
     for (name, value) in PAGE_HEADERS {
         headers.insert(name, value);
     }
     if !headers.contains_key(header::CACHE_CONTROL) {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::CACHE_CONTROL, NO_STORE);
     }
 }
 
