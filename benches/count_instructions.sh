@@ -12,6 +12,9 @@
 # completed sign-in. Needs valgrind (Debian's package), and wrk for the page. Leaves
 # callgrind's profile in target/callgrind/ for callgrind_annotate.
 set -euo pipefail
+# Say where it stopped: under `set -e` a failing step (callgrind_control before valgrind
+# is ready, say) would otherwise end the script without a word.
+trap 'echo "$0: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 
 what=${1:-page}
@@ -55,7 +58,7 @@ callgrind_control --instr=off "$server" >/dev/null 2>&1
 after=$(count)
 callgrind_control --dump "$server" >/dev/null 2>&1
 sleep 1
-instructions=$(grep -h '^summary:\|^totals:' "$out"/$what.[0-9]* 2>/dev/null | awk '{s += $2} END {print s}')
+instructions=$(grep -h '^summary:\|^totals:' "$out"/$what.[0-9]* 2>/dev/null | awk '{s += $2} END {printf "%.0f\n", s}')
 operations=$((after - before))
 echo "$what: $operations operations counted, $instructions instructions, $((instructions / operations)) per operation"
 wait $bench_pid || true
