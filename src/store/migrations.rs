@@ -54,6 +54,8 @@ const MIGRATIONS: &[Embedded] = &[
     embedded!(17, "apps never deleted", "0017_apps_never_deleted", per_backend),
     // A login's flow travels sealed in its state; the sign-in records the state used.
     embedded!(18, "flow in state", "0018_flow_in_state", per_backend),
+    // A sign-in writes fewer B-trees: the event log keyed by app and time, one session index.
+    embedded!(19, "sign-in pages", "0019_sign_in_pages", per_backend),
 ];
 
 pub fn for_backend(backend: Backend) -> Migrator {
@@ -74,6 +76,62 @@ pub fn for_backend(backend: Backend) -> Migrator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::AppId;
+    use crate::store::scratch_store;
+
+    /// 0019 rebuilds SQLite's event log in its new key order: an upgrade keeps every event,
+    /// value for value, the list reads them newest first as before (ties within a second
+    /// by id), the retention sweep finds them by the new key, and the sign-in trigger,
+    /// left as it was, writes into the new table.
+    #[tokio::test]
+    async fn an_upgrade_to_the_event_key_keeps_every_event_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = scratch_store(&dir, "upgrade.db").await;
+        let mut before = for_backend(store.backend());
+        before.migrations = before.migrations.iter().filter(|m| m.version < 19).cloned().collect();
+        before.run(store.writer()).await.unwrap();
+
+        let app = AppId::new();
+        sqlx::query("INSERT INTO apps (id, name, status, token_hash, token_prefix, token_created_at, created_at) VALUES ($1, 'Old', 'active', 'h', 'p', 0, 0)")
+            .bind(app.to_string())
+            .execute(store.writer())
+            .await
+            .unwrap();
+        // Written as the code before 0019 did: two events share each second.
+        let ids: Vec<String> = (0..5).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+        for (i, id) in ids.iter().enumerate() {
+            sqlx::query("INSERT INTO sso_events (id, app_id, occurred_at, outcome, error_code, detail, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(id)
+                .bind(app.to_string())
+                .bind(100 + i as i64 / 2)
+                .bind(if i % 2 == 0 { "failed" } else { "succeeded" })
+                .bind((i % 2 == 0).then_some("state_expired"))
+                .bind(format!("event {i}"))
+                .bind(format!("c-{i}"))
+                .execute(store.writer())
+                .await
+                .unwrap();
+        }
+
+        store.migrate().await.unwrap();
+        let listed = store.recent_sso_events(app, 10).await.unwrap();
+        let newest_first: Vec<&str> = ids.iter().rev().map(String::as_str).collect();
+        assert_eq!(listed.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), newest_first);
+        for event in &listed {
+            let i = ids.iter().position(|id| *id == event.id).unwrap();
+            assert_eq!((event.occurred_at, event.detail.as_str(), event.correlation_id.as_str()), (100 + i as i64 / 2, format!("event {i}").as_str(), format!("c-{i}").as_str()));
+            assert_eq!(event.error_code.is_some(), i % 2 == 0, "a NULL stays NULL");
+        }
+
+        assert_eq!(store.prune_sso_events(2).await.unwrap(), 3);
+        let kept = store.recent_sso_events(app, 10).await.unwrap();
+        assert_eq!(kept.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), newest_first[..2]);
+
+        let (trigger,): (String,) = sqlx::query_as("SELECT sql FROM sqlite_master WHERE name = 'sign_ins_write'").fetch_one(store.writer()).await.unwrap();
+        assert!(trigger.contains("INSERT INTO sso_events"), "the trigger names the table it writes: {trigger}");
+        let (legacy,): (i64,) = sqlx::query_as("PRAGMA legacy_alter_table").fetch_one(store.writer()).await.unwrap();
+        assert_eq!(legacy, 0, "the migration leaves SQLite's rename rules as it found them");
+    }
 
     #[test]
     fn every_file_is_embedded_once_for_each_backend() {

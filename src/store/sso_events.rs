@@ -68,12 +68,12 @@ impl Store {
     }
 
     async fn prune_sso_events_in_chunks(&self, keep: i64, chunk: i64) -> Result<u64, StoreError> {
-        // Apps past the bound, from a walk of the (app_id, occurred_at) index, on a reader.
+        // Apps past the bound, from a walk of the table in its key order (app first), on a reader.
         let over: Vec<(String,)> =
             sqlx::query_as("SELECT app_id FROM sso_events GROUP BY app_id HAVING COUNT(*) > $1").bind(keep).fetch_all(self.reader()).await?;
         let mut deleted = 0;
         for (app,) in over {
-            // The oldest event kept. The index yields the app's events newest first, so this
+            // The oldest event kept. The key yields the app's events newest first, so this
             // reads `keep` entries (ties within a second sorted as they come), not them all.
             let (at, id): (i64, String) = if keep < 1 {
                 (i64::MAX, String::new())
@@ -88,8 +88,9 @@ impl Store {
             };
             loop {
                 let done = sqlx::query(
-                    "DELETE FROM sso_events WHERE id IN (
-                        SELECT id FROM sso_events WHERE app_id = $1 AND (occurred_at < $2 OR (occurred_at = $2 AND id < $3)) LIMIT $4)",
+                    // By the whole key (0019): the table has no index on the id alone.
+                    "DELETE FROM sso_events WHERE (app_id, occurred_at, id) IN (
+                        SELECT app_id, occurred_at, id FROM sso_events WHERE app_id = $1 AND (occurred_at < $2 OR (occurred_at = $2 AND id < $3)) LIMIT $4)",
                 )
                 .bind(&app)
                 .bind(at)
