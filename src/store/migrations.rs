@@ -127,8 +127,22 @@ mod tests {
         let kept = store.recent_sso_events(app, 10).await.unwrap();
         assert_eq!(kept.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), newest_first[..2]);
 
-        let (trigger,): (String,) = sqlx::query_as("SELECT sql FROM sqlite_master WHERE name = 'sign_ins_write'").fetch_one(store.writer()).await.unwrap();
-        assert!(trigger.contains("INSERT INTO sso_events"), "the trigger names the table it writes: {trigger}");
+        // A sign-in (no account chosen yet) through the trigger 0018 left as it was.
+        let event = uuid::Uuid::now_v7().to_string();
+        sqlx::query(
+            "INSERT INTO sign_ins (new_user_id, app_id, issuer, subject, email, email_key, given_name, family_name, session_id_hash, csrf_token, sign_out_origins,
+                reachable_accounts, expires_at, event_id, event_detail, correlation_id, signed_in_at, state_hash, state_expires_at)
+             VALUES ($1, $2, 'https://idm.example', 'sub-1', 'a@shop.example', 'a@shop.example', 'Ada', 'Shop', 'session-hash', 'csrf', '', 1, 9000, $3,
+                'signed in', 'c-new', 200, 'state-hash', 9000)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(app.to_string())
+        .bind(&event)
+        .execute(store.writer())
+        .await
+        .unwrap();
+        let newest = store.recent_sso_events(app, 1).await.unwrap();
+        assert_eq!((newest[0].id.as_str(), newest[0].correlation_id.as_str()), (event.as_str(), "c-new"), "the trigger writes into the new table");
         let (legacy,): (i64,) = sqlx::query_as("PRAGMA legacy_alter_table").fetch_one(store.writer()).await.unwrap();
         assert_eq!(legacy, 0, "the migration leaves SQLite's rename rules as it found them");
     }
