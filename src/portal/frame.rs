@@ -1,12 +1,12 @@
 //! What every signed-in Merchant Center page shows around its content: the partner's
 //! branding, navigation for the user's role, who is signed in, the sign-out form.
 
-use poem::http::{header, HeaderValue, StatusCode};
+use poem::http::{header, StatusCode};
 use poem::web::Html;
 use poem::{IntoResponse, Response};
 
 use crate::domain::role::Role;
-use crate::web::headers::content_security_policy;
+use crate::web::headers::page_policy;
 use crate::store::brandings::BrandingRow;
 use crate::store::merchants::{MerchantSessionRow, SessionRow};
 
@@ -129,7 +129,7 @@ impl std::fmt::Debug for Frame {
 /// A rendered page of a signed-in user: its CSP lets the sign-out form reach the IdM.
 pub fn page_response(status: StatusCode, html: String, sign_out_origins: &str) -> Response {
     let mut response = (status, Html(html)).into_response();
-    if let Ok(policy) = HeaderValue::from_str(&content_security_policy(sign_out_origins)) {
+    if let Some(policy) = page_policy(sign_out_origins) {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
     }
     response

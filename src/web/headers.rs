@@ -29,6 +29,16 @@ pub fn content_security_policy(form_targets: &str) -> String {
     [BEFORE_FORM_TARGETS, " ", form_targets, AFTER_FORM_TARGETS].concat()
 }
 
+/// `content_security_policy` as a header value: the compile-time one when no form target
+/// is added (no text to build or check per page), `None` when the targets cannot be a
+/// header value (then `apply_page_headers` sets the plain policy).
+pub fn page_policy(form_targets: &str) -> Option<HeaderValue> {
+    if form_targets.is_empty() {
+        return Some(POLICY);
+    }
+    HeaderValue::from_str(&content_security_policy(form_targets)).ok()
+}
+
 // Names and values built at compile time: `HeaderName::from_static` at run time looks the
 // name up among the standard ones each time (3.5% of a page's instructions, callgrind).
 const CROSS_ORIGIN_OPENER_POLICY: HeaderName = HeaderName::from_static("cross-origin-opener-policy");
