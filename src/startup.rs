@@ -19,12 +19,15 @@ use crate::federation::cache::ConnectorCache;
 use crate::federation::http::OutboundClient;
 use crate::federation::jwks::{JwksCache, JwksPolicy};
 use crate::state::AppState;
+use crate::store::sso_events::PruneScope;
 use crate::store::{Backend, Store, StoreOptions};
 use crate::web;
 
 /// How often expired idempotency records, SSO flows, sessions and throttle windows, and
 /// old SSO events are deleted: flows never completed live at most this much past expiry.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// Every this many sweeps, the event log's retention walks the whole log (hourly).
+const WHOLE_LOG_EVERY: u32 = 60;
 /// A replica not heard from for this many heartbeats no longer counts in the quota shares.
 const HEARTBEATS_MISSED: i64 = 3;
 
@@ -233,6 +236,7 @@ async fn flush_health_forever(state: AppState) {
 async fn sweep_forever(state: AppState) {
     // The first sweep comes one period after start, not at once: nothing is due yet.
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + SWEEP_EVERY, SWEEP_EVERY);
+    let mut sweeps: u32 = 0;
     loop {
         tick.tick().await;
         let cutoff = state.clock.now() - state.settings.idempotency_ttl_seconds;
@@ -241,7 +245,11 @@ async fn sweep_forever(state: AppState) {
             Ok(n) => tracing::info!(deleted = n, "expired idempotency keys swept"),
             Err(err) => tracing::warn!(error = %crate::api::error::ErrorChain(&err), "idempotency sweep failed"),
         }
-        if let Err(err) = state.store.prune_sso_events(state.settings.sso_events_kept).await {
+        // The whole log at the first sweep and once an hour: events other processes logged
+        // (a replica that stopped since) are bounded too; in between, the apps logged here.
+        let scope = if sweeps.is_multiple_of(WHOLE_LOG_EVERY) { PruneScope::Everywhere } else { PruneScope::LoggedHere };
+        sweeps += 1;
+        if let Err(err) = state.store.prune_sso_events(state.settings.sso_events_kept, scope).await {
             tracing::warn!(error = %crate::api::error::ErrorChain(&err), "SSO event pruning failed");
         }
         // Used states stay a day past their flow's expiry, so a late replay is still named

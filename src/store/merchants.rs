@@ -204,6 +204,7 @@ impl Store {
             s.used_state.expires_at.into(),
         ];
         self.write_rows(SQL, &params, |_| Ok(())).await?;
+        self.logged_apps.note(p.app_id);
         Ok(())
     }
 

@@ -123,7 +123,7 @@ mod tests {
             assert_eq!(event.error_code.is_some(), i % 2 == 0, "a NULL stays NULL");
         }
 
-        assert_eq!(store.prune_sso_events(2).await.unwrap(), 3);
+        assert_eq!(store.prune_sso_events(2, crate::store::sso_events::PruneScope::Everywhere).await.unwrap(), 3);
         let kept = store.recent_sso_events(app, 10).await.unwrap();
         assert_eq!(kept.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), newest_first[..2]);
 

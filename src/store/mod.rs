@@ -75,6 +75,7 @@ pub struct Store {
     reader: AnyPool,
     writer: AnyPool,
     inline: Option<Arc<Inline>>,
+    logged_apps: Arc<sso_events::LoggedApps>,
 }
 
 #[derive(Clone, Debug)]
@@ -150,11 +151,11 @@ impl Store {
                     Some(file) => Some(Arc::new(Inline::open(&file, options.pool_size as usize)?)),
                     None => None,
                 };
-                Self { backend, reader, writer, inline }
+                Self { backend, reader, writer, inline, logged_apps: Arc::default() }
             }
             Backend::Postgres => {
                 let shared = pool(options.pool_size.max(2)).connect_with(connect).await?;
-                Self { backend, reader: shared.clone(), writer: shared, inline: None }
+                Self { backend, reader: shared.clone(), writer: shared, inline: None, logged_apps: Arc::default() }
             }
         };
         Ok(store)
