@@ -87,11 +87,12 @@ pub async fn replaced(state: &AppState, cookie: &str) -> Result<(), ServiceError
 
 /// Ends a session already read with `find`; returns the IdM's sign-out hint (the ID token
 /// for `id_token_hint`), when the login had one.
-pub async fn close(state: &AppState, cookie: &str, session: &SessionRow) -> Result<Option<SecretString>, ServiceError> {
+pub async fn close(state: &AppState, cookie: &str) -> Result<Option<SecretString>, ServiceError> {
     let hash = id_hash(cookie);
-    state.store.delete_merchant_session(&hash).await?;
-    session
-        .logout_hint_sealed()
-        .map(|sealed_hint| sealed::open(&state.keyring, &hint_context(&hash), sealed_hint).map_err(|e| ServiceError::Internal(e.into())))
+    state
+        .store
+        .end_merchant_session(&hash)
+        .await?
+        .map(|sealed_hint| sealed::open(&state.keyring, &hint_context(&hash), &sealed_hint).map_err(|e| ServiceError::Internal(e.into())))
         .transpose()
 }

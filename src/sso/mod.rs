@@ -252,7 +252,7 @@ async fn logout(req: &Request, Form(form): Form<LogoutForm>, state: Data<&AppSta
         Ok(Some(session)) => return crate::portal::expired_form(&session),
         _ => return Response::builder().status(StatusCode::SEE_OTHER).header(header::LOCATION, "/merchant-center").finish(),
     };
-    let target = match merchant_sessions::close(&state, cookie, &session).await {
+    let target = match merchant_sessions::close(&state, cookie).await {
         Ok(hint) => login::logout_target(&state, session.app_id(), hint.as_ref()).await,
         Err(_) => "/merchant-center".to_owned(),
     };

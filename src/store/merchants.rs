@@ -72,7 +72,6 @@ pub struct MerchantSessionRow {
     pub account_id: AccountId,
     pub role: Role,
     pub csrf_token: String,
-    pub logout_hint_sealed: Option<String>,
     pub sign_out_origins: String,
     pub reachable_accounts: i64,
     pub created_at: i64,
@@ -100,7 +99,6 @@ pub struct ChoosingSessionRow {
     pub app_id: AppId,
     pub user_id: String,
     pub csrf_token: String,
-    pub logout_hint_sealed: Option<String>,
     pub sign_out_origins: String,
     pub last_seen_at: i64,
     pub expires_at: i64,
@@ -152,13 +150,6 @@ impl SessionRow {
         match self {
             Self::Bound(s) => &s.csrf_token,
             Self::Choosing(s) => &s.csrf_token,
-        }
-    }
-
-    pub fn logout_hint_sealed(&self) -> Option<&str> {
-        match self {
-            Self::Bound(s) => s.logout_hint_sealed.as_deref(),
-            Self::Choosing(s) => s.logout_hint_sealed.as_deref(),
         }
     }
 }
@@ -249,7 +240,7 @@ impl Store {
     /// The session with its user, account, legal entity country, app, branding, KYC and
     /// payout summary, in one statement.
     pub async fn find_merchant_session(&self, id_hash: &str) -> Result<Option<SessionRow>, StoreError> {
-        const SQL: &str = "SELECT s.app_id, s.user_id, s.account_id, s.role, s.csrf_token, s.logout_hint_sealed, s.sign_out_origins, s.reachable_accounts,
+        const SQL: &str = "SELECT s.app_id, s.user_id, s.account_id, s.role, s.csrf_token, s.sign_out_origins, s.reachable_accounts,
                     s.created_at, COALESCE(s.authenticated_at, s.created_at) AS authenticated_at, s.last_seen_at,
                     s.expires_at, u.email, u.given_name, u.family_name, a.name AS account_name,
                     a.description AS account_description, le.country, ap.name AS app_name, ap.status AS app_status,
@@ -273,6 +264,18 @@ impl Store {
         const SQL: &str = "UPDATE merchant_sessions SET last_seen_at = $2 WHERE id_hash = $1";
         self.write_rows(SQL, &[id_hash.into(), now.into()], |_| Ok(())).await?;
         Ok(())
+    }
+
+    /// Ends a session at its person's sign-out and hands back what it kept for the IdM's
+    /// end-session endpoint (`None`: no hint, or the session had ended already). Taken
+    /// here rather than with every page's read: a sealed ID token is about a kilobyte,
+    /// and only sign-out needs it.
+    pub async fn end_merchant_session(&self, id_hash: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(Option<String>,)> = sqlx::query_as("DELETE FROM merchant_sessions WHERE id_hash = $1 RETURNING logout_hint_sealed")
+            .bind(id_hash)
+            .fetch_optional(self.writer())
+            .await?;
+        Ok(row.and_then(|(hint,)| hint))
     }
 
     pub async fn delete_merchant_session(&self, id_hash: &str) -> Result<(), StoreError> {
@@ -348,7 +351,6 @@ fn session_row(r: &(impl Row + ?Sized)) -> Result<SessionRow, StoreError> {
             app_id: parsed(r, "app_id")?,
             user_id: column(r, "user_id")?,
             csrf_token: column(r, "csrf_token")?,
-            logout_hint_sealed: column(r, "logout_hint_sealed")?,
             sign_out_origins: column(r, "sign_out_origins")?,
             last_seen_at: column(r, "last_seen_at")?,
             expires_at: column(r, "expires_at")?,
@@ -366,7 +368,6 @@ fn session_row(r: &(impl Row + ?Sized)) -> Result<SessionRow, StoreError> {
         account_id: parsed(r, "account_id")?,
         role: parsed(r, "role")?,
         csrf_token: column(r, "csrf_token")?,
-        logout_hint_sealed: column(r, "logout_hint_sealed")?,
         sign_out_origins: column(r, "sign_out_origins")?,
         reachable_accounts: column(r, "reachable_accounts")?,
         created_at: column(r, "created_at")?,

@@ -148,7 +148,7 @@ impl Store {
             if edge.len() < 2 {
                 return Ok(0);
             }
-            edge.swap_remove(0)
+            edge.remove(0)
         };
         let mut deleted = 0;
         loop {
