@@ -76,8 +76,8 @@ pub fn for_backend(backend: Backend) -> Migrator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::AppId;
-    use crate::store::scratch_store;
+    use crate::store::sso_events::PruneScope;
+    use crate::store::{scratch_app, scratch_store};
 
     /// 0019 rebuilds SQLite's event log in its new key order: an upgrade keeps every event,
     /// value for value, the list reads them newest first as before (ties within a second
@@ -91,12 +91,7 @@ mod tests {
         before.migrations = before.migrations.iter().filter(|m| m.version < 19).cloned().collect();
         before.run(store.writer()).await.unwrap();
 
-        let app = AppId::new();
-        sqlx::query("INSERT INTO apps (id, name, status, token_hash, token_prefix, token_created_at, created_at) VALUES ($1, 'Old', 'active', 'h', 'p', 0, 0)")
-            .bind(app.to_string())
-            .execute(store.writer())
-            .await
-            .unwrap();
+        let app = scratch_app(&store).await;
         // Written as the code before 0019 did: two events share each second.
         let ids: Vec<String> = (0..5).map(|_| uuid::Uuid::now_v7().to_string()).collect();
         for (i, id) in ids.iter().enumerate() {
@@ -123,7 +118,7 @@ mod tests {
             assert_eq!(event.error_code.is_some(), i % 2 == 0, "a NULL stays NULL");
         }
 
-        assert_eq!(store.prune_sso_events(2, crate::store::sso_events::PruneScope::Everywhere).await.unwrap(), 3);
+        assert_eq!(store.prune_sso_events(2, PruneScope::Everywhere).await.unwrap(), 3);
         let kept = store.recent_sso_events(app, 10).await.unwrap();
         assert_eq!(kept.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), newest_first[..2]);
 

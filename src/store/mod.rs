@@ -259,6 +259,24 @@ pub(crate) async fn scratch_store(dir: &tempfile::TempDir, file: &str) -> Store 
     Store::connect(&format!("sqlite://{}?mode=rwc", dir.path().join(file).display()), &StoreOptions::default()).await.unwrap()
 }
 
+/// A new active partner app in `store` (migrated at least to 0001), for rows that need one.
+#[cfg(test)]
+pub(crate) async fn scratch_app(store: &Store) -> crate::domain::ids::AppId {
+    let id = crate::domain::ids::AppId::new();
+    let app = apps::AppRow {
+        id,
+        name: "Scratch".into(),
+        status: crate::domain::app::AppStatus::Active,
+        token_hash: id.to_string(),
+        token_prefix: "p".into(),
+        token_created_at: 0,
+        token_last_used_at: None,
+        created_at: 0,
+    };
+    store.insert_app(&app).await.unwrap();
+    id
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use super::error::column;
+use super::error::{column, parsed};
 use super::{Store, StoreError};
 use crate::domain::ids::AppId;
 
@@ -110,9 +110,8 @@ impl Store {
             // Apps past the bound, from a walk of the table in its key order (app first), on a reader.
             PruneScope::Everywhere => {
                 let over = async {
-                    let over: Vec<(String,)> =
-                        sqlx::query_as("SELECT app_id FROM sso_events GROUP BY app_id HAVING COUNT(*) > $1").bind(keep).fetch_all(self.reader()).await?;
-                    over.into_iter().map(|(app,)| app.parse().map_err(|_| StoreError::Corrupt(format!("app id {app}")))).collect::<Result<_, StoreError>>()
+                    let rows = sqlx::query("SELECT app_id FROM sso_events GROUP BY app_id HAVING COUNT(*) > $1").bind(keep).fetch_all(self.reader()).await?;
+                    rows.iter().map(|row| parsed(row, "app_id")).collect::<Result<_, StoreError>>()
                 };
                 over.await.inspect_err(|_| self.logged_apps.restore(logged))?
             }
@@ -176,16 +175,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::store::merchants::{SignIn, UsedState, UserProfile};
-
-    async fn add_app(store: &Store) -> AppId {
-        let app = AppId::new();
-        sqlx::query("INSERT INTO apps (id, name, status, token_hash, token_prefix, token_created_at, created_at) VALUES ($1, 'a', 'active', $1, 'p', 0, 0)")
-            .bind(app.to_string())
-            .execute(store.writer())
-            .await
-            .unwrap();
-        app
-    }
+    use crate::store::scratch_app;
 
     async fn log(store: &Store, app: AppId, count: i64) {
         for _ in 0..count {
@@ -215,7 +205,7 @@ mod tests {
         let here = crate::store::scratch_store(&dir, "events.db").await;
         here.migrate().await.unwrap();
         let other = crate::store::scratch_store(&dir, "events.db").await;
-        let (failing, signing_in, elsewhere) = (add_app(&here).await, add_app(&here).await, add_app(&here).await);
+        let (failing, signing_in, elsewhere) = (scratch_app(&here).await, scratch_app(&here).await, scratch_app(&here).await);
         log(&here, failing, 6).await;
         log(&other, signing_in, 5).await;
         log(&other, elsewhere, 6).await;
@@ -271,14 +261,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = crate::store::scratch_store(&dir, "events.db").await;
         store.migrate().await.unwrap();
-        let apps: Vec<AppId> = (0..3).map(|_| AppId::new()).collect();
-        for app in &apps {
-            sqlx::query("INSERT INTO apps (id, name, status, token_hash, token_prefix, token_created_at, created_at) VALUES ($1, 'a', 'active', $1, 'p', 0, 0)")
-                .bind(app.to_string())
-                .execute(store.writer())
-                .await
-                .unwrap();
-        }
+        let apps = [scratch_app(&store).await, scratch_app(&store).await, scratch_app(&store).await];
         // Two events a second, ids in order: the 8th and 9th newest of app 0 share a second.
         let events = [(apps[0], 25), (apps[1], 4), (apps[2], 12)];
         for (app, count) in events {
