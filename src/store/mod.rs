@@ -351,6 +351,16 @@ mod tests {
 
     use super::*;
 
+    /// The table these tests write to, in a store made by `scratch_store`.
+    async fn scratch_table(store: &Store) {
+        sqlx::query("CREATE TABLE scratch (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").execute(store.writer()).await.unwrap();
+    }
+
+    /// One row of `body` through the request path's writes (inline on a file).
+    async fn insert_scratch(store: &Store, body: &str) {
+        store.write_rows("INSERT INTO scratch (body) VALUES ($1)", &[body.into()], |_| Ok(())).await.unwrap();
+    }
+
     /// Readers that never leave the log and a writer that never pauses, as under a steady
     /// stream of sign-ins: after a RESTART the next write starts the log over, so the next
     /// pass finds only what was written since (with PASSIVE checkpoints alone the log grew
@@ -371,7 +381,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = scratch_store(&dir, "wal.db").await;
         assert!(store.writes_inline());
-        sqlx::query("CREATE TABLE scratch (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").execute(store.writer()).await.unwrap();
+        scratch_table(&store).await;
 
         // Two read transactions on their own connections, the next begun before the last
         // ends, so one always holds a snapshot. A snapshot taken before the log was all
@@ -407,7 +417,7 @@ mod tests {
             async move {
                 let body = "x".repeat(3000);
                 while !done.load(Ordering::Relaxed) {
-                    store.write_rows("INSERT INTO scratch (body) VALUES ($1)", &[body.as_str().into()], |_| Ok(())).await.unwrap();
+                    insert_scratch(&store, &body).await;
                     written.fetch_add(1, Ordering::Relaxed);
                     tokio::task::yield_now().await;
                 }
@@ -460,13 +470,13 @@ mod tests {
     async fn a_reader_that_stays_makes_the_restart_give_up_and_wait() {
         let dir = tempfile::tempdir().unwrap();
         let store = scratch_store(&dir, "stay.db").await;
-        sqlx::query("CREATE TABLE scratch (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").execute(store.writer()).await.unwrap();
+        scratch_table(&store).await;
         let body = "x".repeat(3000);
         let write = |rows: usize| {
             let (store, body) = (store.clone(), body.clone());
             async move {
                 for _ in 0..rows {
-                    store.write_rows("INSERT INTO scratch (body) VALUES ($1)", &[body.as_str().into()], |_| Ok(())).await.unwrap();
+                    insert_scratch(&store, &body).await;
                 }
             }
         };
@@ -496,7 +506,7 @@ mod tests {
     async fn an_inline_write_waits_its_turn_while_sqlx_writer_is_out() {
         let dir = tempfile::tempdir().unwrap();
         let store = scratch_store(&dir, "turn.db").await;
-        sqlx::query("CREATE TABLE scratch (id INTEGER PRIMARY KEY, body TEXT NOT NULL)").execute(store.writer()).await.unwrap();
+        scratch_table(&store).await;
         let count = || async { sqlx::query_as::<_, (i64,)>("SELECT count(*) FROM scratch").fetch_one(store.reader()).await.unwrap().0 };
 
         let held = store.writer().acquire().await.unwrap();
